@@ -1,0 +1,79 @@
+//! Sign-up and log-in pages.
+
+use super::{Login, Signup};
+use crate::components::{Field, FormError, Prefill};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// Fills the hidden timezone field from the browser, before (or without) hydration.
+const TIMEZONE_SCRIPT: &str = "document.querySelectorAll('input[data-browser-timezone]').forEach(function(i){if(!i.value){try{i.value=Intl.DateTimeFormat().resolvedOptions().timeZone}catch(e){}}})";
+
+#[component]
+fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <Title text=format!("{title} · BuildOS") />
+        <main class="mx-auto max-w-md px-4 py-12">
+            <p class="mb-6 text-center text-2xl font-bold text-indigo-700">"BuildOS"</p>
+            <div class="card">
+                <h1 class="mb-4 text-xl font-semibold">{title}</h1>
+                {children()}
+            </div>
+        </main>
+    }
+}
+
+#[component]
+pub fn SignupPage() -> impl IntoView {
+    let signup = ServerAction::<Signup>::new();
+    view! {
+        <AuthCard title="Create your account">
+            {move || {
+                let _ = signup.version().get();
+                let p = Prefill::of(signup);
+                view! {
+                    <ActionForm action=signup attr:class="space-y-4" attr:novalidate=true>
+                        <FormError prefill=p.clone() />
+                        <Field form="signup" label="Email" name="email" kind="email" value=p.value("email", "") error=p.error("email") required=true autocomplete="email" />
+                        <Field form="signup" label="Password" name="password" kind="password" value=String::new() error=p.error("password") required=true autocomplete="new-password" />
+                        <p class="hint">"At least 10 characters."</p>
+                        <Field form="signup" label="Display name" name="display_name" value=p.value("display_name", "") error=p.error("display_name") autocomplete="name" />
+                        <input type="hidden" name="timezone" value="" data-browser-timezone="" />
+                        <button type="submit" class="btn-primary w-full" disabled=move || signup.pending().get()>
+                            {move || if signup.pending().get() { "Creating…" } else { "Create account" }}
+                        </button>
+                    </ActionForm>
+                    <script inner_html=TIMEZONE_SCRIPT></script>
+                }
+            }}
+            <p class="mt-4 text-sm">"Already have an account? " <a href="/login" class="link">"Log in"</a></p>
+        </AuthCard>
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let login = ServerAction::<Login>::new();
+    let query = use_query_map();
+    let next = move || query.with(|q| q.get("next").unwrap_or_default());
+    view! {
+        <AuthCard title="Log in">
+            {move || {
+                let _ = login.version().get();
+                let p = Prefill::of(login);
+                view! {
+                    <ActionForm action=login attr:class="space-y-4" attr:novalidate=true>
+                        <FormError prefill=p.clone() />
+                        <Field form="login" label="Email" name="email" kind="email" value=p.value("email", "") error=p.error("email") required=true autocomplete="email" />
+                        <Field form="login" label="Password" name="password" kind="password" value=String::new() error=p.error("password") required=true autocomplete="current-password" />
+                        <input type="hidden" name="next" value=next() />
+                        <button type="submit" class="btn-primary w-full" disabled=move || login.pending().get()>
+                            {move || if login.pending().get() { "Logging in…" } else { "Log in" }}
+                        </button>
+                    </ActionForm>
+                }
+            }}
+            <p class="mt-4 text-sm">"New here? " <a href="/signup" class="link">"Create an account"</a></p>
+        </AuthCard>
+    }
+}

@@ -1,0 +1,55 @@
+//! Failed-login limits per account and per address, kept in PostgreSQL so
+//! every server process sees the same counts.
+
+use crate::error::AppError;
+use sqlx::PgPool;
+use std::net::IpAddr;
+
+/// Failures allowed for one email inside the window, since its last success.
+pub const PER_ACCOUNT: i64 = 5;
+/// Failures allowed from one address inside the window, whatever the email.
+pub const PER_ADDRESS: i64 = 20;
+pub const WINDOW_MINUTES: i64 = 15;
+
+/// Refuse before checking the password when either limit is reached.
+pub async fn check(pool: &PgPool, email: &str, ip: Option<IpAddr>) -> Result<(), AppError> {
+    let ip = ip.map(sqlx::types::ipnetwork::IpNetwork::from);
+    let row = sqlx::query!(
+        r#"
+        with window_start as (select now() - make_interval(mins => $3::int) as t)
+        select
+          (select count(*) from login_attempts a, window_start w
+            where a.email = $1 and not a.succeeded and a.created_at > w.t
+              and a.created_at > coalesce((select max(created_at) from login_attempts s
+                                           where s.email = $1 and s.succeeded), '-infinity'))
+            as "by_account!",
+          (select count(*) from login_attempts a, window_start w
+            where $2::inet is not null and a.ip = $2 and not a.succeeded and a.created_at > w.t)
+            as "by_address!"
+        "#,
+        email,
+        ip,
+        WINDOW_MINUTES as i32
+    )
+    .fetch_one(pool)
+    .await?;
+    if row.by_account >= PER_ACCOUNT {
+        return Err(AppError::TooManyRequests(format!(
+            "Too many failed log-in attempts for this account. Please wait {WINDOW_MINUTES} minutes and try again."
+        )));
+    }
+    if row.by_address >= PER_ADDRESS {
+        return Err(AppError::TooManyRequests(format!(
+            "Too many failed log-in attempts from your network. Please wait {WINDOW_MINUTES} minutes and try again."
+        )));
+    }
+    Ok(())
+}
+
+pub async fn record(pool: &PgPool, email: &str, ip: Option<IpAddr>, succeeded: bool) -> Result<(), AppError> {
+    let ip = ip.map(sqlx::types::ipnetwork::IpNetwork::from);
+    sqlx::query!("insert into login_attempts (email, ip, succeeded) values ($1, $2, $3)", email, ip, succeeded)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! The dashboard: today, overdue, the next 7 days and recently completed, in the person's timezone.
+
+use crate::components::{Empty, Layout, loaded};
+use crate::error::AppError;
+use crate::task::model::Task;
+use crate::task::pages::TaskRow;
+use crate::task::{CompleteTask, ReopenTask};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub greeting_name: String,
+    /// The person's local date, e.g. "Saturday 28 November".
+    pub today_label: String,
+    pub today: Vec<Task>,
+    pub overdue: Vec<Task>,
+    pub upcoming: Vec<Task>,
+    pub completed: Vec<Task>,
+}
+
+#[server(endpoint = "get_dashboard")]
+pub async fn get_dashboard() -> Result<Dashboard, AppError> {
+    let (pool, user) = crate::auth::request::require_user().await?;
+    let tz: chrono_tz::Tz = user.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let now = chrono::Utc::now().with_timezone(&tz);
+    let lists = crate::task::service::dashboard_lists(&pool, user.id, now.date_naive()).await?;
+    Ok(Dashboard {
+        greeting_name: user.greeting_name().to_string(),
+        today_label: now.format("%A %-d %B").to_string(),
+        today: lists.today,
+        overdue: lists.overdue,
+        upcoming: lists.upcoming,
+        completed: lists.completed,
+    })
+}
+
+#[component]
+fn Section(
+    title: &'static str,
+    tasks: Vec<Task>,
+    empty: &'static str,
+    complete: ServerAction<CompleteTask>,
+    reopen: ServerAction<ReopenTask>,
+) -> impl IntoView {
+    let heading_id = title.to_lowercase().replace(' ', "-");
+    let labelled_by = heading_id.clone();
+    view! {
+        <section aria-labelledby=labelled_by class="card">
+            <h2 id=heading_id class="section-title">{title} <span class="count">{tasks.len()}</span></h2>
+            {if tasks.is_empty() {
+                view! { <p class="text-sm text-slate-500">{empty}</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="task-list">
+                        {tasks.into_iter().map(|t| view! { <TaskRow task=t complete=complete reopen=reopen show_project=true /> }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let complete = ServerAction::<CompleteTask>::new();
+    let reopen = ServerAction::<ReopenTask>::new();
+    let data = Resource::new(move || (complete.version().get(), reopen.version().get()), |_| get_dashboard());
+    view! {
+        <Layout>
+            <Title text="Dashboard · BuildOS" />
+            {loaded(data, move |d: Dashboard| {
+                let nothing = d.today.is_empty() && d.overdue.is_empty() && d.upcoming.is_empty() && d.completed.is_empty();
+                view! {
+                    <h1 class="page-title">{format!("Hello, {}", d.greeting_name)}</h1>
+                    <p class="mb-4 text-slate-600">{d.today_label.clone()}</p>
+                    {nothing.then(|| view! {
+                        <Empty>
+                            <p>"Nothing scheduled yet. "<a href="/projects" class="link">"Create a project"</a>" and give its tasks a start or due date — they will show up here."</p>
+                        </Empty>
+                    })}
+                    <div class="grid gap-4 md:grid-cols-2">
+                        <Section title="Overdue" tasks=d.overdue empty="Nothing overdue." complete=complete reopen=reopen />
+                        <Section title="Today" tasks=d.today empty="Nothing for today." complete=complete reopen=reopen />
+                        <Section title="Next 7 days" tasks=d.upcoming empty="Nothing in the next 7 days." complete=complete reopen=reopen />
+                        <Section title="Recently completed" tasks=d.completed empty="Nothing completed in the last 7 days." complete=complete reopen=reopen />
+                    </div>
+                }
+            })}
+        </Layout>
+    }
+}

@@ -1,0 +1,73 @@
+//! BuildOS: shared types, pages and server functions, used by the server, the browser and the worker.
+
+pub mod auth;
+pub mod components;
+pub mod dashboard;
+#[cfg(feature = "ssr")]
+pub mod db;
+pub mod error;
+pub mod forms;
+pub mod note;
+pub mod profile;
+pub mod project;
+pub mod task;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+/// The HTML document around the app (server side only).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Async rendering: pages arrive complete, so they work with JavaScript off.
+    let ssr = SsrMode::Async;
+    view! {
+        <Stylesheet id="leptos" href="/pkg/buildos.css" />
+        <Title text="BuildOS" />
+        <Router>
+            <Routes fallback=|| view! { <NotFoundPage /> }>
+                <Route path=path!("/") view=dashboard::DashboardPage ssr=ssr.clone() />
+                <Route path=path!("/login") view=auth::pages::LoginPage ssr=ssr.clone() />
+                <Route path=path!("/signup") view=auth::pages::SignupPage ssr=ssr.clone() />
+                <Route path=path!("/projects") view=project::pages::ProjectsPage ssr=ssr.clone() />
+                <Route path=path!("/projects/:slug") view=project::pages::ProjectPage ssr=ssr.clone() />
+                <Route path=path!("/tasks/:id") view=task::pages::TaskPage ssr=ssr.clone() />
+                <Route path=path!("/profile") view=profile::ProfilePage ssr=ssr />
+            </Routes>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFoundPage() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+        resp.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <main class="mx-auto max-w-md px-4 py-12 text-center">
+            <h1 class="text-2xl font-semibold">"Page not found"</h1>
+            <p class="mt-2"><a href="/" class="link">"Go to the dashboard"</a></p>
+        </main>
+    }
+}

@@ -1,0 +1,64 @@
+//! The profile page: display name and timezone.
+
+use crate::auth::User;
+use crate::components::{Field, FormError, Layout, Prefill, loaded};
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[server(endpoint = "get_profile")]
+pub async fn get_profile() -> Result<User, AppError> {
+    let (_, user) = crate::auth::request::require_user().await?;
+    Ok(user)
+}
+
+#[server(endpoint = "update_profile")]
+pub async fn update_profile(
+    #[server(default)] display_name: String,
+    #[server(default)] timezone: String,
+) -> Result<(), AppError> {
+    let (pool, user) = crate::auth::request::require_user().await?;
+    let mut c = crate::error::Checks::default();
+    let name = c.take("display_name", crate::forms::optional(&display_name, "Display name", 100));
+    let tz = timezone.trim();
+    if tz.parse::<chrono_tz::Tz>().is_err() {
+        c.fail("timezone", "Timezone must be an IANA name like Europe/Paris or America/New_York.");
+    }
+    c.finish().map_err(|e| e.with_input([("display_name", display_name.as_str()), ("timezone", timezone.as_str())]))?;
+    sqlx::query!("update users set display_name = $2, timezone = $3 where id = $1", user.id, name, tz)
+        .execute(&pool)
+        .await?;
+    Ok(())
+}
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let update = ServerAction::<UpdateProfile>::new();
+    let profile = Resource::new(move || update.version().get(), |_| get_profile());
+    view! {
+        <Layout>
+            <Title text="Profile · BuildOS" />
+            <h1 class="page-title">"Profile"</h1>
+            {loaded(profile, move |user: User| view! {
+                <p class="mb-4 text-slate-600">{format!("Signed in as {}", user.email)}</p>
+                {let user = user.clone(); move || {
+                    let _ = update.version().get();
+                    let p = Prefill::of(update);
+                    let saved = matches!(update.value().get_untracked(), Some(Ok(())));
+                    let name = p.value("display_name", &user.display_name);
+                    let timezone = p.value("timezone", &user.timezone);
+                    view! {
+                        <ActionForm action=update attr:class="card max-w-lg space-y-3" attr:novalidate=true>
+                            <FormError prefill=p.clone() />
+                            {saved.then(|| view! { <p class="banner" role="status">"Saved."</p> })}
+                            <Field form="profile" label="Display name" name="display_name" value=name error=p.error("display_name") autocomplete="name" />
+                            <Field form="profile" label="Timezone" name="timezone" value=timezone error=p.error("timezone") />
+                            <p class="hint">"Your dashboard and daily brief use this timezone (an IANA name such as Europe/Paris)."</p>
+                            <button type="submit" class="btn-primary" disabled=move || update.pending().get()>"Save profile"</button>
+                        </ActionForm>
+                    }
+                }}
+            })}
+        </Layout>
+    }
+}

@@ -1,0 +1,386 @@
+//! Tasks: create, edit, complete (recurring ones come back), soft delete, dashboard lists.
+
+use super::model::{Priority, Task, TaskForm, TaskStatus};
+use super::recurrence::Recurrence;
+use crate::db::begin_as;
+use crate::error::{AppError, Checks};
+use crate::forms;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// A task's fields, checked.
+pub struct TaskInput {
+    pub title: String,
+    pub description: String,
+    pub details: String,
+    pub priority: Priority,
+    pub status: TaskStatus,
+    pub duration_minutes: Option<i32>,
+    pub start_date: Option<NaiveDate>,
+    pub due_date: Option<NaiveDate>,
+    pub recurrence: Option<Recurrence>,
+    pub recurrence_end: Option<NaiveDate>,
+    pub parent_task_id: Option<Uuid>,
+}
+
+impl TaskInput {
+    pub fn parse(form: &TaskForm) -> Result<Self, AppError> {
+        let mut c = Checks::default();
+        let title = c.take("title", forms::required(&form.title, "Title", 500));
+        let description = c.take("description", forms::optional(&form.description, "Description", 5000));
+        let details = c.take("details", forms::optional(&form.details, "Details", 100_000));
+        let priority = match form.priority.trim() {
+            "" => Some(Priority::Medium),
+            p => c.take("priority", Priority::parse(p).ok_or_else(|| "Priority must be low, medium or high.".into())),
+        };
+        let status = match form.status.trim() {
+            "" => Some(TaskStatus::Backlog),
+            s => c.take("status", TaskStatus::parse(s).ok_or_else(|| "Status is not one of the choices.".into())),
+        };
+        let duration_minutes = c.take("duration_minutes", forms::minutes(&form.duration_minutes, "Duration")).flatten();
+        let start_date = c.take("start_date", forms::date(&form.start_date, "Start date")).flatten();
+        let due_date = c.take("due_date", forms::date(&form.due_date, "Due date")).flatten();
+        let recurrence = match form.recurrence.trim() {
+            "" | "none" => None,
+            r => c.take("recurrence", Recurrence::parse(r).ok_or_else(|| "Repeat is not one of the choices.".into())),
+        };
+        let recurrence_end = c.take("recurrence_end", forms::date(&form.recurrence_end, "Repeat until")).flatten();
+        if recurrence.is_some() && form.start_date.trim().is_empty() {
+            c.fail("start_date", "A repeating task needs a start date.");
+        }
+        if recurrence.is_none() && recurrence_end.is_some() {
+            c.fail("recurrence_end", "Repeat until needs a repeat pattern.");
+        }
+        if let (Some(s), Some(e)) = (start_date, recurrence_end) {
+            if e < s {
+                c.fail("recurrence_end", "Repeat until must not be before the start date.");
+            }
+        }
+        let parent_task_id = match form.parent_task_id.trim() {
+            "" => None,
+            p => c.take("parent_task_id", p.parse::<Uuid>().map_err(|_| "Parent task was not found.".to_string())),
+        };
+        c.finish().map_err(|e| e.with_input(form.pairs()))?;
+        Ok(Self {
+            title: title.unwrap_or_default(),
+            description: description.unwrap_or_default(),
+            details: details.unwrap_or_default(),
+            priority: priority.unwrap_or(Priority::Medium),
+            status: status.unwrap_or(TaskStatus::Backlog),
+            duration_minutes,
+            start_date,
+            due_date,
+            recurrence,
+            recurrence_end,
+            parent_task_id,
+        })
+    }
+}
+
+/// A foreign key naming somebody else's (or no) project or parent task.
+fn not_found_on_fk(e: sqlx::Error) -> AppError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => AppError::NotFound,
+        _ => e.into(),
+    }
+}
+
+struct Row {
+    id: Uuid,
+    project_id: Option<Uuid>,
+    project_name: Option<String>,
+    project_slug: Option<String>,
+    parent_task_id: Option<Uuid>,
+    title: String,
+    description: String,
+    details: String,
+    priority: String,
+    status: String,
+    duration_minutes: Option<i32>,
+    start_date: Option<NaiveDate>,
+    due_date: Option<NaiveDate>,
+    recurrence: Option<String>,
+    recurrence_end: Option<NaiveDate>,
+    completed_at: Option<DateTime<Utc>>,
+    deleted_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Row> for Task {
+    fn from(r: Row) -> Self {
+        Task {
+            id: r.id,
+            project_id: r.project_id,
+            project_name: r.project_name,
+            project_slug: r.project_slug,
+            parent_task_id: r.parent_task_id,
+            title: r.title,
+            description: r.description,
+            details: r.details,
+            priority: Priority::parse(&r.priority).unwrap_or(Priority::Medium),
+            status: TaskStatus::parse(&r.status).unwrap_or(TaskStatus::Backlog),
+            duration_minutes: r.duration_minutes,
+            start_date: r.start_date,
+            due_date: r.due_date,
+            recurrence: r.recurrence.as_deref().and_then(Recurrence::parse),
+            recurrence_end: r.recurrence_end,
+            completed_at: r.completed_at,
+            deleted_at: r.deleted_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+pub async fn list_project_tasks(pool: &PgPool, user_id: Uuid, project_id: Uuid) -> Result<Vec<Task>, AppError> {
+    let mut tx = begin_as(pool, user_id).await?;
+    let rows = sqlx::query_as!(
+        Row,
+        "select t.id, t.project_id, p.name as \"project_name?\", p.slug as \"project_slug?\", t.parent_task_id,
+                t.title, t.description, t.details, t.priority, t.status, t.duration_minutes,
+                t.start_date, t.due_date, t.recurrence, t.recurrence_end, t.completed_at, t.deleted_at, t.updated_at
+         from tasks t left join projects p on p.id = t.project_id
+         where t.user_id = $1 and t.project_id = $2 and t.deleted_at is null
+         order by (t.status = 'done'), t.completed_at desc nulls first,
+                  coalesce(t.due_date, t.start_date) nulls last, t.created_at",
+        user_id,
+        project_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows.into_iter().map(Task::from).collect())
+}
+
+pub async fn get_task(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<Task, AppError> {
+    let mut tx = begin_as(pool, user_id).await?;
+    let row = sqlx::query_as!(
+        Row,
+        "select t.id, t.project_id, p.name as \"project_name?\", p.slug as \"project_slug?\", t.parent_task_id,
+                t.title, t.description, t.details, t.priority, t.status, t.duration_minutes,
+                t.start_date, t.due_date, t.recurrence, t.recurrence_end, t.completed_at, t.deleted_at, t.updated_at
+         from tasks t left join projects p on p.id = t.project_id
+         where t.id = $1 and t.user_id = $2 and t.deleted_at is null",
+        id,
+        user_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(row.into())
+}
+
+pub async fn insert_task(
+    pool: &PgPool,
+    user_id: Uuid,
+    project_id: Option<Uuid>,
+    t: TaskInput,
+) -> Result<Uuid, AppError> {
+    let mut tx = begin_as(pool, user_id).await?;
+    let id = sqlx::query_scalar!(
+        "insert into tasks (user_id, project_id, parent_task_id, title, description, details, priority, status,
+                            duration_minutes, start_date, due_date, recurrence, recurrence_end, series_anchor,
+                            completed_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $10,
+                 case when $8 = 'done' then now() end)
+         returning id",
+        user_id,
+        project_id,
+        t.parent_task_id,
+        t.title,
+        t.description,
+        t.details,
+        t.priority.as_str(),
+        t.status.as_str(),
+        t.duration_minutes,
+        t.start_date,
+        t.due_date,
+        t.recurrence.map(Recurrence::as_str),
+        t.recurrence_end
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(not_found_on_fk)?;
+    tx.commit().await?;
+    tracing::info!(user.id = %user_id, task.id = %id, "task created");
+    Ok(id)
+}
+
+pub async fn update_task(pool: &PgPool, user_id: Uuid, id: Uuid, t: TaskInput) -> Result<(), AppError> {
+    if t.parent_task_id == Some(id) {
+        return Err(AppError::field("parent_task_id", "A task cannot be its own parent."));
+    }
+    let mut tx = begin_as(pool, user_id).await?;
+    let done = sqlx::query!(
+        "update tasks set parent_task_id = $3, title = $4, description = $5, details = $6, priority = $7,
+                status = $8, duration_minutes = $9, start_date = $10, due_date = $11, recurrence = $12,
+                recurrence_end = $13,
+                series_anchor = case when recurrence is distinct from $12 or series_anchor is null then $10
+                                     else series_anchor end,
+                completed_at = case when $8 = 'done' then coalesce(completed_at, now()) end
+         where id = $1 and user_id = $2 and deleted_at is null",
+        id,
+        user_id,
+        t.parent_task_id,
+        t.title,
+        t.description,
+        t.details,
+        t.priority.as_str(),
+        t.status.as_str(),
+        t.duration_minutes,
+        t.start_date,
+        t.due_date,
+        t.recurrence.map(Recurrence::as_str),
+        t.recurrence_end
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(not_found_on_fk)?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Mark a task done. A recurring task's next occurrence is created at the
+/// same time (once: completing the same occurrence again creates nothing).
+/// Returns the next occurrence's id, if one was created.
+pub async fn complete_task(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<Option<Uuid>, AppError> {
+    let mut tx = begin_as(pool, user_id).await?;
+    let task = sqlx::query!(
+        "update tasks set status = 'done', completed_at = coalesce(completed_at, now())
+         where id = $1 and user_id = $2 and deleted_at is null
+         returning project_id, parent_task_id, title, description, details, priority, duration_minutes,
+                   start_date, due_date, recurrence, recurrence_end, series_anchor",
+        id,
+        user_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let mut next_id = None;
+    if let (Some(pattern), Some(start)) = (task.recurrence.as_deref().and_then(Recurrence::parse), task.start_date) {
+        let anchor = task.series_anchor.unwrap_or(start);
+        let next_start = pattern.next_after(anchor, start);
+        let next_due = task.due_date.map(|due| next_start + (due - start));
+        if task.recurrence_end.is_none_or(|end| next_start <= end) {
+            next_id = sqlx::query_scalar!(
+                "insert into tasks (user_id, project_id, parent_task_id, title, description, details, priority,
+                                    duration_minutes, start_date, due_date, recurrence, recurrence_end,
+                                    series_anchor, previous_id)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                 on conflict (previous_id) do nothing
+                 returning id",
+                user_id,
+                task.project_id,
+                task.parent_task_id,
+                task.title,
+                task.description,
+                task.details,
+                task.priority,
+                task.duration_minutes,
+                next_start,
+                next_due,
+                task.recurrence,
+                task.recurrence_end,
+                anchor,
+                id
+            )
+            .fetch_optional(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    tracing::info!(user.id = %user_id, task.id = %id, next.id = ?next_id, "task completed");
+    Ok(next_id)
+}
+
+/// Put a done task back to the backlog.
+pub async fn reopen_task(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<(), AppError> {
+    let mut tx = begin_as(pool, user_id).await?;
+    let done = sqlx::query!(
+        "update tasks set status = 'backlog', completed_at = null where id = $1 and user_id = $2 and deleted_at is null",
+        id,
+        user_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Soft-delete or restore a task. Returns its project's slug, for redirects.
+pub async fn set_task_deleted(
+    pool: &PgPool,
+    user_id: Uuid,
+    id: Uuid,
+    deleted: bool,
+) -> Result<Option<String>, AppError> {
+    let mut tx = begin_as(pool, user_id).await?;
+    let row = sqlx::query!(
+        r#"update tasks t set deleted_at = case when $3 then now() else null end
+           where t.id = $1 and t.user_id = $2 and (t.deleted_at is null) = $3
+           returning (select slug from projects p where p.id = t.project_id) as "slug?""#,
+        id,
+        user_id,
+        deleted
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(row.slug)
+}
+
+/// The dashboard's lists, for the person's local `today`.
+pub struct DashboardLists {
+    pub today: Vec<Task>,
+    pub overdue: Vec<Task>,
+    pub upcoming: Vec<Task>,
+    pub completed: Vec<Task>,
+}
+
+pub async fn dashboard_lists(pool: &PgPool, user_id: Uuid, today: NaiveDate) -> Result<DashboardLists, AppError> {
+    let mut tx = begin_as(pool, user_id).await?;
+    // One query; each row is sorted into its section below. A task is overdue
+    // when its due date (or, without one, its start date) has passed.
+    let rows = sqlx::query_as!(
+        Row,
+        "select t.id, t.project_id, p.name as \"project_name?\", p.slug as \"project_slug?\", t.parent_task_id,
+                t.title, t.description, t.details, t.priority, t.status, t.duration_minutes,
+                t.start_date, t.due_date, t.recurrence, t.recurrence_end, t.completed_at, t.deleted_at, t.updated_at
+         from tasks t left join projects p on p.id = t.project_id
+         where t.user_id = $1 and t.deleted_at is null and (p.id is null or p.deleted_at is null)
+           and ((t.status <> 'done' and coalesce(t.due_date, t.start_date) <= $2::date + 7)
+             or (t.status = 'done' and t.completed_at > now() - interval '7 days'))
+         order by t.completed_at desc nulls last, coalesce(t.due_date, t.start_date), t.priority = 'high' desc, t.created_at
+         limit 500",
+        user_id,
+        today
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let mut lists = DashboardLists { today: vec![], overdue: vec![], upcoming: vec![], completed: vec![] };
+    for task in rows.into_iter().map(Task::from) {
+        let when = task.due_date.or(task.start_date);
+        if task.status == TaskStatus::Done {
+            lists.completed.push(task);
+        } else if when.is_some_and(|d| d < today) {
+            lists.overdue.push(task);
+        } else if task.start_date == Some(today)
+            || task.due_date == Some(today)
+            || task.start_date.is_some_and(|s| s < today)
+        {
+            lists.today.push(task);
+        } else {
+            lists.upcoming.push(task);
+        }
+    }
+    Ok(lists)
+}

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Install whatever is missing and run every test: formatting, the sqlx offline
+# query cache, clippy (server side and wasm side), unit + integration tests and
+# the Playwright end-to-end tests against a freshly built server.
+#
+# Environment:
+#   DATABASE_URL  use this PostgreSQL (its role needs CREATEDB) instead of the
+#                 project-local cluster
+#   E2E_PORT      port of the end-to-end server (default 3311)
+#   SKIP          comma-separated steps to skip, e.g. SKIP=e2e,clippy
+#                 (steps: fmt, sqlx, clippy, test, e2e)
+#   CI=true       build into ~/.cache/buildos/target unless CARGO_TARGET_DIR is set
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "${BUILDOS_ROOT}"
+
+started_at=$SECONDS
+e2e_server_pid=""
+ran=()
+skipped=()
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [ -n "$e2e_server_pid" ]; then
+    stop_pid "$e2e_server_pid"
+  fi
+  pg_stop_if_started
+  if [ "$rc" -ne 0 ]; then
+    log "FAILED (exit status ${rc}) after $((SECONDS - started_at)) s"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# skip STEP: true when STEP is listed in $SKIP (and records it).
+skip() {
+  if [[ ",${SKIP:-}," == *",$1,"* ]]; then
+    log "Skipping $1 (SKIP=${SKIP})"
+    skipped+=("$1")
+    return 0
+  fi
+  ran+=("$1")
+  return 1
+}
+
+# --- a. tools -------------------------------------------------------------
+log "Checking prerequisites"
+./scripts/setup.sh
+
+# --- b. target directory --------------------------------------------------
+# On CI, keep build artefacts outside the clone so that every run reuses them.
+# (cargo-leptos still writes the site to ./target/site.)
+if [ "${CI:-}" = "true" ] && [ -z "${CARGO_TARGET_DIR:-}" ]; then
+  export CARGO_TARGET_DIR="${HOME}/.cache/buildos/target"
+  mkdir -p "$CARGO_TARGET_DIR"
+  log "CI: CARGO_TARGET_DIR=${CARGO_TARGET_DIR}"
+fi
+
+# --- c. formatting --------------------------------------------------------
+if ! skip fmt; then
+  log "cargo fmt --check"
+  cargo fmt --all -- --check
+fi
+
+# --- d. database ----------------------------------------------------------
+pg_start
+export DATABASE_URL
+
+# --- e. sqlx offline query cache (.sqlx) ----------------------------------
+# Checks that the committed .sqlx query cache matches the queries in the code,
+# so that every SQLX_OFFLINE=true build below (and on machines without a
+# database) compiles the same queries.
+# `cargo sqlx prepare` runs its own `cargo check` with SQLX_OFFLINE=false and
+# this DATABASE_URL, so every crate using sqlx macros that gets (re)compiled
+# there -- dependencies such as apalis-postgres included -- checks its queries
+# against this database: it must hold all their tables.
+check_sqlx_offline() {
+  log "sqlx: applying migrations"
+  cargo sqlx migrate run --source migrations --ignore-missing
+  log "sqlx: checking the offline query cache"
+  cargo sqlx prepare --workspace --check -- \
+    --all-targets -p app -p server -p worker --features app/ssr
+}
+if ! skip sqlx; then
+  check_sqlx_offline
+fi
+
+export SQLX_OFFLINE=true
+
+# --- f. clippy ------------------------------------------------------------
+# Never build server and frontend in one cargo invocation: feature
+# unification would enable both `ssr` and `hydrate` in the shared `app` crate.
+if ! skip clippy; then
+  log "clippy: server + worker"
+  cargo clippy -p server -p worker --all-targets -- -D warnings
+  log "clippy: frontend (wasm32)"
+  cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+fi
+
+# --- g. unit + integration tests ------------------------------------------
+if ! skip test; then
+  log "cargo test: app (ssr)"
+  cargo test -p app --features ssr
+  log "cargo test: server + worker"
+  cargo test -p server -p worker
+fi
+
+# --- h. end-to-end --------------------------------------------------------
+run_e2e() {
+  local port="${E2E_PORT:-3311}"
+  local server_log="${BUILDOS_ROOT}/.data/e2e-server.log"
+
+  log "e2e: cargo leptos build (debug)"
+  cargo leptos build
+
+  local server_bin
+  server_bin="$(target_dir)/debug/server"
+  [ -x "$server_bin" ] || die "${server_bin} not found after the build"
+
+  log "e2e: fresh database buildos_e2e"
+  pg_drop_db buildos_e2e
+  local e2e_url
+  e2e_url="$(pg_create_db buildos_e2e)"
+
+  if port_in_use "$port"; then
+    die "port ${port} is already in use; set E2E_PORT to a free port"
+  fi
+
+  log "e2e: starting the server on port ${port} (log: ${server_log})"
+  mkdir -p "$(dirname "$server_log")"
+  DATABASE_URL="$e2e_url" \
+    PORT="$port" \
+    LEPTOS_SITE_ROOT="${BUILDOS_ROOT}/target/site" \
+    LEPTOS_SITE_PKG_DIR=pkg \
+    LEPTOS_OUTPUT_NAME=buildos \
+    LEPTOS_SITE_ADDR="127.0.0.1:${port}" \
+    LEPTOS_ENV=DEV \
+    "$server_bin" >"$server_log" 2>&1 &
+  e2e_server_pid=$!
+
+  if ! wait_healthy "http://127.0.0.1:${port}/healthz" "$e2e_server_pid" 60; then
+    tail -n 40 "$server_log" >&2 || true
+    die "the e2e server did not become healthy"
+  fi
+
+  log "e2e: playwright"
+  local rc=0
+  BASE_URL="http://127.0.0.1:${port}" \
+    npx --no-install playwright test -c end2end/playwright.config.ts || rc=$?
+
+  stop_pid "$e2e_server_pid"
+  e2e_server_pid=""
+  if [ "$rc" -ne 0 ]; then
+    log "e2e: last lines of the server log (${server_log}):"
+    tail -n 40 "$server_log" >&2 || true
+    die "playwright failed (exit status ${rc})"
+  fi
+}
+if ! skip e2e; then
+  run_e2e
+fi
+
+# --- i. summary -----------------------------------------------------------
+elapsed=$((SECONDS - started_at))
+summary="All tests passed in $((elapsed / 60))m$((elapsed % 60))s: ${ran[*]:-nothing}"
+if [ "${#skipped[@]}" -gt 0 ]; then
+  summary+=" (skipped: ${skipped[*]})"
+fi
+log "$summary"

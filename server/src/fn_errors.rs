@@ -1,0 +1,42 @@
+//! Give server-function errors their proper HTTP status.
+//!
+//! server_fn answers every error with 500; we read our own `AppError` back
+//! from the body and use 400, 401, 403, 404, 409 or 429 where that is what
+//! happened, so logs, metrics and scripts see the truth.
+
+use app::error::AppError;
+use axum::body::{Body, to_bytes};
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// Errors are small; anything larger is left as it is.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+pub async fn status_from_app_error(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR || !response.headers().contains_key("serverfnerror") {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_ERROR_BODY).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = status_of(&error);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+pub fn status_of(error: &AppError) -> StatusCode {
+    match error {
+        AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden => StatusCode::FORBIDDEN,
+        AppError::Validation(_) | AppError::Transport(_) => StatusCode::BAD_REQUEST,
+        AppError::Conflict(_) => StatusCode::CONFLICT,
+        AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}

@@ -1,0 +1,120 @@
+//! Test harness: start the app on a free port, call server functions as a browser's JS would.
+
+use app::error::AppError;
+use reqwest::Client;
+use serde_json::Value;
+use server::config::Config;
+use sqlx::PgPool;
+use std::net::SocketAddr;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+impl TestApp {
+    pub async fn spawn(pool: PgPool) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let config = Config {
+            database_url: String::new(),
+            addr,
+            public_base_url: format!("http://{addr}"),
+            cookie_secure: false,
+            log_json: false,
+        };
+        let router = server::router(&config, pool);
+        tokio::spawn(server::serve(listener, router, std::future::pending()));
+        Self { addr }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects.
+    pub fn client() -> Client {
+        Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    }
+
+    /// POST a server function the way the hydrated app does; the JSON result or our error.
+    pub async fn call(&self, client: &Client, endpoint: &str, form: &[(&str, &str)]) -> Result<Value, AppError> {
+        let response = client.post(self.url(&format!("/api/{endpoint}"))).form(form).send().await.unwrap();
+        let status = response.status();
+        let bytes = response.bytes().await.unwrap();
+        if status.is_success() {
+            Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        } else {
+            let error: AppError = serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| panic!("{endpoint}: {status} {}", String::from_utf8_lossy(&bytes)));
+            assert_eq!(status, server::fn_errors::status_of(&error), "{endpoint} status");
+            Err(error)
+        }
+    }
+
+    /// POST and expect success.
+    pub async fn ok(&self, client: &Client, endpoint: &str, form: &[(&str, &str)]) -> Value {
+        self.call(client, endpoint, form).await.unwrap_or_else(|e| panic!("{endpoint} failed: {e:?}"))
+    }
+
+    /// A new signed-in client for `email`.
+    pub async fn signed_up(&self, email: &str) -> Client {
+        let client = Self::client();
+        self.ok(
+            &client,
+            "signup",
+            &[("email", email), ("password", PASSWORD), ("display_name", "Tester"), ("timezone", "Europe/Paris")],
+        )
+        .await;
+        client
+    }
+
+    /// Create a project and return its (id, slug).
+    pub async fn project(&self, client: &Client, name: &str) -> (String, String) {
+        let list = self.ok(client, "list_projects", &[]).await;
+        let before = list.as_array().unwrap().len();
+        self.ok(client, "create_project", &[("name", name)]).await;
+        let list = self.ok(client, "list_projects", &[]).await;
+        let list = list.as_array().unwrap();
+        assert_eq!(list.len(), before + 1);
+        let p = list.iter().find(|p| p["name"] == name).expect("created project listed");
+        (p["id"].as_str().unwrap().to_string(), p["slug"].as_str().unwrap().to_string())
+    }
+
+    /// Add a task to a project and return its id.
+    pub async fn task(&self, client: &Client, project_id: &str, fields: &[(&str, &str)]) -> String {
+        let mut form = vec![("project_id", project_id)];
+        form.extend_from_slice(fields);
+        self.ok(client, "create_task", &form).await;
+        let title = fields.iter().find(|(k, _)| *k == "title").unwrap().1;
+        self.tasks_of(client, project_id)
+            .await
+            .into_iter()
+            .find(|t| t["title"] == title && t["status"] != "done")
+            .expect("task created")["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// The tasks of a project, via the project page's server function.
+    pub async fn tasks_of(&self, client: &Client, project_id: &str) -> Vec<Value> {
+        let projects = self.ok(client, "list_projects", &[]).await;
+        let slug = projects.as_array().unwrap().iter().find(|p| p["id"] == project_id).unwrap()["slug"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let detail = self.ok(client, "get_project", &[("slug", &slug)]).await;
+        detail["tasks"].as_array().unwrap().clone()
+    }
+
+    pub fn session_cookie(client_cookie_header: &reqwest::header::HeaderMap) -> Option<String> {
+        client_cookie_header
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("buildos_session="))
+            .map(|c| c.split(';').next().unwrap().to_string())
+    }
+}
