@@ -34,10 +34,10 @@ impl ProjectInput {
         let tags = c.take("tags", forms::tags(&form.tags));
         let start_date = c.take("start_date", forms::date(&form.start_date, "Start date")).flatten();
         let end_date = c.take("end_date", forms::date(&form.end_date, "End date")).flatten();
-        if let (Some(s), Some(e)) = (start_date, end_date) {
-            if e < s {
-                c.fail("end_date", "End date must not be before the start date.");
-            }
+        if let (Some(s), Some(e)) = (start_date, end_date)
+            && e < s
+        {
+            c.fail("end_date", "End date must not be before the start date.");
         }
         c.finish().map_err(|e| e.with_input(form.pairs()))?;
         Ok(Self {

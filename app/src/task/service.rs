@@ -52,10 +52,10 @@ impl TaskInput {
         if recurrence.is_none() && recurrence_end.is_some() {
             c.fail("recurrence_end", "Repeat until needs a repeat pattern.");
         }
-        if let (Some(s), Some(e)) = (start_date, recurrence_end) {
-            if e < s {
-                c.fail("recurrence_end", "Repeat until must not be before the start date.");
-            }
+        if let (Some(s), Some(e)) = (start_date, recurrence_end)
+            && e < s
+        {
+            c.fail("recurrence_end", "Repeat until must not be before the start date.");
         }
         let parent_task_id = match form.parent_task_id.trim() {
             "" => None,

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Web benchmarks (issue: foundation): release build, a seeded account with
+# 200 tasks, then wrk on loopback against /healthz and the dashboard in the
+# same run, with the server's memory sampled under load. Prints a markdown
+# table of figures; docs/benchmarks.md records them.
+#
+#   ./scripts/bench.sh            # CONNECTIONS=64 DURATION=20s by default
+#
+# Build-time figures are measured separately (see docs/benchmarks.md).
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "${BUILDOS_ROOT}"
+
+CONNECTIONS="${CONNECTIONS:-64}"
+DURATION="${DURATION:-20s}"
+PORT="${BENCH_PORT:-3312}"
+TASKS=200
+
+./scripts/setup.sh
+need_apt wrk
+pg_start
+server_pid=""
+jar="$(mktemp)"
+cleanup() {
+  [ -n "$server_pid" ] && stop_pid "$server_pid"
+  rm -f "$jar"
+  pg_stop_if_started
+}
+trap cleanup EXIT
+
+log "release build"
+SQLX_OFFLINE=true cargo leptos build --release >&2
+
+pg_drop_db buildos_bench
+url="$(pg_create_db buildos_bench)"
+DATABASE_URL="$url" PORT="$PORT" LEPTOS_SITE_ROOT=target/site LEPTOS_ENV=PROD RUST_LOG=warn \
+  "$(target_dir)/release/server" >/dev/null 2>&1 &
+server_pid=$!
+wait_healthy "http://127.0.0.1:${PORT}/healthz" "$server_pid" 60
+
+base="http://127.0.0.1:${PORT}"
+call() { # call ENDPOINT FORM...
+  local endpoint="$1"; shift
+  local args=()
+  for kv in "$@"; do args+=(--data-urlencode "$kv"); done
+  curl -fsS -b "$jar" -c "$jar" -o /dev/null "${args[@]}" "${base}/api/${endpoint}"
+}
+
+log "seeding one account with ${TASKS} tasks in 5 projects"
+call signup email=bench@example.com "password=correct horse battery" display_name=Bench timezone=UTC
+project_ids=()
+for p in 1 2 3 4 5; do
+  call create_project "name=Project ${p}" "context=Context of project ${p}"
+done
+mapfile -t project_ids < <(curl -fsS -b "$jar" -X POST "${base}/api/list_projects" | grep -o '"id":"[^"]*"' | cut -d'"' -f4)
+for i in $(seq 1 "$TASKS"); do
+  pid="${project_ids[$((i % 5))]}"
+  # due dates spread from 10 days ago to 30 days ahead; every 10th task done
+  due="$(date -u -d "$(( (i % 41) - 10 )) days" +%F)"
+  call create_task "project_id=${pid}" "title=Task number ${i} with a realistic title" "priority=$([ $((i % 7)) -eq 0 ] && echo high || echo medium)" "due_date=${due}"
+done
+cookie="$(awk '$6 == "buildos_session" { print "buildos_session=" $7 }' "$jar")"
+[ -n "$cookie" ] || die "no session cookie after seeding"
+rendered="$(curl -fsS -H "cookie: ${cookie}" -H 'accept: text/html' "${base}/" | grep -o 'data-task=' | wc -l)"
+log "dashboard renders ${rendered} task rows"
+
+sample_rss() { # print the peak RSS (kB) of the server while "$@" runs
+  local peak=0 rss
+  "$@" &
+  local load=$!
+  while kill -0 "$load" 2>/dev/null; do
+    rss="$(awk '/VmRSS/ { print $2 }' "/proc/${server_pid}/status")"
+    (( rss > peak )) && peak=$rss
+    sleep 0.2
+  done
+  wait "$load"
+  echo "$peak" >"${jar}.rss"
+}
+
+log "wrk /healthz (${CONNECTIONS} connections, ${DURATION})"
+wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "${base}/healthz" >"${jar}.healthz"
+log "wrk dashboard (${CONNECTIONS} connections, ${DURATION})"
+sample_rss wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "cookie: ${cookie}" -H 'accept: text/html' "${base}/" >"${jar}.dash"
+rss_kb="$(cat "${jar}.rss")"
+
+rps() { awk '/Requests\/sec/ { print $2 }' "$1"; }
+pct() { awk -v p="$2" '$1 == p { print $2 }' "$1"; }
+errors() { awk '/Non-2xx|Socket errors/ { print }' "$1"; }
+wasm="target/site/pkg/buildos.wasm"
+raw=$(stat -c %s "$wasm")
+gz=$(gzip -9 -c "$wasm" | wc -c)
+
+cat <<MD
+| figure | value |
+| --- | --- |
+| /healthz throughput | $(rps "${jar}.healthz") req/s (p99 $(pct "${jar}.healthz" 99%)) |
+| dashboard throughput (${rendered} task rows, 200 tasks in the account) | $(rps "${jar}.dash") req/s |
+| dashboard latency p50 / p99 | $(pct "${jar}.dash" 50%) / $(pct "${jar}.dash" 99%) |
+| dashboard / healthz throughput | $(awk -v a="$(rps "${jar}.dash")" -v b="$(rps "${jar}.healthz")" 'BEGIN { printf "%.1f%%", 100 * a / b }') |
+| server peak RSS under dashboard load | $((rss_kb / 1024)) MB |
+| release .wasm raw / gzip -9 | $((raw / 1024)) KB / $((gz / 1024)) KB |
+MD
+errors "${jar}.healthz" "${jar}.dash" || true
+rm -f "${jar}".*
