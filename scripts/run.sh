@@ -36,6 +36,8 @@ pg_start
 
 log "Building BuildOS (release)"
 cargo leptos build --release
+# cargo-leptos builds only the server binary; the worker shares its release build.
+cargo build --release -p worker
 
 bin_dir="$(target_dir)/release"
 for bin in server worker; do

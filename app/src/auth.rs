@@ -72,6 +72,9 @@ pub async fn login(email: String, password: String, #[server(default)] next: Str
     let email = email.trim().to_lowercase();
     let ip = request::client_ip().await;
     let echo = [("email", email.as_str())];
+    if email.is_empty() || email.len() > 254 {
+        return Err(AppError::field("email", "Enter the email address of your account.").with_input(echo));
+    }
     rate_limit::check(&pool, &email, ip).await?;
     let found =
         sqlx::query!("select id, password_hash from users where email = $1", email).fetch_optional(&pool).await?;

@@ -192,3 +192,16 @@ async fn pages_need_a_login_and_redirect_to_it(pool: PgPool) {
     assert_eq!(res.status(), StatusCode::FOUND);
     assert_eq!(res.headers()["location"], "/login?next=/projects");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn login_without_a_usable_email_names_the_field_and_records_nothing(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let client = TestApp::client();
+    let long = format!("{}@example.com", "a".repeat(300));
+    for email in ["", "   ", long.as_str()] {
+        let err = app.call(&client, "login", &[("email", email), ("password", PASSWORD)]).await.unwrap_err();
+        assert!(err.field_message("email").is_some(), "{email:?}: {err:?}");
+    }
+    let attempts: i64 = sqlx::query_scalar("select count(*) from login_attempts").fetch_one(&pool).await.unwrap();
+    assert_eq!(attempts, 0);
+}
