@@ -2,7 +2,7 @@
 
 use crate::components::{Empty, Layout, loaded};
 use crate::error::AppError;
-use crate::task::model::Task;
+use crate::task::model::TaskSummary;
 use crate::task::pages::TaskRow;
 use crate::task::{CompleteTask, ReopenTask};
 use leptos::prelude::*;
@@ -14,10 +14,10 @@ pub struct Dashboard {
     pub greeting_name: String,
     /// The person's local date, e.g. "Saturday 28 November".
     pub today_label: String,
-    pub today: Vec<Task>,
-    pub overdue: Vec<Task>,
-    pub upcoming: Vec<Task>,
-    pub completed: Vec<Task>,
+    pub today: Vec<TaskSummary>,
+    pub overdue: Vec<TaskSummary>,
+    pub upcoming: Vec<TaskSummary>,
+    pub completed: Vec<TaskSummary>,
 }
 
 #[server(endpoint = "get_dashboard")]
@@ -39,7 +39,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
 #[component]
 fn Section(
     title: &'static str,
-    tasks: Vec<Task>,
+    tasks: Vec<TaskSummary>,
     empty: &'static str,
     complete: ServerAction<CompleteTask>,
     reopen: ServerAction<ReopenTask>,

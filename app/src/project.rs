@@ -7,7 +7,7 @@ pub mod service;
 
 use crate::error::AppError;
 use crate::note::model::Note;
-use crate::task::model::Task;
+use crate::task::model::TaskSummary;
 use leptos::prelude::*;
 use model::{Project, ProjectForm};
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,7 @@ use crate::{auth::request::require_user, forms};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProjectDetail {
     pub project: Project,
-    pub tasks: Vec<Task>,
+    pub tasks: Vec<TaskSummary>,
     pub notes: Vec<Note>,
 }
 

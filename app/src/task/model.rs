@@ -52,6 +52,21 @@ pub struct Task {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What a list row shows: lists never carry descriptions or details, which
+/// can be long (the project page and dashboard stay small however much is written).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskSummary {
+    pub id: Uuid,
+    pub project_name: Option<String>,
+    pub project_slug: Option<String>,
+    pub title: String,
+    pub priority: Priority,
+    pub status: TaskStatus,
+    pub start_date: Option<NaiveDate>,
+    pub due_date: Option<NaiveDate>,
+    pub recurrence: Option<Recurrence>,
+}
+
 /// The editable fields of a task, as typed into a form (all text).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TaskForm {

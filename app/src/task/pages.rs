@@ -1,6 +1,6 @@
 //! Task pieces of the UI: the form fields, a row in a list, and the edit page.
 
-use super::model::{Priority, Task, TaskStatus};
+use super::model::{Priority, Task, TaskStatus, TaskSummary};
 use super::recurrence::Recurrence;
 use super::{CompleteTask, DeleteTask, ReopenTask, UpdateTask};
 use crate::components::{Field, FormError, Layout, Prefill, Select, TextArea, loaded};
@@ -46,7 +46,7 @@ pub fn TaskFields(form: &'static str, p: Prefill, task: Option<Task>, #[prop(opt
 /// One task in a list, with a button to complete (or reopen) it.
 #[component]
 pub fn TaskRow(
-    task: Task,
+    task: TaskSummary,
     complete: ServerAction<CompleteTask>,
     reopen: ServerAction<ReopenTask>,
     #[prop(optional)] show_project: bool,

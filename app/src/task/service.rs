@@ -1,6 +1,6 @@
 //! Tasks: create, edit, complete (recurring ones come back), soft delete, dashboard lists.
 
-use super::model::{Priority, Task, TaskForm, TaskStatus};
+use super::model::{Priority, Task, TaskForm, TaskStatus, TaskSummary};
 use super::recurrence::Recurrence;
 use crate::db::begin_as;
 use crate::error::{AppError, Checks};
@@ -132,13 +132,40 @@ impl From<Row> for Task {
     }
 }
 
-pub async fn list_project_tasks(pool: &PgPool, user_id: Uuid, project_id: Uuid) -> Result<Vec<Task>, AppError> {
+struct SummaryRow {
+    id: Uuid,
+    project_name: Option<String>,
+    project_slug: Option<String>,
+    title: String,
+    priority: String,
+    status: String,
+    start_date: Option<NaiveDate>,
+    due_date: Option<NaiveDate>,
+    recurrence: Option<String>,
+}
+
+impl From<SummaryRow> for TaskSummary {
+    fn from(r: SummaryRow) -> Self {
+        TaskSummary {
+            id: r.id,
+            project_name: r.project_name,
+            project_slug: r.project_slug,
+            title: r.title,
+            priority: Priority::parse(&r.priority).unwrap_or(Priority::Medium),
+            status: TaskStatus::parse(&r.status).unwrap_or(TaskStatus::Backlog),
+            start_date: r.start_date,
+            due_date: r.due_date,
+            recurrence: r.recurrence.as_deref().and_then(Recurrence::parse),
+        }
+    }
+}
+
+pub async fn list_project_tasks(pool: &PgPool, user_id: Uuid, project_id: Uuid) -> Result<Vec<TaskSummary>, AppError> {
     let mut tx = begin_as(pool, user_id).await?;
     let rows = sqlx::query_as!(
-        Row,
-        "select t.id, t.project_id, p.name as \"project_name?\", p.slug as \"project_slug?\", t.parent_task_id,
-                t.title, t.description, t.details, t.priority, t.status, t.duration_minutes,
-                t.start_date, t.due_date, t.recurrence, t.recurrence_end, t.completed_at, t.deleted_at, t.updated_at
+        SummaryRow,
+        "select t.id, p.name as \"project_name?\", p.slug as \"project_slug?\", t.title, t.priority, t.status,
+                t.start_date, t.due_date, t.recurrence
          from tasks t left join projects p on p.id = t.project_id
          where t.user_id = $1 and t.project_id = $2 and t.deleted_at is null
          order by (t.status = 'done'), t.completed_at desc nulls first,
@@ -149,7 +176,7 @@ pub async fn list_project_tasks(pool: &PgPool, user_id: Uuid, project_id: Uuid) 
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(rows.into_iter().map(Task::from).collect())
+    Ok(rows.into_iter().map(TaskSummary::from).collect())
 }
 
 pub async fn get_task(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<Task, AppError> {
@@ -339,10 +366,10 @@ pub async fn set_task_deleted(
 
 /// The dashboard's lists, for the person's local `today`.
 pub struct DashboardLists {
-    pub today: Vec<Task>,
-    pub overdue: Vec<Task>,
-    pub upcoming: Vec<Task>,
-    pub completed: Vec<Task>,
+    pub today: Vec<TaskSummary>,
+    pub overdue: Vec<TaskSummary>,
+    pub upcoming: Vec<TaskSummary>,
+    pub completed: Vec<TaskSummary>,
 }
 
 pub async fn dashboard_lists(pool: &PgPool, user_id: Uuid, today: NaiveDate) -> Result<DashboardLists, AppError> {
@@ -350,10 +377,9 @@ pub async fn dashboard_lists(pool: &PgPool, user_id: Uuid, today: NaiveDate) -> 
     // One query; each row is sorted into its section below. A task is overdue
     // when its due date (or, without one, its start date) has passed.
     let rows = sqlx::query_as!(
-        Row,
-        "select t.id, t.project_id, p.name as \"project_name?\", p.slug as \"project_slug?\", t.parent_task_id,
-                t.title, t.description, t.details, t.priority, t.status, t.duration_minutes,
-                t.start_date, t.due_date, t.recurrence, t.recurrence_end, t.completed_at, t.deleted_at, t.updated_at
+        SummaryRow,
+        "select t.id, p.name as \"project_name?\", p.slug as \"project_slug?\", t.title, t.priority, t.status,
+                t.start_date, t.due_date, t.recurrence
          from tasks t left join projects p on p.id = t.project_id
          where t.user_id = $1 and t.deleted_at is null and (p.id is null or p.deleted_at is null)
            and ((t.status <> 'done' and coalesce(t.due_date, t.start_date) <= $2::date + 7)
@@ -367,7 +393,7 @@ pub async fn dashboard_lists(pool: &PgPool, user_id: Uuid, today: NaiveDate) -> 
     .await?;
     tx.commit().await?;
     let mut lists = DashboardLists { today: vec![], overdue: vec![], upcoming: vec![], completed: vec![] };
-    for task in rows.into_iter().map(Task::from) {
+    for task in rows.into_iter().map(TaskSummary::from) {
         let when = task.due_date.or(task.start_date);
         if task.status == TaskStatus::Done {
             lists.completed.push(task);
