@@ -6,6 +6,9 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+/// Offers the browser's timezone when it differs from the saved one (works before hydration).
+const BROWSER_TZ_SCRIPT: &str = "(function(){var tz;try{tz=Intl.DateTimeFormat().resolvedOptions().timeZone}catch(e){return}var o=document.querySelector('[data-browser-tz-offer]');if(!tz||!o)return;o.querySelector('[data-browser-tz]').textContent=tz;o.hidden=false;o.querySelector('[data-browser-tz-use]').addEventListener('click',function(){var f=document.getElementById('profile-timezone');if(f){f.value=tz;f.focus()}})})()";
+
 #[server(endpoint = "get_profile")]
 pub async fn get_profile() -> Result<User, AppError> {
     let (_, user) = crate::auth::request::require_user().await?;
@@ -58,6 +61,11 @@ pub fn ProfilePage() -> impl IntoView {
                         </ActionForm>
                     }
                 }}
+                <p class="hint mt-2" hidden data-browser-tz-offer="">
+                    "Your browser says " <strong data-browser-tz=""></strong> ". "
+                    <button type="button" class="link" data-browser-tz-use="">"Use it"</button>
+                </p>
+                <script inner_html=BROWSER_TZ_SCRIPT></script>
             })}
         </Layout>
     }

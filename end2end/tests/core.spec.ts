@@ -81,3 +81,23 @@ test('a wrong password says so and keeps the email', async ({ page }) => {
   await expect(page.getByRole('alert').filter({ hasText: 'do not match' })).toBeVisible();
   await expect(page.getByLabel('Email')).toHaveValue(email);
 });
+
+test('the profile offers the browser timezone and saves it', async ({ browser }, testInfo) => {
+  test.skip(testInfo.project.name === 'no-js', 'the offer needs JavaScript; the field itself works without it');
+  const context = await browser.newContext({ timezoneId: 'Asia/Tokyo' });
+  const page = await context.newPage();
+  await signUp(page, 'tz');
+  await page.goto('/profile');
+  await ready(page);
+  // Sign-up already took the browser's timezone.
+  await expect(page.getByLabel('Timezone')).toHaveValue('Asia/Tokyo');
+  await page.getByLabel('Timezone').fill('Mars/Olympus');
+  await page.getByRole('button', { name: 'Save profile' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'IANA name' })).toBeVisible();
+  await expect(page.getByLabel('Timezone')).toHaveValue('Mars/Olympus');
+  await page.getByRole('button', { name: 'Use it' }).click();
+  await expect(page.getByLabel('Timezone')).toHaveValue('Asia/Tokyo');
+  await page.getByRole('button', { name: 'Save profile' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+  await context.close();
+});
