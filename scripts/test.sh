@@ -95,8 +95,8 @@ export SQLX_OFFLINE=true
 # Never build server and frontend in one cargo invocation: feature
 # unification would enable both `ssr` and `hydrate` in the shared `app` crate.
 if ! skip clippy; then
-  log "clippy: server + worker"
-  cargo clippy -p server -p worker --all-targets -- -D warnings
+  log "clippy: app (ssr) + server + worker, with their tests"
+  cargo clippy -p app -p server -p worker --all-targets --features app/ssr -- -D warnings
   log "clippy: frontend (wasm32)"
   cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 fi

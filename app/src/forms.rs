@@ -77,6 +77,11 @@ pub fn slugify(name: &str) -> String {
     if slug.is_empty() { "project".to_string() } else { slug.to_string() }
 }
 
+/// An id from a URL or form; anything unparsable is simply not found.
+pub fn id(value: &str) -> Result<uuid::Uuid, crate::error::AppError> {
+    value.trim().parse().map_err(|_| crate::error::AppError::NotFound)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,9 +122,4 @@ mod tests {
         assert!(minutes("0", "Duration").is_err());
         assert!(minutes("abc", "Duration").is_err());
     }
-}
-
-/// An id from a URL or form; anything unparsable is simply not found.
-pub fn id(value: &str) -> Result<uuid::Uuid, crate::error::AppError> {
-    value.trim().parse().map_err(|_| crate::error::AppError::NotFound)
 }
