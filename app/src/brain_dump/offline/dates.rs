@@ -40,19 +40,11 @@ static DUE: LazyLock<Regex> =
     LazyLock::new(|| re(&format!(r"\b(?:by|due(?: on| by)?|before|until|deadline:?) (?P<d>{})\b", *DATE)));
 static START: LazyLock<Regex> = LazyLock::new(|| re(&format!(r"\b(?:on |this |starting |from )?(?P<d>{})\b", *DATE)));
 
-static RECURRENCES: LazyLock<Vec<(Regex, Recurrence)>> = LazyLock::new(|| {
-    [
-        (r"\b(?:every (?:other|second) week|every two weeks|biweekly|bi-weekly|fortnightly)\b", Recurrence::Biweekly),
-        (r"\b(?:every weekday|on weekdays|weekdays)\b", Recurrence::Weekdays),
-        (r"\b(?:every day|each day|daily)\b", Recurrence::Daily),
-        (r"\b(?:every week|each week|weekly)\b", Recurrence::Weekly),
-        (r"\b(?:every month|each month|monthly)\b", Recurrence::Monthly),
-        (r"\b(?:every quarter|each quarter|quarterly)\b", Recurrence::Quarterly),
-        (r"\b(?:every year|each year|yearly|annually)\b", Recurrence::Yearly),
-    ]
-    .into_iter()
-    .map(|(p, r)| (re(p), r))
-    .collect()
+/// Recurrence phrases, one named group per pattern (one pass over the text).
+static RECURRENCE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(?:(?P<biweekly>every (?:other|second) week|every two weeks|biweekly|bi-weekly|fortnightly)|(?P<weekdays>every weekday|on weekdays|weekdays)|(?P<daily>every day|each day|daily)|(?P<weekly>every week|each week|weekly)|(?P<monthly>every month|each month|monthly)|(?P<quarterly>every quarter|each quarter|quarterly)|(?P<yearly>every year|each year|yearly|annually))\b",
+    )
 });
 static EVERY_WEEKDAY: LazyLock<Regex> = LazyLock::new(|| re(&format!(r"\bevery (?P<w>{WEEKDAYS})s?\b")));
 static HIGH: LazyLock<Regex> =
@@ -143,7 +135,8 @@ pub fn extract(text: &str, today: NaiveDate) -> Extracted {
         out.recurrence = Some(Recurrence::Weekly);
         out.start = Some(on_or_after(today, day));
     } else {
-        out.recurrence = RECURRENCES.iter().find_map(|(p, r)| take(&mut t, p, |_| Some(*r)));
+        out.recurrence =
+            take(&mut t, &RECURRENCE, |c| Recurrence::ALL.into_iter().find(|r| c.name(r.as_str()).is_some()));
     }
     if take(&mut t, &HIGH, |_| Some(())).is_some() {
         out.priority = Some(Priority::High);
