@@ -1,5 +1,66 @@
-//! Brain dumps: free text in, proposed projects, tasks and notes out.
+//! Brain dumps: free text in, proposed projects, tasks and notes out, applied on confirm.
 
+pub mod model;
 #[cfg(feature = "ssr")]
 pub mod offline;
 pub mod operation;
+#[cfg(feature = "ssr")]
+pub mod service;
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use model::BrainDump;
+use operation::Operation;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[cfg(feature = "ssr")]
+use crate::{auth::request::require_user, forms};
+
+/// The draft being typed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    pub id: Uuid,
+    pub content: String,
+}
+
+#[server(endpoint = "get_draft")]
+pub async fn get_draft() -> Result<Option<Draft>, AppError> {
+    let (pool, user) = require_user().await?;
+    Ok(service::find_draft(&pool, user.id).await?.map(|(id, content)| Draft { id, content }))
+}
+
+/// Autosave: the text survives a reload, a crash or a lost connection.
+#[server(endpoint = "save_draft")]
+pub async fn save_draft(#[server(default)] content: String) -> Result<Uuid, AppError> {
+    let (pool, user) = require_user().await?;
+    service::save_draft(&pool, user.id, &content).await
+}
+
+/// Propose operations (offline engine), using the person's local date.
+#[server(endpoint = "parse_brain_dump")]
+pub async fn parse_brain_dump(id: String) -> Result<BrainDump, AppError> {
+    let (pool, user) = require_user().await?;
+    let tz: chrono_tz::Tz = user.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let today = offline::dates::local_today(chrono::Utc::now(), &tz);
+    service::parse_offline(&pool, user.id, forms::id(&id)?, today).await
+}
+
+#[server(endpoint = "get_brain_dump")]
+pub async fn get_brain_dump(id: String) -> Result<BrainDump, AppError> {
+    let (pool, user) = require_user().await?;
+    service::get_dump(&pool, user.id, forms::id(&id)?).await
+}
+
+/// Apply the reviewed operations; returns how many items were created.
+#[server(endpoint = "confirm_brain_dump", input = server_fn::codec::Json)]
+pub async fn confirm_brain_dump(id: String, operations: Vec<Operation>) -> Result<usize, AppError> {
+    let (pool, user) = require_user().await?;
+    service::confirm(&pool, user.id, forms::id(&id)?, operations).await
+}
+
+#[server(endpoint = "undo_brain_dump")]
+pub async fn undo_brain_dump(id: String) -> Result<(), AppError> {
+    let (pool, user) = require_user().await?;
+    service::undo(&pool, user.id, forms::id(&id)?).await
+}

@@ -39,6 +39,18 @@ pub async fn list_notes(pool: &PgPool, user_id: Uuid, project_id: Uuid) -> Resul
 
 pub async fn insert_note(pool: &PgPool, user_id: Uuid, project_id: Uuid, n: NoteInput) -> Result<Uuid, AppError> {
     let mut tx = begin_as(pool, user_id).await?;
+    let id = insert_note_in(&mut tx, user_id, project_id, n).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Insert a note inside the caller's transaction (one begun with `begin_as`).
+pub async fn insert_note_in(
+    tx: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    project_id: Uuid,
+    n: NoteInput,
+) -> Result<Uuid, AppError> {
     let id = sqlx::query_scalar!(
         "insert into notes (user_id, project_id, title, body)
          select $1, id, $3, $4 from projects where id = $2 and user_id = $1 and deleted_at is null
@@ -51,7 +63,6 @@ pub async fn insert_note(pool: &PgPool, user_id: Uuid, project_id: Uuid, n: Note
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    tx.commit().await?;
     Ok(id)
 }
 

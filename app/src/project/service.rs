@@ -164,6 +164,17 @@ async fn free_slug(
 
 pub async fn insert_project(pool: &PgPool, user_id: Uuid, input: ProjectInput) -> Result<String, AppError> {
     let mut tx = begin_as(pool, user_id).await?;
+    let (_, slug) = insert_project_in(&mut tx, user_id, input).await?;
+    tx.commit().await?;
+    Ok(slug)
+}
+
+/// Insert a project inside the caller's transaction (one begun with `begin_as`); its id and slug.
+pub async fn insert_project_in(
+    tx: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    input: ProjectInput,
+) -> Result<(Uuid, String), AppError> {
     // Serialise slug choice per person: two tabs creating "Garden" at once get garden and garden-2.
     sqlx::query!("select pg_advisory_xact_lock(hashtext($1::uuid::text))", user_id).execute(&mut *tx).await?;
     let slug = free_slug(&mut *tx, user_id, &input.name, None).await?;
@@ -182,9 +193,8 @@ pub async fn insert_project(pool: &PgPool, user_id: Uuid, input: ProjectInput) -
     )
     .fetch_one(&mut *tx)
     .await?;
-    tx.commit().await?;
     tracing::info!(user.id = %user_id, project.id = %id, "project created");
-    Ok(slug)
+    Ok((id, slug))
 }
 
 /// Update a project; the slug follows a new name. Returns the (possibly new) slug.

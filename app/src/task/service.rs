@@ -205,6 +205,18 @@ pub async fn insert_task(
     t: TaskInput,
 ) -> Result<Uuid, AppError> {
     let mut tx = begin_as(pool, user_id).await?;
+    let id = insert_task_in(&mut tx, user_id, project_id, t).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Insert a task inside the caller's transaction (one begun with `begin_as`).
+pub async fn insert_task_in(
+    tx: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    project_id: Option<Uuid>,
+    t: TaskInput,
+) -> Result<Uuid, AppError> {
     let id = sqlx::query_scalar!(
         "insert into tasks (user_id, project_id, parent_task_id, title, description, details, priority, status,
                             duration_minutes, start_date, due_date, recurrence, recurrence_end, series_anchor,
@@ -229,7 +241,6 @@ pub async fn insert_task(
     .fetch_one(&mut *tx)
     .await
     .map_err(not_found_on_fk)?;
-    tx.commit().await?;
     tracing::info!(user.id = %user_id, task.id = %id, "task created");
     Ok(id)
 }

@@ -59,6 +59,7 @@ async fn count(conn: &mut sqlx::PgConnection, table: &str) -> Result<i64, sqlx::
     let sql = match table {
         "projects" => "select count(*) from projects",
         "tasks" => "select count(*) from tasks",
+        "brain_dumps" => "select count(*) from brain_dumps",
         _ => "select count(*) from notes",
     };
     sqlx::query_scalar::<_, i64>(sql).fetch_one(conn).await
@@ -71,6 +72,7 @@ async fn row_level_security_hides_other_rows_even_without_the_apps_filter(pool: 
     let (project_id, _) = app.project(&alice, "Alice's plan").await;
     app.task(&alice, &project_id, &[("title", "Alice's task")]).await;
     app.ok(&alice, "create_note", &[("project_id", &project_id), ("body", "Alice's note")]).await;
+    app.ok(&alice, "save_draft", &[("content", "Alice's private thoughts")]).await;
     app.signed_up("bob@example.com").await;
     let id_of = |email: &'static str| {
         let pool = pool.clone();
@@ -85,7 +87,7 @@ async fn row_level_security_hides_other_rows_even_without_the_apps_filter(pool: 
     let (alice_id, bob_id) = (id_of("alice@example.com").await, id_of("bob@example.com").await);
 
     let mut tx = app::db::begin_as(&pool, bob_id).await.unwrap();
-    for table in ["projects", "tasks", "notes"] {
+    for table in ["projects", "tasks", "notes", "brain_dumps"] {
         assert_eq!(count(&mut tx, table).await.unwrap(), 0, "Bob sees none of Alice's {table}");
     }
     // Writing a row in Alice's name is refused by the policy's check.
@@ -110,7 +112,7 @@ async fn row_level_security_hides_other_rows_even_without_the_apps_filter(pool: 
 
     // Alice still sees her own.
     let mut tx = app::db::begin_as(&pool, alice_id).await.unwrap();
-    for table in ["projects", "tasks", "notes"] {
+    for table in ["projects", "tasks", "notes", "brain_dumps"] {
         assert_eq!(count(&mut tx, table).await.unwrap(), 1, "Alice sees her {table}");
     }
 }

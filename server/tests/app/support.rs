@@ -53,6 +53,19 @@ impl TestApp {
         }
     }
 
+    /// POST a server function that takes JSON input.
+    pub async fn call_json(&self, client: &Client, endpoint: &str, body: &Value) -> Result<Value, AppError> {
+        let response = client.post(self.url(&format!("/api/{endpoint}"))).json(body).send().await.unwrap();
+        let status = response.status();
+        let bytes = response.bytes().await.unwrap();
+        if status.is_success() {
+            Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        } else {
+            Err(serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| panic!("{endpoint}: {status} {}", String::from_utf8_lossy(&bytes))))
+        }
+    }
+
     /// POST and expect success.
     pub async fn ok(&self, client: &Client, endpoint: &str, form: &[(&str, &str)]) -> Value {
         self.call(client, endpoint, form).await.unwrap_or_else(|e| panic!("{endpoint} failed: {e:?}"))

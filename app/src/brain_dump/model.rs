@@ -1,0 +1,41 @@
+//! Brain-dump types shared by the server and the browser.
+
+use super::operation::Operation;
+use crate::task::model::text_enum;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The most a brain dump can hold, in characters.
+pub const MAX_CHARS: usize = 50_000;
+
+text_enum!(DumpStatus {
+    Draft = "draft" / "Draft",
+    Processing = "processing" / "Processing",
+    Parsed = "parsed" / "Ready to review",
+    Applied = "applied" / "Applied",
+    Undone = "undone" / "Undone",
+    Failed = "failed" / "Failed",
+});
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BrainDump {
+    pub id: Uuid,
+    pub content: String,
+    pub status: DumpStatus,
+    pub engine: Option<String>,
+    pub operations: Vec<Operation>,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One row the confirm step created, as undo needs it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppliedChange {
+    /// "project", "task" or "note".
+    pub table: String,
+    pub id: Uuid,
+    /// The row's `updated_at` right after confirm: a different one means it was edited since.
+    pub updated_at: DateTime<Utc>,
+}

@@ -1,0 +1,195 @@
+//! Brain dumps end to end through the server functions: draft, parse (offline), confirm, undo.
+
+use crate::support::TestApp;
+use app::error::AppError;
+use reqwest::Client;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+/// Save `text` as the draft and parse it; the dump as JSON.
+async fn parsed(app: &TestApp, c: &Client, text: &str) -> Value {
+    let id = app.ok(c, "save_draft", &[("content", text)]).await;
+    app.ok(c, "parse_brain_dump", &[("id", id.as_str().unwrap())]).await
+}
+
+async fn confirm(app: &TestApp, c: &Client, dump: &Value, ops: Value) -> Result<Value, AppError> {
+    app.call_json(c, "confirm_brain_dump", &json!({ "id": dump["id"], "operations": ops })).await
+}
+
+fn project_names(list: &Value) -> Vec<String> {
+    list.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_draft_is_autosaved_once_per_person_and_capped_at_50000_characters(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let c = app.signed_up("ada@example.com").await;
+    assert_eq!(app.ok(&c, "get_draft", &[]).await, Value::Null);
+    let first = app.ok(&c, "save_draft", &[("content", "half a thought")]).await;
+    let second = app.ok(&c, "save_draft", &[("content", "half a thought, now whole")]).await;
+    assert_eq!(first, second, "one draft, updated in place");
+    let too_long = "x".repeat(50_001);
+    let err = app.call(&c, "save_draft", &[("content", &too_long)]).await.unwrap_err();
+    assert!(err.field_message("content").unwrap().contains("at most 50,000 characters"), "{err:?}");
+    let draft = app.ok(&c, "get_draft", &[]).await;
+    assert_eq!(draft["content"], "half a thought, now whole", "a rejected save changes nothing");
+    assert!(app.ok(&c, "save_draft", &[("content", &"y".repeat(50_000))]).await.is_string());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_dump_naming_two_projects_is_reviewed_confirmed_and_undone(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let c = app.signed_up("ada@example.com").await;
+    let dump = parsed(
+        &app,
+        &c,
+        "# Garden\nWe want vegetables.\n- buy seeds by Friday\n- water the beds daily\n\n# Newsletter\n- draft issue one\n- pick a mailing tool",
+    )
+    .await;
+    assert_eq!(dump["status"], "parsed");
+    assert_eq!(dump["engine"], "offline");
+    let mut ops = dump["operations"].as_array().unwrap().clone();
+    let titles: Vec<&str> = ops.iter().filter_map(|o| o["fields"]["title"].as_str()).collect();
+    assert_eq!(titles, ["Buy seeds", "Water the beds", "Draft issue one", "Pick a mailing tool"]);
+    // Nothing is written before confirm.
+    assert_eq!(app.ok(&c, "list_projects", &[]).await.as_array().unwrap().len(), 0);
+
+    // Untick one task, edit another.
+    for op in ops.iter_mut() {
+        match op["fields"]["title"].as_str() {
+            Some("Pick a mailing tool") => op["enabled"] = json!(false),
+            Some("Draft issue one") => op["fields"]["title"] = json!("Draft the first issue"),
+            _ => {}
+        }
+    }
+    assert_eq!(confirm(&app, &c, &dump, Value::Array(ops.clone())).await.unwrap(), 5);
+    let projects = app.ok(&c, "list_projects", &[]).await;
+    assert_eq!(project_names(&projects).len(), 2);
+    let garden = app.ok(&c, "get_project", &[("slug", "garden")]).await;
+    assert_eq!(garden["project"]["context"], "We want vegetables.");
+    let garden_tasks: Vec<&str> =
+        garden["tasks"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap()).collect();
+    assert_eq!(garden_tasks.len(), 2);
+    let newsletter = app.ok(&c, "get_project", &[("slug", "newsletter")]).await;
+    let titles: Vec<&str> =
+        newsletter["tasks"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Draft the first issue"], "edited, and the unticked one left out");
+
+    // Applying twice is refused.
+    assert!(matches!(confirm(&app, &c, &dump, Value::Array(ops)).await, Err(AppError::Conflict(_))));
+
+    app.ok(&c, "undo_brain_dump", &[("id", dump["id"].as_str().unwrap())]).await;
+    assert_eq!(app.ok(&c, "list_projects", &[]).await.as_array().unwrap().len(), 0);
+    assert_eq!(app.call(&c, "get_project", &[("slug", "garden")]).await, Err(AppError::NotFound));
+    let after = app.ok(&c, "get_brain_dump", &[("id", dump["id"].as_str().unwrap())]).await;
+    assert_eq!(after["status"], "undone");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_invalid_ticked_operation_is_named_and_nothing_is_applied(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let c = app.signed_up("ada@example.com").await;
+    let dump = parsed(&app, &c, "# Trip\n- book flights\n- pack").await;
+    let mut ops = dump["operations"].as_array().unwrap().clone();
+    ops[1]["fields"]["title"] = json!("   ");
+    ops[2]["fields"]["due_date"] = json!("2026-01-01");
+    ops[2]["fields"]["recurrence_end"] = json!("2025-01-01");
+    let err = confirm(&app, &c, &dump, Value::Array(ops)).await.unwrap_err();
+    assert!(err.field_message("op-2").unwrap().contains("Title is required"), "{err:?}");
+    assert!(err.field_message("op-3").is_some(), "{err:?}");
+    assert_eq!(app.ok(&c, "list_projects", &[]).await.as_array().unwrap().len(), 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_task_pointing_at_an_unticked_new_project_is_refused(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let c = app.signed_up("ada@example.com").await;
+    let dump = parsed(&app, &c, "# Trip\n- book flights").await;
+    let mut ops = dump["operations"].as_array().unwrap().clone();
+    ops[0]["enabled"] = json!(false);
+    let err = confirm(&app, &c, &dump, Value::Array(ops)).await.unwrap_err();
+    assert!(err.field_message("op-2").unwrap().contains("not being created"), "{err:?}");
+    assert_eq!(app.ok(&c, "list_projects", &[]).await.as_array().unwrap().len(), 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn news_about_an_existing_project_is_added_to_it_and_a_stale_review_is_caught(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let c = app.signed_up("ada@example.com").await;
+    let (garden_id, _) = app.project(&c, "Garden").await;
+    let dump = parsed(&app, &c, "## Garden\n- prune the roses").await;
+    let ops = dump["operations"].as_array().unwrap().clone();
+    assert_eq!(ops.len(), 1, "no duplicate project: {ops:?}");
+    assert_eq!(ops[0]["project"], json!({ "existing": garden_id }));
+
+    // The project is deleted between review and confirm.
+    app.ok(&c, "delete_project", &[("id", &garden_id)]).await;
+    let err = confirm(&app, &c, &dump, Value::Array(ops.clone())).await.unwrap_err();
+    match err {
+        AppError::Conflict(m) => assert!(m.contains("\"Garden\" was deleted"), "{m}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    app.ok(&c, "restore_project", &[("id", &garden_id)]).await;
+    assert!(app.tasks_of(&c, &garden_id).await.is_empty(), "nothing was applied");
+
+    // Re-review: process again and confirm.
+    let again = app.ok(&c, "parse_brain_dump", &[("id", dump["id"].as_str().unwrap())]).await;
+    confirm(&app, &c, &again, again["operations"].clone()).await.unwrap();
+    let tasks = app.tasks_of(&c, &garden_id).await;
+    assert_eq!(tasks[0]["title"], "Prune the roses");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn another_persons_ids_smuggled_into_operations_are_rejected(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let alice = app.signed_up("alice@example.com").await;
+    let (alice_project, alice_slug) = app.project(&alice, "Alice's plan").await;
+    let alice_dump = parsed(&app, &alice, "- Alice's own task").await;
+
+    let bob = app.signed_up("bob@example.com").await;
+    let dump = parsed(&app, &bob, "# Bob\n- plant a task").await;
+    let mut ops = dump["operations"].as_array().unwrap().clone();
+    ops[1]["project"] = json!({ "existing": alice_project });
+    let err = confirm(&app, &bob, &dump, Value::Array(ops)).await.unwrap_err();
+    assert!(err.field_message("op-2").unwrap().contains("not found"), "{err:?}");
+    assert_eq!(app.ok(&bob, "list_projects", &[]).await.as_array().unwrap().len(), 0);
+    assert!(app.ok(&alice, "get_project", &[("slug", &alice_slug)]).await["tasks"].as_array().unwrap().is_empty());
+
+    // Alice's dump itself is invisible to Bob.
+    let alice_dump_id = alice_dump["id"].as_str().unwrap();
+    for endpoint in ["get_brain_dump", "parse_brain_dump", "undo_brain_dump"] {
+        assert_eq!(app.call(&bob, endpoint, &[("id", alice_dump_id)]).await, Err(AppError::NotFound), "{endpoint}");
+    }
+    assert_eq!(confirm(&app, &bob, &alice_dump, alice_dump["operations"].clone()).await, Err(AppError::NotFound));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn undo_is_refused_and_names_the_item_when_it_was_edited_since(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let c = app.signed_up("ada@example.com").await;
+    let dump = parsed(&app, &c, "# Move\n- book the van\n- pack books").await;
+    confirm(&app, &c, &dump, dump["operations"].clone()).await.unwrap();
+    let (project_id, _) = {
+        let list = app.ok(&c, "list_projects", &[]).await;
+        (list[0]["id"].as_str().unwrap().to_string(), ())
+    };
+    let task = app.tasks_of(&c, &project_id).await.into_iter().find(|t| t["title"] == "Book the van").unwrap();
+    app.ok(&c, "update_task", &[("id", task["id"].as_str().unwrap()), ("title", "Book the big van")]).await;
+
+    let err = app.call(&c, "undo_brain_dump", &[("id", dump["id"].as_str().unwrap())]).await.unwrap_err();
+    match err {
+        AppError::Conflict(m) => assert!(m.contains("\"Book the big van\""), "{m}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(app.tasks_of(&c, &project_id).await.len(), 2, "nothing was undone");
+
+    // A task added by hand to the dump's project also blocks undo (it would vanish with the project).
+    let dump2 = parsed(&app, &c, "# Garden\n- dig").await;
+    confirm(&app, &c, &dump2, dump2["operations"].clone()).await.unwrap();
+    let list = app.ok(&c, "list_projects", &[]).await;
+    let garden =
+        list.as_array().unwrap().iter().find(|p| p["name"] == "Garden").unwrap()["id"].as_str().unwrap().to_string();
+    app.task(&c, &garden, &[("title", "Added by hand")]).await;
+    let err = app.call(&c, "undo_brain_dump", &[("id", dump2["id"].as_str().unwrap())]).await.unwrap_err();
+    assert!(matches!(err, AppError::Conflict(ref m) if m.contains("\"Garden\" (it has new items)")), "{err:?}");
+}
