@@ -59,8 +59,58 @@ pub async fn confirm_brain_dump(id: String, operations: Vec<Operation>) -> Resul
     service::confirm(&pool, user.id, forms::id(&id)?, operations).await
 }
 
+#[server(endpoint = "list_brain_dumps")]
+pub async fn list_brain_dumps() -> Result<Vec<model::DumpSummary>, AppError> {
+    let (pool, user) = require_user().await?;
+    service::list_dumps(&pool, user.id).await
+}
+
 #[server(endpoint = "undo_brain_dump")]
 pub async fn undo_brain_dump(id: String) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
     service::undo(&pool, user.id, forms::id(&id)?).await
 }
+
+/// Save the text and propose operations in one step, then open the review.
+#[server(endpoint = "process_brain_dump")]
+pub async fn process_brain_dump(#[server(default)] content: String) -> Result<(), AppError> {
+    let (pool, user) = require_user().await?;
+    let id = service::save_draft(&pool, user.id, &content).await?;
+    let tz: chrono_tz::Tz = user.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let today = offline::dates::local_today(chrono::Utc::now(), &tz);
+    service::parse_offline(&pool, user.id, id, today).await?;
+    leptos_axum::redirect(&format!("/brain-dump/{id}"));
+    Ok(())
+}
+
+/// One card of the review form, as the browser sends it (all text).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CardEdit {
+    /// "on" when ticked (an unticked checkbox sends nothing).
+    #[serde(default)]
+    pub enabled: String,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub start_date: String,
+    #[serde(default)]
+    pub due_date: String,
+}
+
+/// Confirm from the review form (works without JavaScript): `ops[op-1][text]=…`.
+#[server(endpoint = "confirm_review")]
+pub async fn confirm_review(
+    id: String,
+    #[server(default)] ops: std::collections::BTreeMap<String, CardEdit>,
+) -> Result<(), AppError> {
+    let (pool, user) = require_user().await?;
+    let id = forms::id(&id)?;
+    let stored = service::get_dump(&pool, user.id, id).await?.operations;
+    let reviewed = review::apply_edits(stored, &ops)?;
+    service::confirm(&pool, user.id, id, reviewed).await?;
+    leptos_axum::redirect(&format!("/brain-dump/{id}"));
+    Ok(())
+}
+
+pub mod pages;
+pub mod review;

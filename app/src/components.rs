@@ -15,6 +15,7 @@ pub fn Layout(children: Children) -> impl IntoView {
         <header class="border-b border-slate-200 bg-white">
             <nav class="mx-auto flex max-w-5xl flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3" aria-label="Main">
                 <a href="/" class="mr-auto text-lg font-bold text-indigo-700">"BuildOS"</a>
+                <a href="/brain-dump" class="nav-link">"Brain dump"</a>
                 <a href="/" class="nav-link">"Dashboard"</a>
                 <a href="/projects" class="nav-link">"Projects"</a>
                 <a href="/profile" class="nav-link">"Profile"</a>

@@ -54,6 +54,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/projects") view=project::pages::ProjectsPage ssr=ssr.clone() />
                 <Route path=path!("/projects/:slug") view=project::pages::ProjectPage ssr=ssr.clone() />
                 <Route path=path!("/tasks/:id") view=task::pages::TaskPage ssr=ssr.clone() />
+                <Route path=path!("/brain-dump") view=brain_dump::pages::BrainDumpPage ssr=ssr.clone() />
+                <Route path=path!("/brain-dump/:id") view=brain_dump::pages::ReviewPage ssr=ssr.clone() />
                 <Route path=path!("/profile") view=profile::ProfilePage ssr=ssr />
             </Routes>
         </Router>

@@ -39,3 +39,14 @@ pub struct AppliedChange {
     /// The row's `updated_at` right after confirm: a different one means it was edited since.
     pub updated_at: DateTime<Utc>,
 }
+
+/// A past dump in the history list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DumpSummary {
+    pub id: Uuid,
+    /// The start of the text.
+    pub preview: String,
+    pub status: DumpStatus,
+    pub operations: i32,
+    pub created_at: DateTime<Utc>,
+}

@@ -1,7 +1,7 @@
 //! Brain dumps on the server: autosaved drafts, parsing, confirm (one transaction,
 //! checked against what was reviewed) and undo (refused when an item was edited since).
 
-use super::model::{AppliedChange, BrainDump, DumpStatus, MAX_CHARS};
+use super::model::{AppliedChange, BrainDump, DumpStatus, DumpSummary, MAX_CHARS};
 use super::offline::{self, KnownProject};
 use super::operation::{Kind, Operation, ProjectRef, Table};
 use crate::db::begin_as;
@@ -52,6 +52,29 @@ pub async fn find_draft(pool: &PgPool, user_id: Uuid) -> Result<Option<(Uuid, St
         .await?;
     tx.commit().await?;
     Ok(row.map(|r| (r.id, r.content)))
+}
+
+/// Past dumps (not the draft), newest first.
+pub async fn list_dumps(pool: &PgPool, user_id: Uuid) -> Result<Vec<DumpSummary>, AppError> {
+    let mut tx = begin_as(pool, user_id).await?;
+    let rows = sqlx::query!(
+        r#"select id, left(content, 140) as "preview!", status, jsonb_array_length(operations) as "operations!", created_at
+           from brain_dumps where user_id = $1 and status <> 'draft' order by created_at desc limit 50"#,
+        user_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| DumpSummary {
+            id: r.id,
+            preview: r.preview,
+            status: DumpStatus::parse(&r.status).unwrap_or(DumpStatus::Failed),
+            operations: r.operations,
+            created_at: r.created_at,
+        })
+        .collect())
 }
 
 pub async fn get_dump(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<BrainDump, AppError> {

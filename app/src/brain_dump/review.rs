@@ -1,0 +1,57 @@
+//! Turning the review form's cards back into operations.
+
+use super::CardEdit;
+use super::operation::{Operation, Table};
+use crate::error::{AppError, FieldError, Invalid};
+use crate::forms;
+use std::collections::BTreeMap;
+
+/// The text a card edits: a project's name, a task's title, a note's body.
+pub fn card_text(op: &Operation) -> String {
+    let f = &op.fields;
+    match op.table {
+        Table::Project => f.name.clone(),
+        Table::Task => f.title.clone(),
+        Table::Note | Table::ProjectContext => f.body.clone().or_else(|| f.context.clone()),
+    }
+    .unwrap_or_default()
+}
+
+/// The stored operations with the person's ticks and edits; a card missing
+/// from the form is unticked. Unreadable dates are named by the card's id.
+pub fn apply_edits(stored: Vec<Operation>, cards: &BTreeMap<String, CardEdit>) -> Result<Vec<Operation>, AppError> {
+    let mut errors = Vec::new();
+    let ops = stored
+        .into_iter()
+        .map(|mut op| {
+            let Some(card) = cards.get(&op.id) else {
+                op.enabled = false;
+                return op;
+            };
+            op.enabled = card.enabled == "on";
+            let f = &mut op.fields;
+            match op.table {
+                Table::Project => f.name = Some(card.text.clone()),
+                Table::Task => {
+                    f.title = Some(card.text.clone());
+                    for (value, slot, label) in [
+                        (&card.start_date, &mut f.start_date, "Start date"),
+                        (&card.due_date, &mut f.due_date, "Due date"),
+                    ] {
+                        match forms::date(value, label) {
+                            Ok(d) => *slot = d,
+                            Err(message) => errors.push(FieldError { field: op.id.clone(), message }),
+                        }
+                    }
+                }
+                Table::Note | Table::ProjectContext => f.body = Some(card.text.clone()),
+            }
+            op
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(ops)
+    } else {
+        Err(AppError::Validation(Invalid { fields: errors, input: BTreeMap::new() }))
+    }
+}
