@@ -160,7 +160,7 @@ fn Review(
                 <input type="hidden" name="id" value=undo_id.clone() />
                 <button type="submit" class="btn">"Undo this brain dump"</button>
             </ActionForm>
-            {undo_error.clone()}
+            {move || undo_error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
         })}
         {(status == DumpStatus::Parsed).then(|| {
             let ops = dump.operations.clone();
