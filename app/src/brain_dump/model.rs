@@ -25,6 +25,8 @@ pub struct BrainDump {
     pub status: DumpStatus,
     pub engine: Option<String>,
     pub operations: Vec<Operation>,
+    /// Names of the existing projects the operations point at (for the review cards).
+    pub project_names: Vec<(Uuid, String)>,
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -1,7 +1,7 @@
 //! The brain-dump pages: capture (autosaved), review and history.
 
 use super::model::{BrainDump, DumpStatus, DumpSummary, MAX_CHARS};
-use super::operation::{Operation, Table};
+use super::operation::{Operation, ProjectRef, Table};
 use super::review::card_text;
 use super::{ConfirmReview, Draft, ParseBrainDump, ProcessBrainDump, SaveDraft, UndoBrainDump};
 use crate::components::{Empty, FormError, Layout, Prefill, loaded};
@@ -164,12 +164,13 @@ fn Review(
         })}
         {(status == DumpStatus::Parsed).then(|| {
             let ops = dump.operations.clone();
+            let names = dump.project_names.clone();
             let id = id.clone();
             move || {
                 let _ = confirm.version().get();
                 let p = Prefill::of(confirm);
                 let conflict = matches!(p.0, Some(AppError::Conflict(_)));
-                let (id, ops, p2) = (id.clone(), ops.clone(), p.clone());
+                let (id, ops, p2, names) = (id.clone(), ops.clone(), p.clone(), names.clone());
                 view! {
                     <ActionForm action=confirm attr:class="space-y-3">
                         <FormError prefill=p.clone() />
@@ -177,7 +178,15 @@ fn Review(
                         {if ops.is_empty() {
                             view! { <Empty><p>"Nothing to propose from this text. Go back and add a few lines."</p></Empty> }.into_any()
                         } else {
-                            ops.into_iter().map(|op| { let e = p2.error(&op.id); view! { <Card op=op error=e /> } }).collect_view().into_any()
+                            let all = ops.clone();
+                            ops.into_iter()
+                                .map(|op| {
+                                    let e = p2.error(&op.id);
+                                    let home = project_label(&op, &all, &names);
+                                    view! { <Card op=op error=e home=home /> }
+                                })
+                                .collect_view()
+                                .into_any()
                         }}
                         <button type="submit" class="btn-primary" disabled=move || confirm.pending().get()>
                             {move || if confirm.pending().get() { "Applying…" } else { "Confirm ticked items" }}
@@ -204,9 +213,25 @@ fn ReparseButton(action: ServerAction<ParseBrainDump>, id: String) -> impl IntoV
     }
 }
 
+/// Where a task or note will go, in words: "in Garden", "in the new project Garden", "in your inbox".
+fn project_label(op: &Operation, all: &[Operation], names: &[(uuid::Uuid, String)]) -> Option<String> {
+    match (&op.project, op.table) {
+        (_, Table::Project) => None,
+        (Some(ProjectRef::Existing(id)), _) => {
+            names.iter().find(|(n, _)| n == id).map(|(_, name)| format!("in {name}"))
+        }
+        (Some(ProjectRef::New(r)), _) => all
+            .iter()
+            .find(|o| o.reference.as_deref() == Some(r.as_str()))
+            .and_then(|o| o.fields.name.clone())
+            .map(|name| format!("in the new project {name}")),
+        (None, _) => Some("in your inbox (no project)".into()),
+    }
+}
+
 /// One proposed operation as a readable, editable card.
 #[component]
-fn Card(op: Operation, error: Option<String>) -> impl IntoView {
+fn Card(op: Operation, error: Option<String>, home: Option<String>) -> impl IntoView {
     let name = |field: &str| format!("ops[{}][{}]", op.id, field);
     let (kind, label) = match op.table {
         Table::Project => ("New project", "Name"),
@@ -238,6 +263,7 @@ fn Card(op: Operation, error: Option<String>) -> impl IntoView {
                 <input id=check_id.clone() type="checkbox" name=enabled_name value="on" checked=op.enabled class="h-4 w-4" />
                 <label for=check_id class="text-sm font-semibold">{kind}</label>
                 {extras.into_iter().map(|x| view! { <span class="badge">{x}</span> }).collect_view()}
+                {home.map(|h| view! { <span class="text-xs text-slate-500">{h}</span> })}
             </div>
             <label for=text_id.clone() class="sr-only">{label}</label>
             {if op.table == Table::Task || op.table == Table::Project {

@@ -88,13 +88,29 @@ pub async fn get_dump(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<BrainDum
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
+    let operations: Vec<Operation> = serde_json::from_value(r.operations).map_err(crate::error::internal)?;
+    let existing: Vec<Uuid> = operations
+        .iter()
+        .filter_map(|o| match o.project {
+            Some(ProjectRef::Existing(id)) => Some(id),
+            _ => None,
+        })
+        .collect();
+    let project_names =
+        sqlx::query!("select id, name from projects where id = any($1) and user_id = $2", &existing, user_id)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.name))
+            .collect();
     tx.commit().await?;
     Ok(BrainDump {
         id: r.id,
         content: r.content,
         status: DumpStatus::parse(&r.status).unwrap_or(DumpStatus::Failed),
         engine: r.engine,
-        operations: serde_json::from_value(r.operations).map_err(crate::error::internal)?,
+        operations,
+        project_names,
         error: r.error,
         created_at: r.created_at,
         updated_at: r.updated_at,

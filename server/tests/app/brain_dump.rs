@@ -121,6 +121,7 @@ async fn news_about_an_existing_project_is_added_to_it_and_a_stale_review_is_cau
     let ops = dump["operations"].as_array().unwrap().clone();
     assert_eq!(ops.len(), 1, "no duplicate project: {ops:?}");
     assert_eq!(ops[0]["project"], json!({ "existing": garden_id }));
+    assert_eq!(dump["project_names"], json!([[garden_id, "Garden"]]), "the review can name it");
 
     // The project is deleted between review and confirm.
     app.ok(&c, "delete_project", &[("id", &garden_id)]).await;
