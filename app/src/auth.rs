@@ -18,6 +18,9 @@ use uuid::Uuid;
 /// The session key holding the signed-in person's id.
 pub const USER_ID_KEY: &str = "user_id";
 
+/// A session ends after this many days without a visit.
+pub const SESSION_DAYS: i64 = 14;
+
 /// The signed-in person.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {

@@ -1,12 +1,12 @@
 //! Who is asking: the pool, the session and the signed-in person of the current request.
 
-use super::{USER_ID_KEY, User};
+use super::{SESSION_DAYS, USER_ID_KEY, User};
 use crate::error::{AppError, internal};
 use axum::extract::ConnectInfo;
 use leptos::prelude::use_context;
 use sqlx::PgPool;
 use std::net::{IpAddr, SocketAddr};
-use tower_sessions::Session;
+use tower_sessions::{Expiry, Session};
 use uuid::Uuid;
 
 /// The pool, provided as context by the server for every request.
@@ -24,15 +24,32 @@ pub async fn client_ip() -> Option<IpAddr> {
 }
 
 /// The signed-in person, if any.
+///
+/// Sessions slide: when the stored expiry is more than a day old (under
+/// `SESSION_DAYS - 1` days left), it is renewed, so an active person stays
+/// signed in while the session row is written at most once a day.
 pub async fn current(pool: &PgPool) -> Result<Option<User>, AppError> {
     let session = session().await?;
     let Some(id) = session.get::<Uuid>(USER_ID_KEY).await.map_err(internal)? else {
         return Ok(None);
     };
-    let user = sqlx::query_as!(User, "select id, email, display_name, timezone from users where id = $1", id)
-        .fetch_optional(pool)
-        .await?;
-    Ok(user)
+    let session_id = session.id().map(|i| i.to_string());
+    let row = sqlx::query!(
+        r#"select u.id, u.email, u.display_name, u.timezone,
+                  (select s.expires_at < now() + make_interval(days => $3::int - 1)
+                     from sessions s where s.id = $2) as renew
+           from users u where u.id = $1"#,
+        id,
+        session_id,
+        SESSION_DAYS as i32
+    )
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    if row.renew == Some(true) {
+        session.set_expiry(Some(Expiry::OnInactivity(time::Duration::days(SESSION_DAYS))));
+    }
+    Ok(Some(User { id: row.id, email: row.email, display_name: row.display_name, timezone: row.timezone }))
 }
 
 /// The pool and the signed-in person, or `Unauthorized`.

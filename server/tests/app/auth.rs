@@ -205,3 +205,25 @@ async fn login_without_a_usable_email_names_the_field_and_records_nothing(pool: 
     let attempts: i64 = sqlx::query_scalar("select count(*) from login_attempts").fetch_one(&pool).await.unwrap();
     assert_eq!(attempts, 0);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_active_session_is_renewed_at_most_once_a_day(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let client = app.signed_up("ada@example.com").await;
+    let expiry = || async {
+        sqlx::query_scalar::<_, chrono::DateTime<chrono::Utc>>("select expires_at from sessions")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    let fresh = expiry().await;
+    app.ok(&client, "list_projects", &[]).await;
+    assert_eq!(expiry().await, fresh, "a fresh session is not rewritten on every request");
+
+    // Ten days later (as far as the session row knows), a visit renews it.
+    sqlx::query("update sessions set expires_at = now() + interval '4 days'").execute(&pool).await.unwrap();
+    app.ok(&client, "list_projects", &[]).await;
+    let renewed = expiry().await;
+    assert!(renewed > chrono::Utc::now() + chrono::Duration::days(13), "{renewed}");
+    assert_eq!(app.ok(&client, "current_user", &[]).await["email"], "ada@example.com");
+}
