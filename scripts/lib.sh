@@ -143,10 +143,24 @@ need_rust_tools() {
 # npm (Tailwind v4, wasm-opt from binaryen, Playwright)
 # ---------------------------------------------------------------------------
 
+node_major() {
+  node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0
+}
+
 need_npm() {
   if ! command -v npm >/dev/null 2>&1; then
-    log "npm not found: installing Debian's nodejs + npm (Node >= 20 is recommended)"
+    log "npm not found: installing Debian's nodejs + npm"
     need_apt nodejs npm
+  fi
+  # Playwright and Tailwind v4 need Node 20+; Debian 12's own nodejs is 18.
+  # The npm registry carries Node itself (package `node`), so it can come from there.
+  if [ "$(node_major)" -lt 20 ]; then
+    log "Node $(node --version 2>/dev/null || echo '(none)') is older than 20: installing Node 20 from the npm registry"
+    as_root npm install -g --no-audit --no-fund node@20 ||
+      die "could not install Node 20; install Node.js 20 or newer and run this again"
+    hash -r
+    [ "$(node_major)" -ge 20 ] ||
+      die "Node 20 was installed but $(command -v node) is first on PATH; put $(npm prefix -g)/bin first"
   fi
   local nm="${BUILDOS_ROOT}/node_modules"
   if [ ! -f "${nm}/.package-lock.json" ] ||

@@ -39,10 +39,32 @@ impl User {
 /// Where to go after signing in: only local paths, so a link cannot send
 /// people to another site.
 pub fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next.to_string()
-    } else {
-        "/".to_string()
+    // Browsers drop tabs and newlines from URLs ("/\t/evil.com" is "//evil.com")
+    // and a header cannot hold them, so any control or space character is refused.
+    let clean = !next.chars().any(|c| c.is_control() || c.is_whitespace());
+    let local = next.starts_with('/') && !next[1..].starts_with(['/', '\\']) && !next.contains('\\');
+    if clean && local { next.to_string() } else { "/".to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(safe_next("/projects/garden?x=1"), "/projects/garden?x=1");
+        for evil in [
+            "//evil.com",
+            "/\\evil.com",
+            "/\t/evil.com",
+            "/\n/evil.com",
+            "https://evil.com",
+            "/a\r\nSet-Cookie: x",
+            "",
+            "evil",
+        ] {
+            assert_eq!(safe_next(evil), "/", "{evil:?}");
+        }
     }
 }
 
@@ -78,12 +100,16 @@ pub async fn login(email: String, password: String, #[server(default)] next: Str
     if email.is_empty() || email.len() > 254 {
         return Err(AppError::field("email", "Enter the email address of your account.").with_input(echo));
     }
-    rate_limit::check(&pool, &email, ip).await?;
+    // Recorded as failed before the (slow) password check, under a per-email
+    // lock: parallel guesses cannot slip past the limit together.
+    let attempt = rate_limit::begin_attempt(&pool, &email, ip).await?;
     let found =
         sqlx::query!("select id, password_hash from users where email = $1", email).fetch_optional(&pool).await?;
     let stored = found.as_ref().map(|u| u.password_hash.clone());
     let ok = password::verify(password, stored).await?;
-    rate_limit::record(&pool, &email, ip, ok).await?;
+    if ok {
+        rate_limit::mark_succeeded(&pool, attempt).await?;
+    }
     let Some(user) = found.filter(|_| ok) else {
         return Err(AppError::field("password", "That email and password do not match an account.").with_input(echo));
     };

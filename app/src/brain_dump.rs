@@ -53,10 +53,15 @@ pub async fn get_brain_dump(id: String) -> Result<BrainDump, AppError> {
 }
 
 /// Apply the reviewed operations; returns how many items were created.
+/// `version` is the dump's `updated_at` as reviewed.
 #[server(endpoint = "confirm_brain_dump", input = server_fn::codec::Json)]
-pub async fn confirm_brain_dump(id: String, operations: Vec<Operation>) -> Result<usize, AppError> {
+pub async fn confirm_brain_dump(
+    id: String,
+    version: chrono::DateTime<chrono::Utc>,
+    operations: Vec<Operation>,
+) -> Result<usize, AppError> {
     let (pool, user) = require_user().await?;
-    service::confirm(&pool, user.id, forms::id(&id)?, operations).await
+    service::confirm(&pool, user.id, forms::id(&id)?, version, operations).await
 }
 
 #[server(endpoint = "list_brain_dumps")]
@@ -101,13 +106,17 @@ pub struct CardEdit {
 #[server(endpoint = "confirm_review")]
 pub async fn confirm_review(
     id: String,
+    version: String,
     #[server(default)] ops: std::collections::BTreeMap<String, CardEdit>,
 ) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
     let id = forms::id(&id)?;
+    let version = chrono::DateTime::parse_from_rfc3339(&version)
+        .map_err(|_| AppError::Conflict("This review page is out of date; reload it.".into()))?
+        .to_utc();
     let stored = service::get_dump(&pool, user.id, id).await?.operations;
     let reviewed = review::apply_edits(stored, &ops)?;
-    service::confirm(&pool, user.id, id, reviewed).await?;
+    service::confirm(&pool, user.id, id, version, reviewed).await?;
     leptos_axum::redirect(&format!("/brain-dump/{id}"));
     Ok(())
 }

@@ -3,6 +3,13 @@
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
+/// At most this many hashes at once: each takes 19 MiB and a core for tens of
+/// milliseconds, so a burst of sign-ups or log-ins queues instead of
+/// exhausting memory.
+static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get() * 2))
+});
+
 /// m = 19 MiB, t = 2, p = 1: OWASP's first recommended argon2id setting.
 fn argon2() -> Argon2<'static> {
     let params = Params::new(19 * 1024, 2, 1, None).expect("valid argon2 parameters");
@@ -11,6 +18,7 @@ fn argon2() -> Argon2<'static> {
 
 /// Hash on a blocking thread: argon2 takes tens of milliseconds of CPU.
 pub async fn hash(password: String) -> anyhow::Result<String> {
+    let _permit = HASHING.acquire().await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
         argon2()
@@ -24,6 +32,7 @@ pub async fn hash(password: String) -> anyhow::Result<String> {
 /// Verify on a blocking thread. With no stored hash (unknown email) a dummy
 /// hash is checked anyway, so the answer takes as long either way.
 pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<bool> {
+    let _permit = HASHING.acquire().await?;
     tokio::task::spawn_blocking(move || {
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_string());
         let parsed = PasswordHash::new(&stored).map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;

@@ -11,9 +11,13 @@ pub const PER_ACCOUNT: i64 = 5;
 pub const PER_ADDRESS: i64 = 20;
 pub const WINDOW_MINUTES: i64 = 15;
 
-/// Refuse before checking the password when either limit is reached.
-pub async fn check(pool: &PgPool, email: &str, ip: Option<IpAddr>) -> Result<(), AppError> {
+/// Refuse when either limit is reached; otherwise record this attempt as a
+/// failure (until [`mark_succeeded`]) and return its id. Counting and recording
+/// happen under a per-email lock, so concurrent attempts are counted one by one.
+pub async fn begin_attempt(pool: &PgPool, email: &str, ip: Option<IpAddr>) -> Result<i64, AppError> {
     let ip = ip.map(sqlx::types::ipnetwork::IpNetwork::from);
+    let mut tx = pool.begin().await?;
+    sqlx::query!("select pg_advisory_xact_lock(hashtext('login:' || $1))", email).execute(&mut *tx).await?;
     let row = sqlx::query!(
         r#"
         with window_start as (select now() - make_interval(mins => $3::int) as t)
@@ -31,7 +35,7 @@ pub async fn check(pool: &PgPool, email: &str, ip: Option<IpAddr>) -> Result<(),
         ip,
         WINDOW_MINUTES as i32
     )
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await?;
     if row.by_account >= PER_ACCOUNT {
         return Err(AppError::TooManyRequests(format!(
@@ -43,13 +47,19 @@ pub async fn check(pool: &PgPool, email: &str, ip: Option<IpAddr>) -> Result<(),
             "Too many failed log-in attempts from your network. Please wait {WINDOW_MINUTES} minutes and try again."
         )));
     }
-    Ok(())
+    let id = sqlx::query_scalar!(
+        "insert into login_attempts (email, ip, succeeded) values ($1, $2, false) returning id",
+        email,
+        ip
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
-pub async fn record(pool: &PgPool, email: &str, ip: Option<IpAddr>, succeeded: bool) -> Result<(), AppError> {
-    let ip = ip.map(sqlx::types::ipnetwork::IpNetwork::from);
-    sqlx::query!("insert into login_attempts (email, ip, succeeded) values ($1, $2, $3)", email, ip, succeeded)
-        .execute(pool)
-        .await?;
+/// The password was right: this attempt no longer counts as a failure.
+pub async fn mark_succeeded(pool: &PgPool, attempt: i64) -> Result<(), AppError> {
+    sqlx::query!("update login_attempts set succeeded = true where id = $1", attempt).execute(pool).await?;
     Ok(())
 }

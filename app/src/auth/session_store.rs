@@ -60,12 +60,12 @@ impl SessionStore for PgSessionStore {
         }
     }
 
+    /// Update only: a session deleted meanwhile (logged out elsewhere, or by
+    /// a request that raced this one) must not come back.
     async fn save(&self, record: &Record) -> Result<()> {
         let (id, user_id, data, expires) = parts(record)?;
         sqlx::query!(
-            "insert into sessions (id, user_id, data, expires_at) values ($1, $2, $3, $4)
-             on conflict (id) do update
-             set user_id = excluded.user_id, data = excluded.data, expires_at = excluded.expires_at",
+            "update sessions set user_id = $2, data = $3, expires_at = $4 where id = $1",
             id,
             user_id,
             data,

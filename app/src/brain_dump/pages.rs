@@ -145,6 +145,7 @@ fn Review(
 ) -> impl IntoView {
     let id = dump.id.to_string();
     let status = dump.status;
+    let version = dump.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let (undo_id, reparse_id) = (id.clone(), id.clone());
     let undo_error = move || undo.value().get().and_then(Result::err).map(|e| e.to_string());
     let summary = match status {
@@ -165,16 +166,18 @@ fn Review(
         {(status == DumpStatus::Parsed).then(|| {
             let ops = dump.operations.clone();
             let names = dump.project_names.clone();
+            let version = version.clone();
             let id = id.clone();
             move || {
                 let _ = confirm.version().get();
                 let p = Prefill::of(confirm);
                 let conflict = matches!(p.0, Some(AppError::Conflict(_)));
-                let (id, ops, p2, names) = (id.clone(), ops.clone(), p.clone(), names.clone());
+                let (id, ops, p2, names, version) = (id.clone(), ops.clone(), p.clone(), names.clone(), version.clone());
                 view! {
                     <ActionForm action=confirm attr:class="space-y-3">
                         <FormError prefill=p.clone() />
                         <input type="hidden" name="id" value=id />
+                        <input type="hidden" name="version" value=version />
                         {if ops.is_empty() {
                             view! { <Empty><p>"Nothing to propose from this text. Go back and add a few lines."</p></Empty> }.into_any()
                         } else {

@@ -209,19 +209,33 @@ fn check(op: &Operation) -> Result<Checked, String> {
 
 /// Apply the reviewed operations (the person's edits and ticks) in one transaction.
 ///
-/// Nothing is written when any ticked operation is invalid (each named by its
-/// id), or when a project it points at was deleted since the review (a
-/// `Conflict` naming it, so the person can re-review).
-pub async fn confirm(pool: &PgPool, user_id: Uuid, id: Uuid, reviewed: Vec<Operation>) -> Result<usize, AppError> {
+/// `version` is the dump's `updated_at` when the review was shown. Nothing is
+/// written when the dump was processed again since (the review is of other
+/// proposals), when any ticked operation is invalid (each named by its id), or
+/// when a project it points at was deleted since the review (a `Conflict`
+/// naming it, so the person can re-review).
+pub async fn confirm(
+    pool: &PgPool,
+    user_id: Uuid,
+    id: Uuid,
+    version: DateTime<Utc>,
+    reviewed: Vec<Operation>,
+) -> Result<usize, AppError> {
     let mut tx = begin_as(pool, user_id).await?;
     let row = sqlx::query!(
-        "select status, operations from brain_dumps where id = $1 and user_id = $2 for update",
+        "select status, operations, updated_at from brain_dumps where id = $1 and user_id = $2 for update",
         id,
         user_id
     )
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
+    if row.status == "parsed" && row.updated_at != version {
+        return Err(AppError::Conflict(
+            "This brain dump was processed again after this review was opened. Reload to review the new proposals."
+                .into(),
+        ));
+    }
     if row.status != "parsed" {
         return Err(AppError::Conflict(match row.status.as_str() {
             "applied" => "This brain dump has already been applied.".into(),
@@ -343,13 +357,27 @@ pub async fn undo(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<(), AppError
     let ids = |table: &str| changes.iter().filter(|c| c.table == table).map(|c| c.id).collect::<Vec<_>>();
     let (projects, tasks, notes) = (ids("project"), ids("task"), ids("note"));
     let recorded: HashMap<Uuid, DateTime<Utc>> = changes.iter().map(|c| (c.id, c.updated_at)).collect();
+    // Lock what undo checks and changes, so nothing can be edited (or, for the
+    // projects, have a task or note attached) between the check and the revert.
+    sqlx::query!("select 1 as x from projects where id = any($1) and user_id = $2 for update", &projects, user_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    sqlx::query!("select 1 as x from tasks where id = any($1) and user_id = $2 for update", &tasks, user_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    sqlx::query!("select 1 as x from notes where id = any($1) and user_id = $2 for update", &notes, user_id)
+        .fetch_all(&mut *tx)
+        .await?;
     let current = sqlx::query!(
-        r#"select id as "id!", name as "name!", updated_at as "updated_at!" from projects where id = any($1)
-           union all select id, title, updated_at from tasks where id = any($2)
-           union all select id, coalesce(nullif(title, ''), left(body, 40)), updated_at from notes where id = any($3)"#,
+        r#"select id as "id!", name as "name!", updated_at as "updated_at!" from projects
+             where id = any($1) and user_id = $4
+           union all select id, title, updated_at from tasks where id = any($2) and user_id = $4
+           union all select id, coalesce(nullif(title, ''), left(body, 40)), updated_at from notes
+             where id = any($3) and user_id = $4"#,
         &projects,
         &tasks,
-        &notes
+        &notes,
+        user_id
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -360,12 +388,13 @@ pub async fn undo(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<(), AppError
         .collect();
     let added = sqlx::query!(
         r#"select p.name as "name!" from projects p
-           where p.id = any($1) and (
+           where p.id = any($1) and p.user_id = $4 and (
              exists (select 1 from tasks t where t.project_id = p.id and t.deleted_at is null and t.id <> all($2))
              or exists (select 1 from notes n where n.project_id = p.id and n.deleted_at is null and n.id <> all($3)))"#,
         &projects,
         &tasks,
-        &notes
+        &notes,
+        user_id
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -376,15 +405,27 @@ pub async fn undo(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<(), AppError
             edited.join(", ")
         )));
     }
-    sqlx::query!("update notes set deleted_at = now() where id = any($1) and deleted_at is null", &notes)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query!("update tasks set deleted_at = now() where id = any($1) and deleted_at is null", &tasks)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query!("update projects set deleted_at = now() where id = any($1) and deleted_at is null", &projects)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "update notes set deleted_at = now() where id = any($1) and user_id = $2 and deleted_at is null",
+        &notes,
+        user_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "update tasks set deleted_at = now() where id = any($1) and user_id = $2 and deleted_at is null",
+        &tasks,
+        user_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "update projects set deleted_at = now() where id = any($1) and user_id = $2 and deleted_at is null",
+        &projects,
+        user_id
+    )
+    .execute(&mut *tx)
+    .await?;
     sqlx::query!("update brain_dumps set status = 'undone', undone_at = now() where id = $1", id)
         .execute(&mut *tx)
         .await?;

@@ -241,6 +241,9 @@ pub async fn insert_task_in(
     .fetch_one(&mut *tx)
     .await
     .map_err(not_found_on_fk)?;
+    if t.status == TaskStatus::Done {
+        create_next_occurrence(&mut *tx, user_id, id).await?;
+    }
     tracing::info!(user.id = %user_id, task.id = %id, "task created");
     Ok(id)
 }
@@ -254,7 +257,8 @@ pub async fn update_task(pool: &PgPool, user_id: Uuid, id: Uuid, t: TaskInput) -
         "update tasks set parent_task_id = $3, title = $4, description = $5, details = $6, priority = $7,
                 status = $8, duration_minutes = $9, start_date = $10, due_date = $11, recurrence = $12,
                 recurrence_end = $13,
-                series_anchor = case when recurrence is distinct from $12 or series_anchor is null then $10
+                series_anchor = case when recurrence is distinct from $12 or series_anchor is null
+                                          or start_date is distinct from $10 then $10
                                      else series_anchor end,
                 completed_at = case when $8 = 'done' then coalesce(completed_at, now()) end
          where id = $1 and user_id = $2 and deleted_at is null",
@@ -278,6 +282,10 @@ pub async fn update_task(pool: &PgPool, user_id: Uuid, id: Uuid, t: TaskInput) -
     if done.rows_affected() == 0 {
         return Err(AppError::NotFound);
     }
+    // Marked done in the editor: a recurring task comes back, as with Complete.
+    if t.status == TaskStatus::Done {
+        create_next_occurrence(&mut tx, user_id, id).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -287,52 +295,74 @@ pub async fn update_task(pool: &PgPool, user_id: Uuid, id: Uuid, t: TaskInput) -
 /// Returns the next occurrence's id, if one was created.
 pub async fn complete_task(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<Option<Uuid>, AppError> {
     let mut tx = begin_as(pool, user_id).await?;
-    let task = sqlx::query!(
+    let done = sqlx::query!(
         "update tasks set status = 'done', completed_at = coalesce(completed_at, now())
-         where id = $1 and user_id = $2 and deleted_at is null
-         returning project_id, parent_task_id, title, description, details, priority, duration_minutes,
-                   start_date, due_date, recurrence, recurrence_end, series_anchor",
+         where id = $1 and user_id = $2 and deleted_at is null",
+        id,
+        user_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    let next_id = create_next_occurrence(&mut tx, user_id, id).await?;
+    tx.commit().await?;
+    tracing::info!(user.id = %user_id, task.id = %id, next.id = ?next_id, "task completed");
+    Ok(next_id)
+}
+
+/// For a done recurring task: its next occurrence, created once (a second
+/// call for the same task creates nothing). However the task became done.
+async fn create_next_occurrence(
+    tx: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Uuid>, AppError> {
+    let task = sqlx::query!(
+        "select project_id, parent_task_id, title, description, details, priority, duration_minutes,
+                start_date, due_date, recurrence, recurrence_end, series_anchor
+         from tasks where id = $1 and user_id = $2 and status = 'done'",
         id,
         user_id
     )
     .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    let mut next_id = None;
-    if let (Some(pattern), Some(start)) = (task.recurrence.as_deref().and_then(Recurrence::parse), task.start_date) {
-        let anchor = task.series_anchor.unwrap_or(start);
-        let next_start = pattern.next_after(anchor, start);
-        let next_due = task.due_date.map(|due| next_start + (due - start));
-        if task.recurrence_end.is_none_or(|end| next_start <= end) {
-            next_id = sqlx::query_scalar!(
-                "insert into tasks (user_id, project_id, parent_task_id, title, description, details, priority,
-                                    duration_minutes, start_date, due_date, recurrence, recurrence_end,
-                                    series_anchor, previous_id)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-                 on conflict (previous_id) do nothing
-                 returning id",
-                user_id,
-                task.project_id,
-                task.parent_task_id,
-                task.title,
-                task.description,
-                task.details,
-                task.priority,
-                task.duration_minutes,
-                next_start,
-                next_due,
-                task.recurrence,
-                task.recurrence_end,
-                anchor,
-                id
-            )
-            .fetch_optional(&mut *tx)
-            .await?;
-        }
+    .await?;
+    let Some(task) = task else { return Ok(None) };
+    let (Some(pattern), Some(start)) = (task.recurrence.as_deref().and_then(Recurrence::parse), task.start_date) else {
+        return Ok(None);
+    };
+    let anchor = task.series_anchor.unwrap_or(start);
+    let next_start = pattern.next_after(anchor, start);
+    let next_due = task.due_date.map(|due| next_start + (due - start));
+    if task.recurrence_end.is_some_and(|end| next_start > end) {
+        return Ok(None);
     }
-    tx.commit().await?;
-    tracing::info!(user.id = %user_id, task.id = %id, next.id = ?next_id, "task completed");
-    Ok(next_id)
+    let next = sqlx::query_scalar!(
+        "insert into tasks (user_id, project_id, parent_task_id, title, description, details, priority,
+                            duration_minutes, start_date, due_date, recurrence, recurrence_end,
+                            series_anchor, previous_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         on conflict (previous_id) do nothing
+         returning id",
+        user_id,
+        task.project_id,
+        task.parent_task_id,
+        task.title,
+        task.description,
+        task.details,
+        task.priority,
+        task.duration_minutes,
+        next_start,
+        next_due,
+        task.recurrence,
+        task.recurrence_end,
+        anchor,
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(next)
 }
 
 /// Put a done task back to the backlog.
@@ -393,7 +423,7 @@ pub async fn dashboard_lists(pool: &PgPool, user_id: Uuid, today: NaiveDate) -> 
                 t.start_date, t.due_date, t.recurrence
          from tasks t left join projects p on p.id = t.project_id
          where t.user_id = $1 and t.deleted_at is null and (p.id is null or p.deleted_at is null)
-           and ((t.status <> 'done' and coalesce(t.due_date, t.start_date) <= $2::date + 7)
+           and ((t.status <> 'done' and least(t.start_date, t.due_date) <= $2::date + 7)
              or (t.status = 'done' and t.completed_at > now() - interval '7 days'))
          order by t.completed_at desc nulls last, coalesce(t.due_date, t.start_date), t.priority = 'high' desc, t.created_at
          limit 500",

@@ -227,3 +227,22 @@ async fn an_active_session_is_renewed_at_most_once_a_day(pool: PgPool) {
     assert!(renewed > chrono::Utc::now() + chrono::Duration::days(13), "{renewed}");
     assert_eq!(app.ok(&client, "current_user", &[]).await["email"], "ada@example.com");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn parallel_guesses_cannot_slip_past_the_account_limit(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    app.signed_up("ada@example.com").await;
+    let guesses = (0..10).map(|i| {
+        let app = &app;
+        async move {
+            let client = TestApp::client();
+            let password = format!("wrong guess {i}");
+            app.call(&client, "login", &[("email", "ada@example.com"), ("password", &password)]).await
+        }
+    });
+    let results = futures::future::join_all(guesses).await;
+    let checked = results.iter().filter(|r| matches!(r, Err(AppError::Validation(_)))).count();
+    let refused = results.iter().filter(|r| matches!(r, Err(AppError::TooManyRequests(_)))).count();
+    assert_eq!(checked as i64, app::auth::rate_limit::PER_ACCOUNT, "only the allowed number were checked: {results:?}");
+    assert_eq!(checked + refused, 10);
+}

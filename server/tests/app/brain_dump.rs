@@ -13,7 +13,12 @@ async fn parsed(app: &TestApp, c: &Client, text: &str) -> Value {
 }
 
 async fn confirm(app: &TestApp, c: &Client, dump: &Value, ops: Value) -> Result<Value, AppError> {
-    app.call_json(c, "confirm_brain_dump", &json!({ "id": dump["id"], "operations": ops })).await
+    app.call_json(
+        c,
+        "confirm_brain_dump",
+        &json!({ "id": dump["id"], "version": dump["updated_at"], "operations": ops }),
+    )
+    .await
 }
 
 fn project_names(list: &Value) -> Vec<String> {
@@ -193,4 +198,19 @@ async fn undo_is_refused_and_names_the_item_when_it_was_edited_since(pool: PgPoo
     app.task(&c, &garden, &[("title", "Added by hand")]).await;
     let err = app.call(&c, "undo_brain_dump", &[("id", dump2["id"].as_str().unwrap())]).await.unwrap_err();
     assert!(matches!(err, AppError::Conflict(ref m) if m.contains("\"Garden\" (it has new items)")), "{err:?}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_review_of_an_older_parse_is_refused(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let c = app.signed_up("ada@example.com").await;
+    let first = parsed(&app, &c, "# Trip\n- book flights").await;
+    // Processed again (say in another tab) after the first review was shown.
+    let second = app.ok(&c, "parse_brain_dump", &[("id", first["id"].as_str().unwrap())]).await;
+    assert_ne!(first["updated_at"], second["updated_at"]);
+    let err = confirm(&app, &c, &first, first["operations"].clone()).await.unwrap_err();
+    assert!(matches!(err, AppError::Conflict(ref m) if m.contains("processed again")), "{err:?}");
+    assert_eq!(app.ok(&c, "list_projects", &[]).await.as_array().unwrap().len(), 0);
+    confirm(&app, &c, &second, second["operations"].clone()).await.unwrap();
+    assert_eq!(app.ok(&c, "list_projects", &[]).await.as_array().unwrap().len(), 1);
 }

@@ -244,3 +244,52 @@ async fn the_dashboard_sorts_tasks_into_today_overdue_upcoming_and_completed(poo
     assert_eq!(titles("upcoming"), ["Soon"]);
     assert_eq!(titles("completed"), ["Finished"]);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn marking_a_recurring_task_done_in_the_editor_brings_it_back_too(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let c = app.signed_up("ada@example.com").await;
+    let (pid, _) = app.project(&c, "Chores").await;
+    let id = app.task(&c, &pid, &[("title", "Bins out"), ("start_date", "2027-01-05"), ("recurrence", "weekly")]).await;
+    let form = [
+        ("id", id.as_str()),
+        ("title", "Bins out"),
+        ("start_date", "2027-01-05"),
+        ("recurrence", "weekly"),
+        ("status", "done"),
+    ];
+    app.ok(&c, "update_task", &form).await;
+    app.ok(&c, "update_task", &form).await; // saving again creates nothing more
+    let (open, done) = open_and_done(&app, &c, &pid).await;
+    assert_eq!((open.len(), done.len()), (1, 1));
+    assert_eq!(open[0]["start_date"], "2027-01-12");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn moving_a_monthly_tasks_start_moves_its_series(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let c = app.signed_up("ada@example.com").await;
+    let (pid, _) = app.project(&c, "Bills").await;
+    let id = app.task(&c, &pid, &[("title", "Rent"), ("start_date", "2027-01-31"), ("recurrence", "monthly")]).await;
+    app.ok(
+        &c,
+        "update_task",
+        &[("id", &id), ("title", "Rent"), ("start_date", "2027-02-10"), ("recurrence", "monthly")],
+    )
+    .await;
+    app.ok(&c, "complete_task", &[("id", &id)]).await;
+    let (open, _) = open_and_done(&app, &c, &pid).await;
+    assert_eq!(open[0]["start_date"], "2027-03-10", "the series follows the new day, not the 31st");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_task_that_started_already_shows_today_even_when_due_later(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let c = app.signed_up("ada@example.com").await;
+    let today = Utc::now().with_timezone(&chrono_tz::Europe::Paris).date_naive();
+    let (pid, _) = app.project(&c, "Thesis").await;
+    let (start, due) = ((today - Days::new(3)).to_string(), (today + Days::new(21)).to_string());
+    app.task(&c, &pid, &[("title", "Write chapter 2"), ("start_date", &start), ("due_date", &due)]).await;
+    let dash = app.ok(&c, "get_dashboard", &[]).await;
+    assert_eq!(dash["today"][0]["title"], "Write chapter 2", "{dash}");
+}

@@ -144,8 +144,9 @@ pub fn extract(text: &str, today: NaiveDate) -> Extracted {
         out.priority = Some(Priority::Low);
     }
     out.due = take(&mut t, &DUE, |c| resolve(c.name("d")?.as_str(), today));
-    if out.start.is_none() {
-        out.start = take(&mut t, &START, |c| resolve(c.name("d")?.as_str(), today));
+    // An explicit start ("every Monday starting Dec 7") wins over the weekday's next date.
+    if let Some(start) = take(&mut t, &START, |c| resolve(c.name("d")?.as_str(), today)) {
+        out.start = Some(start);
     }
     // A repeating task needs a start: the due date, or today.
     if out.recurrence.is_some() && out.start.is_none() {
@@ -256,6 +257,8 @@ mod tests {
         assert_eq!(extract("take vitamins daily", today()).start, Some(today()));
         assert_eq!(extract("1:1 every other week", today()).recurrence, Some(Recurrence::Biweekly));
         assert_eq!(extract("pay rent monthly starting Dec 1", today()).start, Some(d(2026, 12, 1)));
+        let e = extract("gym every Monday starting Dec 7", today());
+        assert_eq!((e.title.as_str(), e.start), ("gym", Some(d(2026, 12, 7))));
         assert_eq!(extract("review goals quarterly", today()).recurrence, Some(Recurrence::Quarterly));
         assert_eq!(extract("renew domain yearly", today()).recurrence, Some(Recurrence::Yearly));
         assert_eq!(extract("weekly review", today()).recurrence, Some(Recurrence::Weekly));
