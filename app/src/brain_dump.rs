@@ -1,5 +1,7 @@
 //! Brain dumps: free text in, proposed projects, tasks and notes out, applied on confirm.
 
+#[cfg(feature = "ssr")]
+pub mod llm;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod offline;
@@ -16,6 +18,12 @@ use uuid::Uuid;
 
 #[cfg(feature = "ssr")]
 use crate::{auth::request::require_user, forms};
+
+/// The engine configured for this server (offline when none was provided).
+#[cfg(feature = "ssr")]
+fn engine() -> llm::Engine {
+    use_context::<llm::Engine>().unwrap_or_default()
+}
 
 /// The draft being typed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,7 +51,7 @@ pub async fn parse_brain_dump(id: String) -> Result<BrainDump, AppError> {
     let (pool, user) = require_user().await?;
     let tz: chrono_tz::Tz = user.timezone.parse().unwrap_or(chrono_tz::UTC);
     let today = offline::dates::local_today(chrono::Utc::now(), &tz);
-    service::parse_offline(&pool, user.id, forms::id(&id)?, today).await
+    service::parse(&pool, user.id, forms::id(&id)?, today, &engine()).await
 }
 
 #[server(endpoint = "get_brain_dump")]
@@ -83,7 +91,7 @@ pub async fn process_brain_dump(#[server(default)] content: String) -> Result<()
     let id = service::save_draft(&pool, user.id, &content).await?;
     let tz: chrono_tz::Tz = user.timezone.parse().unwrap_or(chrono_tz::UTC);
     let today = offline::dates::local_today(chrono::Utc::now(), &tz);
-    service::parse_offline(&pool, user.id, id, today).await?;
+    service::parse(&pool, user.id, id, today, &engine()).await?;
     leptos_axum::redirect(&format!("/brain-dump/{id}"));
     Ok(())
 }

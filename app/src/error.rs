@@ -23,6 +23,9 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     TooManyRequests(String),
+    /// A service we depend on (the AI endpoint) failed; the message says what to do.
+    #[error("{0}")]
+    Upstream(String),
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
     /// The request never reached our code (network down, bad encoding).

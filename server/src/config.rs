@@ -11,6 +11,8 @@ pub struct Config {
     /// Send cookies with `Secure` (on when the public URL is https, unless overridden).
     pub cookie_secure: bool,
     pub log_json: bool,
+    /// The brain-dump engine: the LLM when OPENAI_API_KEY is set, else offline.
+    pub engine: app::brain_dump::llm::Engine,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -32,6 +34,7 @@ impl Config {
             Some(other) => anyhow::bail!("COOKIE_SECURE must be auto, true or false, not {other:?}"),
         };
         let log_json = var("LOG_FORMAT").is_some_and(|f| f == "json");
-        Ok(Self { database_url, addr, public_base_url, cookie_secure, log_json })
+        let engine = app::brain_dump::llm::Engine::from_env();
+        Ok(Self { database_url, addr, public_base_url, cookie_secure, log_json, engine })
     }
 }

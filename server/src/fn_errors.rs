@@ -37,6 +37,7 @@ pub fn status_of(error: &AppError) -> StatusCode {
         AppError::Validation(_) | AppError::Transport(_) => StatusCode::BAD_REQUEST,
         AppError::Conflict(_) => StatusCode::CONFLICT,
         AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
         AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -82,7 +82,11 @@ pub fn router(config: &Config, pool: PgPool) -> Router {
     let state = AppState { leptos_options: leptos_options.clone(), pool: pool.clone() };
     let context = {
         let pool = pool.clone();
-        move || provide_context(pool.clone())
+        let engine = config.engine.clone();
+        move || {
+            provide_context(pool.clone());
+            provide_context(engine.clone());
+        }
     };
     let sessions = SessionManagerLayer::new(PgSessionStore::new(pool))
         .with_name("buildos_session")

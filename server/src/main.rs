@@ -41,7 +41,7 @@ async fn run() -> Result<()> {
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("binding {} (is another server using PORT?)", config.addr))?;
-    tracing::info!(url = %config.public_base_url, "BuildOS is listening");
+    tracing::info!(url = %config.public_base_url, engine = config.engine.name(), "BuildOS is listening");
     server::serve(listener, server::router(&config, pool), shutdown_signal()).await
 }
 

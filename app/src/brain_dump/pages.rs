@@ -51,10 +51,13 @@ fn Capture(draft: String) -> impl IntoView {
     let process = ServerAction::<ProcessBrainDump>::new();
     let save = ServerAction::<SaveDraft>::new();
     let chars = RwSignal::new(draft.chars().count());
+    // What is in the text area now: the form re-renders from it after an error.
+    let latest = StoredValue::new(draft);
     let typed = StoredValue::new(0u64);
     let on_input = move |ev| {
         let text = event_target_value(&ev);
         chars.set(text.chars().count());
+        latest.set_value(text.clone());
         // Save 700 ms after the last keystroke, unless Process was pressed
         // meanwhile (that saves the text itself; a late autosave would start
         // a new draft from text that was already processed).
@@ -84,7 +87,7 @@ fn Capture(draft: String) -> impl IntoView {
             let _ = process.version().get();
             let p = Prefill::of(process);
             let error = p.error("content");
-            let text = p.value("content", &draft);
+            let text = p.value("content", &latest.get_value());
             view! {
                 <ActionForm action=process attr:class="card space-y-3">
                     <FormError prefill=p.clone() />
@@ -163,6 +166,14 @@ fn Review(
             </ActionForm>
             {move || undo_error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
         })}
+        {dump.error.clone().filter(|_| status == DumpStatus::Failed).map(|e| {
+            view! {
+                <p class="form-error" role="alert">{e}</p>
+                <p class="mt-2 text-sm text-slate-600">"Your text is safe: it is back in the brain dump editor, and kept below."</p>
+                <ReparseButton action=reparse id=reparse_id.clone() />
+            }
+        })}
+        {(status == DumpStatus::Processing).then(|| view! { <p class="loading" role="status">"Processing…"</p> })}
         {(status == DumpStatus::Parsed).then(|| {
             let ops = dump.operations.clone();
             let names = dump.project_names.clone();

@@ -1,6 +1,7 @@
 //! Brain dumps on the server: autosaved drafts, parsing, confirm (one transaction,
 //! checked against what was reviewed) and undo (refused when an item was edited since).
 
+use super::llm::{self, Engine};
 use super::model::{AppliedChange, BrainDump, DumpStatus, DumpSummary, MAX_CHARS};
 use super::offline::{self, KnownProject};
 use super::operation::{Kind, Operation, ProjectRef, Table};
@@ -117,9 +118,18 @@ pub async fn get_dump(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<BrainDum
     })
 }
 
-/// Propose operations for dump `id` with the offline engine, on the person's local `today`.
-/// A parsed dump can be parsed again (re-review after a conflict).
-pub async fn parse_offline(pool: &PgPool, user_id: Uuid, id: Uuid, today: NaiveDate) -> Result<BrainDump, AppError> {
+/// Propose operations for dump `id` with `engine`, on the person's local `today`.
+/// A parsed (or failed) dump can be parsed again (re-review after a conflict).
+///
+/// The LLM is called outside any transaction: the dump is marked `processing`
+/// first, then `parsed` with the operations, or `failed` with the reason.
+pub async fn parse(
+    pool: &PgPool,
+    user_id: Uuid,
+    id: Uuid,
+    today: NaiveDate,
+    engine: &Engine,
+) -> Result<BrainDump, AppError> {
     let mut tx = begin_as(pool, user_id).await?;
     let row =
         sqlx::query!("select content, status from brain_dumps where id = $1 and user_id = $2 for update", id, user_id)
@@ -127,7 +137,10 @@ pub async fn parse_offline(pool: &PgPool, user_id: Uuid, id: Uuid, today: NaiveD
             .await?
             .ok_or(AppError::NotFound)?;
     if !matches!(row.status.as_str(), "draft" | "parsed" | "failed") {
-        return Err(AppError::Conflict("This brain dump has already been applied.".into()));
+        return Err(AppError::Conflict(match row.status.as_str() {
+            "processing" => "This brain dump is being processed already.".into(),
+            _ => "This brain dump has already been applied.".into(),
+        }));
     }
     if row.content.trim().is_empty() {
         return Err(AppError::field("content", "Write something first: there is nothing to process yet."));
@@ -139,18 +152,61 @@ pub async fn parse_offline(pool: &PgPool, user_id: Uuid, id: Uuid, today: NaiveD
             .into_iter()
             .map(|p| KnownProject { id: p.id, name: p.name })
             .collect();
-    let ops = offline::parse(&row.content, today, &known);
+    let ops = match engine {
+        Engine::Offline => offline::parse(&row.content, today, &known),
+        Engine::Llm(config) => {
+            let recent: Vec<(String, String)> = sqlx::query!(
+                r#"select p.name as "project!", t.title from tasks t join projects p on p.id = t.project_id
+                   where t.user_id = $1 and t.deleted_at is null and p.deleted_at is null and t.status <> 'done'
+                   order by t.updated_at desc limit 40"#,
+                user_id
+            )
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|r| (r.project, r.title))
+            .collect();
+            sqlx::query!("update brain_dumps set status = 'processing', error = null where id = $1", id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            let result = llm::propose(config, &row.content, today, &known, &recent).await;
+            tx = begin_as(pool, user_id).await?;
+            match result {
+                Ok(ops) => ops,
+                Err(e) => {
+                    tracing::warn!(user.id = %user_id, dump.id = %id, error = %e, "LLM engine failed");
+                    let message = e.to_string();
+                    sqlx::query!("update brain_dumps set status = 'failed', error = $2 where id = $1", id, message)
+                        .execute(&mut *tx)
+                        .await?;
+                    // The failed attempt stays in the history; its text stays in the editor.
+                    sqlx::query!(
+                        "insert into brain_dumps (user_id, content) values ($1, $2)
+                         on conflict (user_id) where status = 'draft' do nothing",
+                        user_id,
+                        row.content
+                    )
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    return Err(AppError::Upstream(message));
+                }
+            }
+        }
+    };
     let json = serde_json::to_value(&ops).map_err(crate::error::internal)?;
     sqlx::query!(
-        "update brain_dumps set status = 'parsed', engine = 'offline', operations = $2, error = null,
+        "update brain_dumps set status = 'parsed', engine = $3, operations = $2, error = null,
                 parsed_at = now() where id = $1",
         id,
-        json
+        json,
+        engine.name()
     )
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    tracing::info!(user.id = %user_id, dump.id = %id, operations = ops.len(), "brain dump parsed");
+    tracing::info!(user.id = %user_id, dump.id = %id, engine = engine.name(), operations = ops.len(), "brain dump parsed");
     get_dump(pool, user_id, id).await
 }
 

@@ -4,4 +4,5 @@ mod auth;
 mod brain_dump;
 mod crud;
 mod isolation;
+mod llm;
 mod support;

@@ -15,6 +15,11 @@ pub const PASSWORD: &str = "correct horse battery";
 
 impl TestApp {
     pub async fn spawn(pool: PgPool) -> Self {
+        Self::spawn_with(pool, app::brain_dump::llm::Engine::Offline).await
+    }
+
+    /// A server whose brain dumps go to `engine`.
+    pub async fn spawn_with(pool: PgPool, engine: app::brain_dump::llm::Engine) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let config = Config {
@@ -23,6 +28,7 @@ impl TestApp {
             public_base_url: format!("http://{addr}"),
             cookie_secure: false,
             log_json: false,
+            engine,
         };
         let router = server::router(&config, pool);
         tokio::spawn(server::serve(listener, router, std::future::pending()));

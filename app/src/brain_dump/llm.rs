@@ -1,0 +1,284 @@
+//! The LLM engine: any OpenAI-compatible chat endpoint (OpenAI, OpenRouter, Ollama,
+//! llama.cpp, vLLM), asked for JSON that follows a schema, then checked here.
+//!
+//! async-openai retries 429 and 5xx answers with exponential backoff and honours
+//! Retry-After; every attempt is bounded by the configured timeout.
+
+use super::offline::KnownProject;
+use super::operation::{Fields, Kind, Operation, ProjectRef, Table};
+use crate::task::model::{Priority, TaskStatus};
+use crate::task::recurrence::Recurrence;
+use async_openai::Client;
+use async_openai::config::OpenAIConfig;
+use async_openai::types::chat::{
+    ChatCompletionRequestSystemMessageArgs, ChatCompletionRequestUserMessageArgs, CreateChatCompletionRequestArgs,
+    ResponseFormat, ResponseFormatJsonSchema,
+};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Where the LLM is and how to reach it (from OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL).
+#[derive(Clone)]
+pub struct LlmConfig {
+    pub api_key: String,
+    pub base_url: String,
+    pub model: String,
+    pub timeout: Duration,
+}
+
+// The key never reaches a log.
+impl std::fmt::Debug for LlmConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmConfig")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which engine turns dumps into operations (provided to every request as context).
+#[derive(Clone, Debug, Default)]
+pub enum Engine {
+    #[default]
+    Offline,
+    Llm(LlmConfig),
+}
+
+impl Engine {
+    /// The LLM when OPENAI_API_KEY is set, else the offline parser.
+    pub fn from_env() -> Self {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        match var("OPENAI_API_KEY") {
+            None => Engine::Offline,
+            Some(api_key) => Engine::Llm(LlmConfig {
+                api_key,
+                base_url: var("OPENAI_BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".into()),
+                model: var("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o-mini".into()),
+                timeout: Duration::from_secs(var("OPENAI_TIMEOUT_SECS").and_then(|s| s.parse().ok()).unwrap_or(60)),
+            }),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Engine::Offline => "offline",
+            Engine::Llm(_) => "llm",
+        }
+    }
+}
+
+const RULES: &str = "You turn a person's brain dump into proposed changes to their projects, tasks and notes.
+Rules:
+- Create only the tasks the person actually stated; do not invent tasks.
+- Lose nothing: detail that is not a task goes into a task's details, a note, or a new project's context.
+- News about one of the person's existing projects attaches to it (project_ref = its id); never create a duplicate of an existing project.
+- A task or note for a project created in this dump uses project_ref = that project's reference (\"new-project-1\", …).
+- Recurring tasks need a start_date and a recurrence (daily, weekdays, weekly, biweekly, monthly, quarterly, yearly).
+- Dates are ISO dates (YYYY-MM-DD) in the person's timezone; today is given below.
+- Only create operations (kind \"create\"); each has a one-sentence reasoning.";
+
+/// The JSON schema the model must follow (strict: every field present, unknowns as null).
+pub fn schema() -> serde_json::Value {
+    let nullable = |t: &str| serde_json::json!({ "type": [t, "null"] });
+    let props = serde_json::json!({
+        "table": { "type": "string", "enum": ["project", "task", "note"] },
+        "kind": { "type": "string", "enum": ["create"] },
+        "reference": nullable("string"),
+        "project_ref": nullable("string"),
+        "name": nullable("string"),
+        "title": nullable("string"),
+        "details": nullable("string"),
+        "context": nullable("string"),
+        "body": nullable("string"),
+        "priority": { "type": ["string", "null"], "enum": ["low", "medium", "high", null] },
+        "start_date": nullable("string"),
+        "due_date": nullable("string"),
+        "recurrence": { "type": ["string", "null"], "enum": ["daily", "weekdays", "weekly", "biweekly", "monthly", "quarterly", "yearly", null] },
+        "reasoning": { "type": "string" }
+    });
+    let required: Vec<&String> = props.as_object().expect("object").keys().collect();
+    serde_json::json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["operations"],
+        "properties": { "operations": { "type": "array", "items": {
+            "type": "object", "additionalProperties": false, "required": required, "properties": props
+        } } }
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct Answer {
+    operations: Vec<Proposed>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Proposed {
+    table: String,
+    kind: String,
+    reference: Option<String>,
+    project_ref: Option<String>,
+    name: Option<String>,
+    title: Option<String>,
+    details: Option<String>,
+    context: Option<String>,
+    body: Option<String>,
+    priority: Option<String>,
+    start_date: Option<String>,
+    due_date: Option<String>,
+    recurrence: Option<String>,
+    reasoning: String,
+}
+
+/// What went wrong talking to the model, in words for the person.
+#[derive(Debug, thiserror::Error)]
+pub enum LlmError {
+    #[error(
+        "The AI service did not answer in time. Nothing was changed; try again, or remove OPENAI_API_KEY to use the offline parser."
+    )]
+    Timeout,
+    #[error("The AI service failed: {0}. Nothing was changed; try again.")]
+    Service(String),
+    #[error("The AI's answer could not be read ({0}). Nothing was changed; try again.")]
+    Malformed(String),
+}
+
+/// Ask the model for operations on `content`.
+pub async fn propose(
+    config: &LlmConfig,
+    content: &str,
+    today: NaiveDate,
+    known: &[KnownProject],
+    recent_tasks: &[(String, String)],
+) -> Result<Vec<Operation>, LlmError> {
+    let http =
+        reqwest::Client::builder().timeout(config.timeout).build().map_err(|e| LlmError::Service(e.to_string()))?;
+    let client = Client::with_config(OpenAIConfig::new().with_api_key(&config.api_key).with_api_base(&config.base_url))
+        .with_http_client(http);
+    let projects: Vec<String> = known.iter().map(|p| format!("- {} (id {})", p.name, p.id)).collect();
+    let tasks: Vec<String> = recent_tasks.iter().map(|(project, title)| format!("- [{project}] {title}")).collect();
+    let system = format!(
+        "{RULES}\n\nToday is {today}.\n\nThe person's projects:\n{}\n\nTheir recent open tasks:\n{}",
+        if projects.is_empty() { "(none yet)".to_string() } else { projects.join("\n") },
+        if tasks.is_empty() { "(none)".to_string() } else { tasks.join("\n") },
+    );
+    let err = |e: async_openai::error::OpenAIError| LlmError::Service(e.to_string());
+    let request = CreateChatCompletionRequestArgs::default()
+        .model(config.model.clone())
+        .messages([
+            ChatCompletionRequestSystemMessageArgs::default().content(system).build().map_err(err)?.into(),
+            ChatCompletionRequestUserMessageArgs::default().content(content).build().map_err(err)?.into(),
+        ])
+        .response_format(ResponseFormat::JsonSchema {
+            json_schema: ResponseFormatJsonSchema {
+                name: "brain_dump_operations".into(),
+                description: Some("Proposed changes to the person's projects, tasks and notes".into()),
+                schema: schema(),
+                strict: Some(true),
+            },
+        })
+        .build()
+        .map_err(err)?;
+    let response = client.chat().create(request).await.map_err(|e| match e {
+        async_openai::error::OpenAIError::Reqwest(r) if r.is_timeout() => LlmError::Timeout,
+        other => {
+            if other.to_string().contains("timed out") {
+                LlmError::Timeout
+            } else {
+                LlmError::Service(other.to_string())
+            }
+        }
+    })?;
+    let text = response
+        .choices
+        .first()
+        .and_then(|c| c.message.content.clone())
+        .ok_or_else(|| LlmError::Malformed("it was empty".into()))?;
+    let answer: Answer = serde_json::from_str(&text).map_err(|e| LlmError::Malformed(e.to_string()))?;
+    Ok(check_answer(answer, known))
+}
+
+/// Turn the model's proposals into operations, each checked on its own: one
+/// that names an unknown project, an invalid date or an unsupported change is
+/// kept (so the person sees it) but unticked, with its own message.
+fn check_answer(answer: Answer, known: &[KnownProject]) -> Vec<Operation> {
+    let references: Vec<String> =
+        answer.operations.iter().filter(|p| p.table == "project").filter_map(|p| p.reference.clone()).collect();
+    answer
+        .operations
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut problems = Vec::new();
+            let table = match p.table.as_str() {
+                "project" => Table::Project,
+                "task" => Table::Task,
+                "note" => Table::Note,
+                other => {
+                    problems.push(format!("unknown kind of item \"{other}\""));
+                    Table::Note
+                }
+            };
+            if p.kind != "create" {
+                problems.push("changing existing items is not supported yet".into());
+            }
+            let project = p.project_ref.as_deref().map(|r| match r.parse::<Uuid>() {
+                Ok(id) if known.iter().any(|k| k.id == id) => ProjectRef::Existing(id),
+                Ok(_) => {
+                    problems.push("it names a project that is not yours".into());
+                    ProjectRef::New(r.to_string())
+                }
+                Err(_) => {
+                    if !references.iter().any(|x| x == r) {
+                        problems.push(format!("it refers to \"{r}\", which this dump does not create"));
+                    }
+                    ProjectRef::New(r.to_string())
+                }
+            });
+            let mut date = |v: &Option<String>, label: &str| {
+                v.as_deref().filter(|s| !s.is_empty()).and_then(|s| match crate::forms::date(s, label) {
+                    Ok(d) => d,
+                    Err(m) => {
+                        problems.push(m);
+                        None
+                    }
+                })
+            };
+            let start_date = date(&p.start_date, "Start date");
+            let due_date = date(&p.due_date, "Due date");
+            let fields = Fields {
+                name: p.name,
+                title: p.title,
+                details: p.details,
+                context: p.context,
+                body: p.body,
+                priority: p.priority.as_deref().and_then(Priority::parse),
+                status: None::<TaskStatus>,
+                start_date,
+                due_date,
+                recurrence: p.recurrence.as_deref().and_then(Recurrence::parse),
+                recurrence_end: None,
+                description: None,
+            };
+            let error = (!problems.is_empty()).then(|| {
+                let m = problems.join("; ");
+                let mut chars = m.chars();
+                chars.next().map(|f| f.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default() + "."
+            });
+            Operation {
+                id: format!("op-{}", i + 1),
+                table,
+                kind: Kind::Create,
+                reference: if table == Table::Project { p.reference } else { None },
+                target_id: None,
+                project,
+                fields,
+                reasoning: p.reasoning,
+                enabled: error.is_none(),
+                error,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,202 @@
+//! The LLM engine against a fake OpenAI-compatible server on 127.0.0.1: valid
+//! output, malformed or schema-violating output, a 429 then success, a timeout.
+
+use crate::support::TestApp;
+use app::brain_dump::llm::{Engine, LlmConfig};
+use app::error::AppError;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+enum Reply {
+    /// 200 with this as the assistant message's content.
+    Content(String),
+    /// 429 with `Retry-After: 0`.
+    RateLimited,
+    /// Answer only after this long.
+    Slow(Duration),
+}
+
+#[derive(Clone, Default)]
+struct Fake {
+    replies: Arc<Mutex<VecDeque<Reply>>>,
+    seen: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
+}
+
+async fn completions(State(fake): State<Fake>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+    fake.seen.lock().unwrap().push((headers, body));
+    let reply = fake.replies.lock().unwrap().pop_front().expect("the test expected no more requests");
+    let content = match reply {
+        Reply::RateLimited => {
+            let error =
+                json!({ "error": { "message": "slow down", "type": "rate_limit_error", "param": null, "code": null } });
+            return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "0")], Json(error)).into_response();
+        }
+        Reply::Slow(d) => {
+            tokio::time::sleep(d).await;
+            r#"{"operations":[]}"#.to_string()
+        }
+        Reply::Content(c) => c,
+    };
+    Json(json!({
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "fake-model",
+        "choices": [{ "index": 0, "finish_reason": "stop", "logprobs": null,
+                      "message": { "role": "assistant", "content": content, "refusal": null } }]
+    }))
+    .into_response()
+}
+
+/// Start the fake with its replies; the engine config pointing at it.
+async fn start(replies: Vec<Reply>, timeout: Duration) -> (Fake, Engine) {
+    let fake = Fake { replies: Arc::new(Mutex::new(replies.into())), ..Fake::default() };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = Router::new().route("/v1/chat/completions", post(completions)).with_state(fake.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let engine = Engine::Llm(LlmConfig {
+        api_key: "test-key".into(),
+        base_url: format!("http://{addr}/v1"),
+        model: "fake-model".into(),
+        timeout,
+    });
+    (fake, engine)
+}
+
+fn op(fields: Value) -> Value {
+    let mut base = json!({
+        "table": "task", "kind": "create", "reference": null, "project_ref": null, "name": null, "title": null,
+        "details": null, "context": null, "body": null, "priority": null, "start_date": null, "due_date": null,
+        "recurrence": null, "reasoning": "stated in the dump"
+    });
+    base.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+    base
+}
+
+async fn dump_and_parse(app: &TestApp, c: &reqwest::Client, text: &str) -> (String, Result<Value, AppError>) {
+    let id = app.ok(c, "save_draft", &[("content", text)]).await.as_str().unwrap().to_string();
+    let parsed = app.call(c, "parse_brain_dump", &[("id", &id)]).await;
+    (id, parsed)
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn llm_proposals_are_checked_one_by_one_and_the_good_ones_apply(pool: PgPool) {
+    let stranger = {
+        let app = TestApp::spawn(pool.clone()).await;
+        let c = app.signed_up("eve@example.com").await;
+        app.project(&c, "Eve's project").await.0
+    };
+    let answer = json!({ "operations": [
+        op(json!({ "table": "project", "reference": "new-project-1", "name": "Garden", "context": "Vegetables this spring." })),
+        op(json!({ "title": "Buy seeds", "project_ref": "new-project-1", "due_date": "2026-12-04", "priority": "high" })),
+        op(json!({ "title": "Water daily", "project_ref": "new-project-1", "start_date": "2026-12-01", "recurrence": "daily" })),
+        op(json!({ "title": "Ghost", "project_ref": "new-project-9" })),
+        op(json!({ "title": "Bad date", "due_date": "2026-02-30" })),
+        op(json!({ "title": "Planted", "project_ref": stranger })),
+        op(json!({ "table": "note", "project_ref": "new-project-1", "body": "Ask the neighbour about compost." })),
+    ] });
+    let (fake, engine) = start(vec![Reply::Content(answer.to_string())], Duration::from_secs(5)).await;
+    let app = TestApp::spawn_with(pool, engine).await;
+    let c = app.signed_up("ada@example.com").await;
+    app.project(&c, "Move house").await;
+    let (_, parsed) = dump_and_parse(&app, &c, "Garden: seeds by friday, water daily from dec 1. compost?").await;
+    let dump = parsed.unwrap();
+    assert_eq!(dump["engine"], "llm");
+
+    // What was asked: the schema, the model, the person's projects, the key as a bearer token.
+    {
+        let seen = fake.seen.lock().unwrap();
+        let (headers, body) = &seen[0];
+        assert_eq!(headers["authorization"], "Bearer test-key");
+        assert_eq!(body["model"], "fake-model");
+        assert_eq!(body["response_format"]["type"], "json_schema");
+        assert_eq!(body["response_format"]["json_schema"]["strict"], true);
+        let system = body["messages"][0]["content"].as_str().unwrap();
+        assert!(system.contains("Move house") && system.contains("Create only the tasks the person actually stated"));
+        assert_eq!(body["messages"][1]["content"], "Garden: seeds by friday, water daily from dec 1. compost?");
+    }
+
+    let ops = dump["operations"].as_array().unwrap();
+    let error_of =
+        |title: &str| ops.iter().find(|o| o["fields"]["title"] == title).unwrap()["error"].as_str().map(str::to_string);
+    assert_eq!(error_of("Buy seeds"), None);
+    assert!(error_of("Ghost").unwrap().contains("new-project-9"));
+    assert!(error_of("Bad date").unwrap().contains("Due date"));
+    assert!(error_of("Planted").unwrap().contains("not yours"));
+    let enabled = ops.iter().filter(|o| o["enabled"] == true).count();
+    assert_eq!(enabled, 4, "the three rejected ones are unticked");
+
+    let confirmed = app
+        .call_json(
+            &c,
+            "confirm_brain_dump",
+            &json!({ "id": dump["id"], "version": dump["updated_at"], "operations": ops }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(confirmed, 4);
+    let garden = app.ok(&c, "get_project", &[("slug", "garden")]).await;
+    assert_eq!(garden["project"]["context"], "Vegetables this spring.");
+    let titles: Vec<&str> = garden["tasks"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap()).collect();
+    assert_eq!(titles.len(), 2);
+    assert_eq!(garden["notes"][0]["body"], "Ask the neighbour about compost.");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn malformed_or_schema_violating_output_is_a_clear_error_and_nothing_is_applied(pool: PgPool) {
+    let replies = vec![
+        Reply::Content("Sure! Here are your tasks: buy seeds".into()),
+        Reply::Content(r#"{"operations":[{"table":"task"}]}"#.into()),
+    ];
+    let (_, engine) = start(replies, Duration::from_secs(5)).await;
+    let app = TestApp::spawn_with(pool, engine).await;
+    let c = app.signed_up("ada@example.com").await;
+    for _ in 0..2 {
+        let (id, parsed) = dump_and_parse(&app, &c, "buy seeds").await;
+        match parsed {
+            Err(AppError::Upstream(m)) => {
+                assert!(m.contains("could not be read") && m.contains("Nothing was changed"), "{m}")
+            }
+            other => panic!("expected an upstream error, got {other:?}"),
+        }
+        let dump = app.ok(&c, "get_brain_dump", &[("id", &id)]).await;
+        assert_eq!(dump["status"], "failed");
+        assert!(dump["error"].as_str().unwrap().contains("could not be read"));
+        assert_eq!(dump["operations"], json!([]));
+    }
+    assert_eq!(app.ok(&c, "list_projects", &[]).await.as_array().unwrap().len(), 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_rate_limited_request_is_retried_and_then_succeeds(pool: PgPool) {
+    let ok = json!({ "operations": [op(json!({ "title": "Buy seeds" }))] }).to_string();
+    let (fake, engine) = start(vec![Reply::RateLimited, Reply::Content(ok)], Duration::from_secs(5)).await;
+    let app = TestApp::spawn_with(pool, engine).await;
+    let c = app.signed_up("ada@example.com").await;
+    let (_, parsed) = dump_and_parse(&app, &c, "buy seeds").await;
+    let dump = parsed.unwrap();
+    assert_eq!(dump["operations"][0]["fields"]["title"], "Buy seeds");
+    assert_eq!(fake.seen.lock().unwrap().len(), 2, "one 429, one retry");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_model_that_does_not_answer_in_time_is_a_clear_error(pool: PgPool) {
+    let (_, engine) = start(vec![Reply::Slow(Duration::from_secs(5))], Duration::from_millis(500)).await;
+    let app = TestApp::spawn_with(pool, engine).await;
+    let c = app.signed_up("ada@example.com").await;
+    let (id, parsed) = dump_and_parse(&app, &c, "buy seeds").await;
+    match parsed {
+        Err(AppError::Upstream(m)) => assert!(m.contains("did not answer in time"), "{m}"),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    // The text is still there to process again (with the offline parser, for instance).
+    let dump = app.ok(&c, "get_brain_dump", &[("id", &id)]).await;
+    assert_eq!((dump["status"].as_str(), dump["content"].as_str()), (Some("failed"), Some("buy seeds")));
+    assert_eq!(app.ok(&c, "get_draft", &[]).await["content"], "buy seeds", "and back in the editor");
+}
