@@ -1,0 +1,201 @@
+//! Confirm: apply the reviewed operations in one transaction, checked against what was reviewed.
+
+use crate::brain_dump::model::AppliedChange;
+use crate::brain_dump::operation::{Kind, Operation, ProjectRef, Table};
+use crate::db::begin_as;
+use crate::error::{AppError, FieldError, Invalid};
+use crate::note::service::{NoteInput, insert_note_in};
+use crate::project::model::ProjectForm;
+use crate::project::service::{ProjectInput, insert_project_in};
+use crate::task::model::TaskForm;
+use crate::task::service::{TaskInput, insert_task_in};
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgPool;
+use std::collections::{BTreeMap, HashMap};
+use uuid::Uuid;
+
+fn op_error(errors: &mut Vec<FieldError>, op: &Operation, message: impl Into<String>) {
+    errors.push(FieldError { field: op.id.clone(), message: message.into() });
+}
+
+/// Field errors of a form, as one sentence for an operation card.
+fn messages(e: AppError) -> String {
+    match e {
+        AppError::Validation(inv) => inv.fields.into_iter().map(|f| f.message).collect::<Vec<_>>().join(" "),
+        other => other.to_string(),
+    }
+}
+
+/// What an enabled operation will do, checked.
+enum Checked {
+    Project(ProjectInput),
+    Task(TaskInput),
+    Note(NoteInput),
+}
+
+fn check(op: &Operation) -> Result<Checked, String> {
+    let f = &op.fields;
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let date = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    match (op.table, op.kind) {
+        (Table::Project, Kind::Create) => ProjectInput::parse(&ProjectForm {
+            name: text(&f.name),
+            description: text(&f.description),
+            context: text(&f.context),
+            ..ProjectForm::default()
+        })
+        .map(Checked::Project)
+        .map_err(messages),
+        (Table::Task, Kind::Create) => TaskInput::parse(&TaskForm {
+            title: text(&f.title),
+            description: text(&f.description),
+            details: text(&f.details),
+            priority: f.priority.map(|p| p.as_str().to_string()).unwrap_or_default(),
+            status: f.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+            start_date: date(f.start_date),
+            due_date: date(f.due_date),
+            recurrence: f.recurrence.map(|r| r.as_str().to_string()).unwrap_or_default(),
+            recurrence_end: date(f.recurrence_end),
+            ..TaskForm::default()
+        })
+        .map(Checked::Task)
+        .map_err(messages),
+        (Table::Note, Kind::Create) => {
+            NoteInput::parse(&text(&f.title), &text(&f.body)).map(Checked::Note).map_err(messages)
+        }
+        _ => Err("Changing or deleting existing items from a brain dump is not supported yet; untick this one.".into()),
+    }
+}
+
+/// Apply the reviewed operations (the person's edits and ticks) in one transaction.
+///
+/// `version` is the dump's `updated_at` when the review was shown. Nothing is
+/// written when the dump was processed again since (the review is of other
+/// proposals), when any ticked operation is invalid (each named by its id), or
+/// when a project it points at was deleted since the review (a `Conflict`
+/// naming it, so the person can re-review).
+pub async fn confirm(
+    pool: &PgPool,
+    user_id: Uuid,
+    id: Uuid,
+    version: DateTime<Utc>,
+    reviewed: Vec<Operation>,
+) -> Result<usize, AppError> {
+    let mut tx = begin_as(pool, user_id).await?;
+    let row = sqlx::query!(
+        "select status, operations, updated_at from brain_dumps where id = $1 and user_id = $2 for update",
+        id,
+        user_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    if row.status == "parsed" && row.updated_at != version {
+        return Err(AppError::Conflict(
+            "This brain dump was processed again after this review was opened. Reload to review the new proposals."
+                .into(),
+        ));
+    }
+    if row.status != "parsed" {
+        return Err(AppError::Conflict(match row.status.as_str() {
+            "applied" => "This brain dump has already been applied.".into(),
+            "undone" => "This brain dump was undone; process it again to apply it.".into(),
+            _ => "This brain dump has not been processed yet.".into(),
+        }));
+    }
+    let stored: Vec<Operation> = serde_json::from_value(row.operations).map_err(crate::error::internal)?;
+    let mut errors = Vec::new();
+    let mut reviewed_by_id: HashMap<String, Operation> = HashMap::new();
+    for op in reviewed {
+        if stored.iter().any(|s| s.id == op.id) {
+            reviewed_by_id.insert(op.id.clone(), op);
+        } else {
+            op_error(&mut errors, &op, "This operation is not part of the brain dump.");
+        }
+    }
+    // What the person sees is what is applied: the stored operation, with their
+    // edits to its fields, project and tick (never its kind or table).
+    let ops: Vec<Operation> = stored
+        .into_iter()
+        .filter_map(|s| {
+            let r = reviewed_by_id.remove(&s.id)?;
+            Some(Operation { fields: r.fields, project: r.project, enabled: r.enabled, ..s })
+        })
+        .filter(|o| o.enabled)
+        .collect();
+    let new_refs: Vec<&str> = ops
+        .iter()
+        .filter(|o| o.table == Table::Project && o.kind == Kind::Create)
+        .filter_map(|o| o.reference.as_deref())
+        .collect();
+    let mut checked = Vec::with_capacity(ops.len());
+    let mut stale = Vec::new();
+    for op in &ops {
+        match check(op) {
+            Ok(c) => checked.push(c),
+            Err(m) => op_error(&mut errors, op, m),
+        }
+        match &op.project {
+            Some(ProjectRef::New(r)) if !new_refs.contains(&r.as_str()) => op_error(
+                &mut errors,
+                op,
+                "It belongs to a project that is not being created: tick that project or untick this.",
+            ),
+            Some(ProjectRef::Existing(pid)) => {
+                let p =
+                    sqlx::query!("select name, deleted_at from projects where id = $1 and user_id = $2", pid, user_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                match p {
+                    None => op_error(&mut errors, op, "Its project was not found."),
+                    Some(p) if p.deleted_at.is_some() => stale.push(format!("the project \"{}\" was deleted", p.name)),
+                    Some(_) => {}
+                }
+            }
+            None if op.table == Table::Note => op_error(&mut errors, op, "A note needs a project."),
+            _ => {}
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(Invalid { fields: errors, input: BTreeMap::new() }));
+    }
+    if !stale.is_empty() {
+        stale.dedup();
+        return Err(AppError::Conflict(format!(
+            "Nothing was applied: since you reviewed it, {}. Process the brain dump again to review it afresh.",
+            stale.join(", ")
+        )));
+    }
+    let now: DateTime<Utc> = sqlx::query_scalar!(r#"select now() as "now!""#).fetch_one(&mut *tx).await?;
+    let mut created: HashMap<String, Uuid> = HashMap::new();
+    let mut applied = Vec::with_capacity(ops.len());
+    for (op, input) in ops.iter().zip(checked) {
+        let project_id = match &op.project {
+            Some(ProjectRef::Existing(pid)) => Some(*pid),
+            Some(ProjectRef::New(r)) => created.get(r).copied(),
+            None => None,
+        };
+        let (table, row_id) = match input {
+            Checked::Project(p) => {
+                let (pid, _) = insert_project_in(&mut tx, user_id, p).await?;
+                if let Some(r) = &op.reference {
+                    created.insert(r.clone(), pid);
+                }
+                ("project", pid)
+            }
+            Checked::Task(t) => ("task", insert_task_in(&mut tx, user_id, project_id, t).await?),
+            Checked::Note(n) => {
+                let pid = project_id.ok_or_else(|| AppError::field(&op.id, "A note needs a project."))?;
+                ("note", insert_note_in(&mut tx, user_id, pid, n).await?)
+            }
+        };
+        applied.push(AppliedChange { table: table.into(), id: row_id, updated_at: now });
+    }
+    let json = serde_json::to_value(&applied).map_err(crate::error::internal)?;
+    sqlx::query!("update brain_dumps set status = 'applied', applied = $2, applied_at = now() where id = $1", id, json)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    tracing::info!(user.id = %user_id, dump.id = %id, created = applied.len(), "brain dump applied");
+    Ok(applied.len())
+}
