@@ -73,30 +73,23 @@ pub async fn undo(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<(), AppError
             edited.join(", ")
         )));
     }
+    // One statement: every data-modifying CTE runs, whether or not it is read.
     sqlx::query!(
-        "update notes set deleted_at = now() where id = any($1) and user_id = $2 and deleted_at is null",
+        "with notes_gone as (
+             update notes set deleted_at = now() where id = any($1) and user_id = $4 and deleted_at is null),
+         tasks_gone as (
+             update tasks set deleted_at = now() where id = any($2) and user_id = $4 and deleted_at is null),
+         projects_gone as (
+             update projects set deleted_at = now() where id = any($3) and user_id = $4 and deleted_at is null)
+         update brain_dumps set status = 'undone', undone_at = now() where id = $5 and user_id = $4",
         &notes,
-        user_id
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "update tasks set deleted_at = now() where id = any($1) and user_id = $2 and deleted_at is null",
         &tasks,
-        user_id
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "update projects set deleted_at = now() where id = any($1) and user_id = $2 and deleted_at is null",
         &projects,
-        user_id
+        user_id,
+        id
     )
     .execute(&mut *tx)
     .await?;
-    sqlx::query!("update brain_dumps set status = 'undone', undone_at = now() where id = $1", id)
-        .execute(&mut *tx)
-        .await?;
     tx.commit().await?;
     tracing::info!(user.id = %user_id, dump.id = %id, "brain dump undone");
     Ok(())
