@@ -8,6 +8,8 @@ pub mod offline;
 pub mod operation;
 #[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod stream;
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -70,6 +72,13 @@ pub async fn confirm_brain_dump(
 ) -> Result<usize, AppError> {
     let (pool, user) = require_user().await?;
     service::confirm(&pool, user.id, forms::id(&id)?, version, operations).await
+}
+
+/// Stop processing: the text goes back to the editor. True when something was stopped.
+#[server(endpoint = "cancel_brain_dump")]
+pub async fn cancel_brain_dump(id: String) -> Result<bool, AppError> {
+    let (pool, user) = require_user().await?;
+    service::cancel(&pool, user.id, forms::id(&id)?).await
 }
 
 #[server(endpoint = "list_brain_dumps")]

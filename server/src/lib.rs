@@ -25,6 +25,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
+    pub engine: app::brain_dump::llm::Engine,
 }
 
 pub async fn connect(database_url: &str) -> Result<PgPool> {
@@ -79,7 +80,7 @@ async fn healthz(State(pool): State<PgPool>) -> (StatusCode, &'static str) {
 pub fn router(config: &Config, pool: PgPool) -> Router {
     let leptos_options = leptos_options(config);
     let routes = generate_route_list(App);
-    let state = AppState { leptos_options: leptos_options.clone(), pool: pool.clone() };
+    let state = AppState { leptos_options: leptos_options.clone(), pool: pool.clone(), engine: config.engine.clone() };
     let context = {
         let pool = pool.clone();
         let engine = config.engine.clone();
@@ -96,6 +97,7 @@ pub fn router(config: &Config, pool: PgPool) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::days(app::auth::SESSION_DAYS)));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/brain-dump/{id}/events", get(app::brain_dump::stream::events))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())

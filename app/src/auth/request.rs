@@ -29,7 +29,11 @@ pub async fn client_ip() -> Option<IpAddr> {
 /// `SESSION_DAYS - 1` days left), it is renewed, so an active person stays
 /// signed in while the session row is written at most once a day.
 pub async fn current(pool: &PgPool) -> Result<Option<User>, AppError> {
-    let session = session().await?;
+    current_in(pool, &session().await?).await
+}
+
+/// The signed-in person of `session` (for handlers outside server functions).
+pub async fn current_in(pool: &PgPool, session: &Session) -> Result<Option<User>, AppError> {
     let Some(id) = session.get::<Uuid>(USER_ID_KEY).await.map_err(internal)? else {
         return Ok(None);
     };

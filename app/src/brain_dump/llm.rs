@@ -15,6 +15,7 @@ use async_openai::types::chat::{
     ResponseFormat, ResponseFormatJsonSchema,
 };
 use chrono::NaiveDate;
+use futures::StreamExt;
 use serde::Deserialize;
 use std::time::Duration;
 use uuid::Uuid;
@@ -145,13 +146,16 @@ pub enum LlmError {
     Malformed(String),
 }
 
-/// Ask the model for operations on `content`.
+/// Ask the model for operations on `content`, streamed: `on_op` gets each
+/// proposal (checked against what has arrived so far) as soon as its JSON
+/// object is complete. The returned list, checked as a whole, is what counts.
 pub async fn propose(
     config: &LlmConfig,
     content: &str,
     today: NaiveDate,
     known: &[KnownProject],
     recent_tasks: &[(String, String)],
+    on_op: &mut (dyn FnMut(Operation) + Send),
 ) -> Result<Vec<Operation>, LlmError> {
     let http =
         reqwest::Client::builder().timeout(config.timeout).build().map_err(|e| LlmError::Service(e.to_string()))?;
@@ -181,23 +185,89 @@ pub async fn propose(
         })
         .build()
         .map_err(err)?;
-    let response = client.chat().create(request).await.map_err(|e| match e {
+    let failed = |e: async_openai::error::OpenAIError| match e {
         async_openai::error::OpenAIError::Reqwest(r) if r.is_timeout() => LlmError::Timeout,
         other => {
-            if other.to_string().contains("timed out") {
+            let text = other.to_string();
+            if text.contains("timed out") || text.contains("timeout") {
                 LlmError::Timeout
             } else {
-                LlmError::Service(other.to_string())
+                LlmError::Service(text)
             }
         }
-    })?;
-    let text = response
-        .choices
-        .first()
-        .and_then(|c| c.message.content.clone())
-        .ok_or_else(|| LlmError::Malformed("it was empty".into()))?;
+    };
+    let mut stream = client.chat().create_stream(request).await.map_err(failed)?;
+    let mut text = String::new();
+    let mut scanner = ObjectScanner::default();
+    let mut references = Vec::new();
+    let mut count = 0;
+    while let Some(chunk) = stream.next().await {
+        for choice in chunk.map_err(failed)?.choices {
+            text.extend(choice.delta.content);
+        }
+        for range in scanner.scan(&text) {
+            // A proposal that does not fit the schema is reported by the full check below.
+            let Ok(p) = serde_json::from_str::<Proposed>(&text[range]) else { continue };
+            if p.table == "project" {
+                references.extend(p.reference.clone());
+            }
+            count += 1;
+            on_op(check_one(count, p, known, &references));
+        }
+    }
+    if text.trim().is_empty() {
+        return Err(LlmError::Malformed("it was empty".into()));
+    }
     let answer: Answer = serde_json::from_str(&text).map_err(|e| LlmError::Malformed(e.to_string()))?;
     Ok(check_answer(answer, known))
+}
+
+/// Finds the objects of the top-level `operations` array in JSON that is still
+/// arriving: `{"operations": [ {…}, {…} ] }` — the objects at depth three.
+#[derive(Debug, Default)]
+struct ObjectScanner {
+    pos: usize,
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+    start: Option<usize>,
+}
+
+impl ObjectScanner {
+    /// Feed the whole text so far; returns the byte ranges of the objects completed since the last call.
+    fn scan(&mut self, text: &str) -> Vec<std::ops::Range<usize>> {
+        let mut found = Vec::new();
+        // Structural bytes are ASCII, so byte positions are always char boundaries.
+        for (i, &b) in text.as_bytes().iter().enumerate().skip(self.pos) {
+            if self.in_string {
+                match (self.escaped, b) {
+                    (true, _) => self.escaped = false,
+                    (false, b'\\') => self.escaped = true,
+                    (false, b'"') => self.in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => {
+                    self.depth += 1;
+                    if b == b'{' && self.depth == 3 {
+                        self.start = Some(i);
+                    }
+                }
+                b'}' | b']' => {
+                    if b == b'}' && self.depth == 3 {
+                        found.extend(self.start.take().map(|s| s..i + 1));
+                    }
+                    self.depth = self.depth.saturating_sub(1);
+                }
+                _ => {}
+            }
+        }
+        self.pos = text.len();
+        found
+    }
 }
 
 /// Turn the model's proposals into operations, each checked on its own: one
@@ -206,79 +276,100 @@ pub async fn propose(
 fn check_answer(answer: Answer, known: &[KnownProject]) -> Vec<Operation> {
     let references: Vec<String> =
         answer.operations.iter().filter(|p| p.table == "project").filter_map(|p| p.reference.clone()).collect();
-    answer
-        .operations
-        .into_iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let mut problems = Vec::new();
-            let table = match p.table.as_str() {
-                "project" => Table::Project,
-                "task" => Table::Task,
-                "note" => Table::Note,
-                other => {
-                    problems.push(format!("unknown kind of item \"{other}\""));
-                    Table::Note
-                }
-            };
-            if p.kind != "create" {
-                problems.push("changing existing items is not supported yet".into());
+    answer.operations.into_iter().enumerate().map(|(i, p)| check_one(i + 1, p, known, &references)).collect()
+}
+
+/// Check proposal number `n`; `references` are the projects the dump creates.
+fn check_one(n: usize, p: Proposed, known: &[KnownProject], references: &[String]) -> Operation {
+    let mut problems = Vec::new();
+    let table = match p.table.as_str() {
+        "project" => Table::Project,
+        "task" => Table::Task,
+        "note" => Table::Note,
+        other => {
+            problems.push(format!("unknown kind of item \"{other}\""));
+            Table::Note
+        }
+    };
+    if p.kind != "create" {
+        problems.push("changing existing items is not supported yet".into());
+    }
+    let project = p.project_ref.as_deref().map(|r| match r.parse::<Uuid>() {
+        Ok(id) if known.iter().any(|k| k.id == id) => ProjectRef::Existing(id),
+        Ok(_) => {
+            problems.push("it names a project that is not yours".into());
+            ProjectRef::New(r.to_string())
+        }
+        Err(_) => {
+            if !references.iter().any(|x| x == r) {
+                problems.push(format!("it refers to \"{r}\", which this dump does not create"));
             }
-            let project = p.project_ref.as_deref().map(|r| match r.parse::<Uuid>() {
-                Ok(id) if known.iter().any(|k| k.id == id) => ProjectRef::Existing(id),
-                Ok(_) => {
-                    problems.push("it names a project that is not yours".into());
-                    ProjectRef::New(r.to_string())
-                }
-                Err(_) => {
-                    if !references.iter().any(|x| x == r) {
-                        problems.push(format!("it refers to \"{r}\", which this dump does not create"));
-                    }
-                    ProjectRef::New(r.to_string())
-                }
-            });
-            let mut date = |v: &Option<String>, label: &str| {
-                v.as_deref().filter(|s| !s.is_empty()).and_then(|s| match crate::forms::date(s, label) {
-                    Ok(d) => d,
-                    Err(m) => {
-                        problems.push(m);
-                        None
-                    }
-                })
-            };
-            let start_date = date(&p.start_date, "Start date");
-            let due_date = date(&p.due_date, "Due date");
-            let fields = Fields {
-                name: p.name,
-                title: p.title,
-                details: p.details,
-                context: p.context,
-                body: p.body,
-                priority: p.priority.as_deref().and_then(Priority::parse),
-                status: None::<TaskStatus>,
-                start_date,
-                due_date,
-                recurrence: p.recurrence.as_deref().and_then(Recurrence::parse),
-                recurrence_end: None,
-                description: None,
-            };
-            let error = (!problems.is_empty()).then(|| {
-                let m = problems.join("; ");
-                let mut chars = m.chars();
-                chars.next().map(|f| f.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default() + "."
-            });
-            Operation {
-                id: format!("op-{}", i + 1),
-                table,
-                kind: Kind::Create,
-                reference: if table == Table::Project { p.reference } else { None },
-                target_id: None,
-                project,
-                fields,
-                reasoning: p.reasoning,
-                enabled: error.is_none(),
-                error,
+            ProjectRef::New(r.to_string())
+        }
+    });
+    let mut date = |v: &Option<String>, label: &str| {
+        v.as_deref().filter(|s| !s.is_empty()).and_then(|s| match crate::forms::date(s, label) {
+            Ok(d) => d,
+            Err(m) => {
+                problems.push(m);
+                None
             }
         })
-        .collect()
+    };
+    let start_date = date(&p.start_date, "Start date");
+    let due_date = date(&p.due_date, "Due date");
+    let fields = Fields {
+        name: p.name,
+        title: p.title,
+        details: p.details,
+        context: p.context,
+        body: p.body,
+        priority: p.priority.as_deref().and_then(Priority::parse),
+        status: None::<TaskStatus>,
+        start_date,
+        due_date,
+        recurrence: p.recurrence.as_deref().and_then(Recurrence::parse),
+        recurrence_end: None,
+        description: None,
+    };
+    let error = (!problems.is_empty()).then(|| {
+        let m = problems.join("; ");
+        let mut chars = m.chars();
+        chars.next().map(|f| f.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default() + "."
+    });
+    Operation {
+        id: format!("op-{n}"),
+        table,
+        kind: Kind::Create,
+        reference: if table == Table::Project { p.reference } else { None },
+        target_id: None,
+        project,
+        fields,
+        reasoning: p.reasoning,
+        enabled: error.is_none(),
+        error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ObjectScanner;
+
+    #[test]
+    fn the_scanner_finds_each_operation_once_however_the_text_is_split() {
+        let json = r#"{"operations": [{"title": "a \"}\" b", "x": {"y": [1]}}, {"title": "ünï{"}]}"#;
+        for step in 1..json.len() {
+            let mut scanner = ObjectScanner::default();
+            let mut found = Vec::new();
+            let mut end = 0;
+            while end < json.len() {
+                end = (end + step).min(json.len());
+                while !json.is_char_boundary(end) {
+                    end += 1;
+                }
+                found.extend(scanner.scan(&json[..end]).into_iter().map(|r| json[r].to_string()));
+            }
+            assert_eq!(found, [r#"{"title": "a \"}\" b", "x": {"y": [1]}}"#, r#"{"title": "ünï{"}"#], "step {step}");
+        }
+    }
 }

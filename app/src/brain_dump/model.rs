@@ -52,3 +52,32 @@ pub struct DumpSummary {
     pub operations: i32,
     pub created_at: DateTime<Utc>,
 }
+
+/// What the server streams while it processes a dump (one server-sent event each).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ParseEvent {
+    /// What is happening now, in words.
+    Status { message: String },
+    /// One proposal, as soon as the engine has it; `home` says where it goes.
+    Operation { operation: Operation, home: Option<String> },
+    /// All proposals are stored: the review can open.
+    Done { id: Uuid, operations: usize },
+    /// Processing failed; the text is safe.
+    Failed { message: String },
+    /// The person cancelled; the text is back in the editor.
+    Cancelled,
+}
+
+impl ParseEvent {
+    /// The SSE event name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ParseEvent::Status { .. } => "status",
+            ParseEvent::Operation { .. } => "operation",
+            ParseEvent::Done { .. } => "done",
+            ParseEvent::Failed { .. } => "failed",
+            ParseEvent::Cancelled => "cancelled",
+        }
+    }
+}

@@ -1,8 +1,8 @@
 //! The brain-dump pages: capture (autosaved), review and history.
 
-use super::model::{BrainDump, DumpStatus, DumpSummary, MAX_CHARS};
-use super::operation::{Operation, ProjectRef, Table};
-use super::review::card_text;
+use super::model::{BrainDump, DumpStatus, DumpSummary, MAX_CHARS, ParseEvent};
+use super::operation::{Operation, Table};
+use super::review::{card_text, home_label, new_projects};
 use super::{ConfirmReview, Draft, ParseBrainDump, ProcessBrainDump, SaveDraft, UndoBrainDump};
 use crate::components::{Empty, FormError, Layout, Prefill, loaded};
 use crate::error::AppError;
@@ -44,12 +44,114 @@ pub fn BrainDumpPage() -> impl IntoView {
     }
 }
 
+/// Live progress while a dump is processed with JavaScript on.
+#[derive(Clone, Copy)]
+struct Live {
+    /// The dump being processed, while it is.
+    running: RwSignal<Option<String>>,
+    status: RwSignal<String>,
+    ops: RwSignal<Vec<(Operation, Option<String>)>>,
+    error: RwSignal<Option<String>>,
+}
+
+impl Live {
+    fn new() -> Self {
+        Live {
+            running: RwSignal::new(None),
+            status: RwSignal::new(String::new()),
+            ops: RwSignal::new(Vec::new()),
+            error: RwSignal::new(None),
+        }
+    }
+
+    /// Apply one streamed event; true when it was the last.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn apply(self, event: ParseEvent) -> bool {
+        match event {
+            ParseEvent::Status { message } => self.status.set(message),
+            ParseEvent::Operation { operation, home } => self.ops.update(|ops| ops.push((operation, home))),
+            ParseEvent::Done { operations, .. } => {
+                self.status.set(format!("{operations} proposals ready. Opening the review…"));
+                return true;
+            }
+            ParseEvent::Failed { message } => {
+                self.error.set(Some(message));
+                self.stop("");
+                return true;
+            }
+            ParseEvent::Cancelled => {
+                self.stop("Cancelled. Your text is still here.");
+                return true;
+            }
+        }
+        false
+    }
+
+    fn stop(self, status: &str) {
+        self.running.set(None);
+        self.ops.set(Vec::new());
+        self.status.set(status.to_string());
+    }
+}
+
+/// Open the event stream of dump `id`, feed it to `live`, open the review when done.
+#[cfg(feature = "hydrate")]
+fn follow(id: String, live: Live, source: StoredValue<Option<web_sys::EventSource>, LocalStorage>) {
+    use leptos::wasm_bindgen::{JsCast, closure::Closure};
+    let Ok(es) = web_sys::EventSource::new(&format!("/brain-dump/{id}/events")) else {
+        live.error.set(Some("Your browser could not open the progress stream; reload and try again.".into()));
+        live.stop("");
+        return;
+    };
+    let navigate = leptos_router::hooks::use_navigate();
+    let review = format!("/brain-dump/{id}");
+    let on_event = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+        let Some(event) = ev.data().as_string().and_then(|d| serde_json::from_str::<ParseEvent>(&d).ok()) else {
+            return;
+        };
+        let done = matches!(event, ParseEvent::Done { .. });
+        if live.apply(event) {
+            if let Some(es) = source.get_value() {
+                es.close();
+            }
+            source.set_value(None);
+            if done {
+                navigate(&review, Default::default());
+            }
+        }
+    });
+    for name in ["status", "operation", "done", "failed", "cancelled"] {
+        let _ = es.add_event_listener_with_callback(name, on_event.as_ref().unchecked_ref());
+    }
+    on_event.forget();
+    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        // A dropped connection: the server stops and gives the text back.
+        if let Some(es) = source.get_value() {
+            es.close();
+            source.set_value(None);
+            live.error.set(Some(
+                "The connection was lost before processing finished. Your text is saved; press Process to try again."
+                    .into(),
+            ));
+            live.stop("");
+        }
+    });
+    es.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    on_error.forget();
+    source.set_value(Some(es));
+}
+
 /// The text area: a character count, autosave while typing (with JavaScript),
-/// and Process, which saves and parses in one go (with or without it).
+/// and Process. With JavaScript, Process saves the text and streams progress
+/// (status, each proposal as it arrives, cancel); without, the form posts and
+/// the review opens when parsing is done.
 #[component]
 fn Capture(draft: String) -> impl IntoView {
     let process = ServerAction::<ProcessBrainDump>::new();
     let save = ServerAction::<SaveDraft>::new();
+    let live = Live::new();
+    #[cfg(feature = "hydrate")]
+    let source = StoredValue::new_local(None::<web_sys::EventSource>);
     let chars = RwSignal::new(draft.chars().count());
     // What is in the text area now: the form re-renders from it after an error.
     let latest = StoredValue::new(draft);
@@ -67,7 +169,9 @@ fn Capture(draft: String) -> impl IntoView {
         set_timeout(
             move || {
                 let still_typing = typed.get_value() == generation;
-                let untouched = !process.pending().get_untracked() && process.version().get_untracked() == processed;
+                let untouched = !process.pending().get_untracked()
+                    && process.version().get_untracked() == processed
+                    && live.running.get_untracked().is_none();
                 if still_typing && untouched {
                     save.dispatch(SaveDraft { content: text });
                 }
@@ -75,13 +179,51 @@ fn Capture(draft: String) -> impl IntoView {
             Duration::from_millis(700),
         );
     };
+    let over = move || chars.get() > MAX_CHARS;
+    // With JavaScript: save, then follow the stream. (Without, the button submits the form.)
+    let start = move || {
+        if live.running.get_untracked().is_some() || chars.get_untracked() > MAX_CHARS {
+            return;
+        }
+        let text = latest.get_value();
+        live.error.set(None);
+        live.ops.set(Vec::new());
+        live.status.set("Saving your text…".into());
+        live.running.set(Some(String::new()));
+        leptos::task::spawn_local(async move {
+            match super::save_draft(text).await {
+                Ok(id) => {
+                    live.running.set(Some(id.to_string()));
+                    #[cfg(feature = "hydrate")]
+                    follow(id.to_string(), live, source);
+                }
+                Err(e) => {
+                    live.error.set(Some(e.to_string()));
+                    live.stop("");
+                }
+            }
+        });
+    };
+    let cancel = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(es) = source.get_value() {
+            es.close();
+            source.set_value(None);
+        }
+        if let Some(id) = live.running.get_untracked().filter(|id| !id.is_empty()) {
+            leptos::task::spawn_local(async move {
+                let _ = super::cancel_brain_dump(id).await;
+            });
+        }
+        live.stop("Cancelled. Your text is still here.");
+    };
     let saved_state = move || match (save.pending().get(), save.value().get()) {
         (true, _) => "Saving…".to_string(),
         (false, Some(Ok(_))) => "Draft saved".to_string(),
         (false, Some(Err(e))) => e.to_string(),
         (false, None) => String::new(),
     };
-    let over = move || chars.get() > MAX_CHARS;
+    let busy = move || process.pending().get() || live.running.get().is_some();
     view! {
         {move || {
             let _ = process.version().get();
@@ -98,24 +240,75 @@ fn Capture(draft: String) -> impl IntoView {
                         rows=14
                         class="input font-mono text-sm"
                         placeholder="# Garden\n- buy seeds by Friday\nCall the plumber tomorrow. I keep forgetting the water bill…"
-                        aria-describedby="dump-count"
+                        aria-describedby="dump-count dump-keys"
                         on:input=on_input
+                        on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                            if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
+                                ev.prevent_default();
+                                start();
+                            }
+                        }
                     >
                         {text}
                     </textarea>
                     {error.map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+                    {move || live.error.get().map(|e| view! { <p class="field-error" role="alert" data-testid="process-error">{e}</p> })}
                     <div class="flex flex-wrap items-center gap-3">
-                        <button type="submit" class="btn-primary" disabled=move || process.pending().get() || over()>
-                            {move || if process.pending().get() { "Processing…" } else { "Process" }}
+                        <button
+                            type="submit"
+                            class="btn-primary"
+                            disabled=move || busy() || over()
+                            on:click=move |ev| {
+                                ev.prevent_default();
+                                start();
+                            }
+                        >
+                            {move || if busy() { "Processing…" } else { "Process" }}
                         </button>
                         <span id="dump-count" class=move || if over() { "text-sm text-red-700" } else { "text-sm text-slate-500" }>
                             {move || format!("{} / 50,000 characters", chars.get())}
                         </span>
                         <span class="text-sm text-slate-500" role="status">{saved_state}</span>
+                        <span id="dump-keys" class="hidden text-xs text-slate-400 sm:inline">"Ctrl+Enter processes"</span>
                     </div>
                 </ActionForm>
             }
         }}
+        <LiveProgress live=live on_cancel=cancel />
+    }
+}
+
+/// Progress while processing: the status line, proposals as they arrive, and Cancel.
+#[component]
+fn LiveProgress(live: Live, on_cancel: impl Fn(leptos::ev::MouseEvent) + 'static) -> impl IntoView {
+    view! {
+        <div class="mt-3" aria-live="polite">
+            <p class="text-sm text-slate-600" role="status" data-testid="process-status">{move || live.status.get()}</p>
+            <div class:hidden=move || live.running.get().is_none() class="card mt-2 space-y-2">
+                <div class="flex items-center gap-3">
+                    <span class="loading text-sm">{move || format!("{} proposals so far", live.ops.get().len())}</span>
+                    <button type="button" class="btn ml-auto" on:click=on_cancel>"Cancel"</button>
+                </div>
+                <ul class="divide-y divide-slate-100" data-testid="live-ops">
+                    <For each=move || live.ops.get() key=|(op, _)| op.id.clone() let((op, home))>
+                        <li class="flex flex-wrap items-baseline gap-2 py-1 text-sm">
+                            <span class="badge">{kind_label(&op)}</span>
+                            <span class="min-w-0 flex-1 truncate">{card_text(&op)}</span>
+                            {home.map(|h| view! { <span class="text-xs text-slate-500">{h}</span> })}
+                        </li>
+                    </For>
+                </ul>
+            </div>
+        </div>
+    }
+}
+
+/// What a card is, in words.
+fn kind_label(op: &Operation) -> &'static str {
+    match op.table {
+        Table::Project => "New project",
+        Table::Task => "Task",
+        Table::Note | Table::ProjectContext => "Note",
     }
 }
 
@@ -192,11 +385,11 @@ fn Review(
                         {if ops.is_empty() {
                             view! { <Empty><p>"Nothing to propose from this text. Go back and add a few lines."</p></Empty> }.into_any()
                         } else {
-                            let all = ops.clone();
+                            let new = new_projects(&ops);
                             ops.into_iter()
                                 .map(|op| {
                                     let e = p2.error(&op.id);
-                                    let home = project_label(&op, &all, &names);
+                                    let home = home_label(&op, &names, &new);
                                     view! { <Card op=op error=e home=home /> }
                                 })
                                 .collect_view()
@@ -224,22 +417,6 @@ fn ReparseButton(action: ServerAction<ParseBrainDump>, id: String) -> impl IntoV
             <input type="hidden" name="id" value=id />
             <button type="submit" class="btn">"Process again and re-review"</button>
         </ActionForm>
-    }
-}
-
-/// Where a task or note will go, in words: "in Garden", "in the new project Garden", "in your inbox".
-fn project_label(op: &Operation, all: &[Operation], names: &[(uuid::Uuid, String)]) -> Option<String> {
-    match (&op.project, op.table) {
-        (_, Table::Project) => None,
-        (Some(ProjectRef::Existing(id)), _) => {
-            names.iter().find(|(n, _)| n == id).map(|(_, name)| format!("in {name}"))
-        }
-        (Some(ProjectRef::New(r)), _) => all
-            .iter()
-            .find(|o| o.reference.as_deref() == Some(r.as_str()))
-            .and_then(|o| o.fields.name.clone())
-            .map(|name| format!("in the new project {name}")),
-        (None, _) => Some("in your inbox (no project)".into()),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Turning the review form's cards back into operations.
 
 use super::CardEdit;
-use super::operation::{Operation, Table};
+use super::operation::{Operation, ProjectRef, Table};
 use crate::error::{AppError, FieldError, Invalid};
 use crate::forms;
 use std::collections::BTreeMap;
@@ -15,6 +15,29 @@ pub fn card_text(op: &Operation) -> String {
         Table::Note | Table::ProjectContext => f.body.clone().or_else(|| f.context.clone()),
     }
     .unwrap_or_default()
+}
+
+/// Where a task or note goes, in words: "in Garden", "in the new project Garden", "in your inbox".
+/// `known` names existing projects; `new` names the projects this dump creates, by reference.
+pub fn home_label(op: &Operation, known: &[(uuid::Uuid, String)], new: &[(String, String)]) -> Option<String> {
+    match (&op.project, op.table) {
+        (_, Table::Project) => None,
+        (Some(ProjectRef::Existing(id)), _) => {
+            known.iter().find(|(n, _)| n == id).map(|(_, name)| format!("in {name}"))
+        }
+        (Some(ProjectRef::New(r)), _) => {
+            new.iter().find(|(reference, _)| reference == r).map(|(_, name)| format!("in the new project {name}"))
+        }
+        (None, _) => Some("in your inbox (no project)".into()),
+    }
+}
+
+/// The projects a list of operations creates, as (reference, name) pairs.
+pub fn new_projects(ops: &[Operation]) -> Vec<(String, String)> {
+    ops.iter()
+        .filter(|o| o.table == Table::Project)
+        .filter_map(|o| Some((o.reference.clone()?, o.fields.name.clone()?)))
+        .collect()
 }
 
 /// The stored operations with the person's ticks and edits; a card missing

@@ -7,9 +7,10 @@ pub use confirm::confirm;
 pub use undo::undo;
 
 use super::llm::{self, Engine};
-use super::model::{BrainDump, DumpStatus, DumpSummary, MAX_CHARS};
+use super::model::{BrainDump, DumpStatus, DumpSummary, MAX_CHARS, ParseEvent};
 use super::offline::{self, KnownProject};
 use super::operation::{Operation, ProjectRef};
+use super::review;
 use crate::db::begin_as;
 use crate::error::AppError;
 use chrono::NaiveDate;
@@ -119,9 +120,6 @@ pub async fn get_dump(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<BrainDum
 
 /// Propose operations for dump `id` with `engine`, on the person's local `today`.
 /// A parsed (or failed) dump can be parsed again (re-review after a conflict).
-///
-/// The LLM is called outside any transaction: the dump is marked `processing`
-/// first, then `parsed` with the operations, or `failed` with the reason.
 pub async fn parse(
     pool: &PgPool,
     user_id: Uuid,
@@ -129,13 +127,42 @@ pub async fn parse(
     today: NaiveDate,
     engine: &Engine,
 ) -> Result<BrainDump, AppError> {
+    parse_streaming(pool, user_id, id, today, engine, &|_| {}).await?;
+    get_dump(pool, user_id, id).await
+}
+
+/// A `processing` dump whose processor has not finished in this long is taken to have died.
+const STALE_PROCESSING: &str = "15 minutes";
+
+/// Parse as `parse` does, telling `emit` what happens: status lines and each
+/// operation as the engine produces it. Returns how many operations were stored.
+///
+/// The dump is marked `processing` first and the engine runs outside any
+/// transaction; then the dump becomes `parsed` with the operations, or `failed`
+/// with the reason. When it was cancelled meanwhile (no longer `processing`),
+/// nothing is stored and the result is a `Conflict`.
+pub async fn parse_streaming(
+    pool: &PgPool,
+    user_id: Uuid,
+    id: Uuid,
+    today: NaiveDate,
+    engine: &Engine,
+    emit: &(dyn Fn(ParseEvent) + Send + Sync),
+) -> Result<usize, AppError> {
     let mut tx = begin_as(pool, user_id).await?;
-    let row =
-        sqlx::query!("select content, status from brain_dumps where id = $1 and user_id = $2 for update", id, user_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(AppError::NotFound)?;
-    if !matches!(row.status.as_str(), "draft" | "parsed" | "failed") {
+    let row = sqlx::query!(
+        r#"select content, status, updated_at < now() - $3::text::interval as "stale!"
+           from brain_dumps where id = $1 and user_id = $2 for update"#,
+        id,
+        user_id,
+        STALE_PROCESSING
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let restartable =
+        matches!(row.status.as_str(), "draft" | "parsed" | "failed") || (row.status == "processing" && row.stale);
+    if !restartable {
         return Err(AppError::Conflict(match row.status.as_str() {
             "processing" => "This brain dump is being processed already.".into(),
             _ => "This brain dump has already been applied.".into(),
@@ -151,60 +178,118 @@ pub async fn parse(
             .into_iter()
             .map(|p| KnownProject { id: p.id, name: p.name })
             .collect();
-    let ops = match engine {
-        Engine::Offline => offline::parse(&row.content, today, &known),
+    let recent: Vec<(String, String)> = match engine {
+        Engine::Offline => Vec::new(),
+        Engine::Llm(_) => sqlx::query!(
+            r#"select p.name as "project!", t.title from tasks t join projects p on p.id = t.project_id
+               where t.user_id = $1 and t.deleted_at is null and p.deleted_at is null and t.status <> 'done'
+               order by t.updated_at desc limit 40"#,
+            user_id
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|r| (r.project, r.title))
+        .collect(),
+    };
+    sqlx::query!("update brain_dumps set status = 'processing', error = null where id = $1", id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+
+    let names: Vec<(Uuid, String)> = known.iter().map(|k| (k.id, k.name.clone())).collect();
+    let mut new: Vec<(String, String)> = Vec::new();
+    let mut show = |operation: Operation| {
+        new.extend(review::new_projects(std::slice::from_ref(&operation)));
+        let home = review::home_label(&operation, &names, &new);
+        emit(ParseEvent::Operation { operation, home });
+    };
+    let result = match engine {
+        Engine::Offline => {
+            emit(ParseEvent::Status { message: "Reading your text…".into() });
+            let ops = offline::parse(&row.content, today, &known);
+            ops.iter().cloned().for_each(&mut show);
+            Ok(ops)
+        }
         Engine::Llm(config) => {
-            let recent: Vec<(String, String)> = sqlx::query!(
-                r#"select p.name as "project!", t.title from tasks t join projects p on p.id = t.project_id
-                   where t.user_id = $1 and t.deleted_at is null and p.deleted_at is null and t.status <> 'done'
-                   order by t.updated_at desc limit 40"#,
-                user_id
+            emit(ParseEvent::Status { message: format!("Asking the AI ({})…", config.model) });
+            llm::propose(config, &row.content, today, &known, &recent, &mut show).await
+        }
+    };
+    let ops = match result {
+        Ok(ops) => ops,
+        Err(e) => {
+            tracing::warn!(user.id = %user_id, dump.id = %id, error = %e, "LLM engine failed");
+            let message = e.to_string();
+            let mut tx = begin_as(pool, user_id).await?;
+            sqlx::query!(
+                "update brain_dumps set status = 'failed', error = $2 where id = $1 and status = 'processing'",
+                id,
+                message
             )
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(|r| (r.project, r.title))
-            .collect();
-            sqlx::query!("update brain_dumps set status = 'processing', error = null where id = $1", id)
-                .execute(&mut *tx)
-                .await?;
+            .execute(&mut *tx)
+            .await?;
+            // The failed attempt stays in the history; its text stays in the editor.
+            restore_draft(&mut tx, user_id, &row.content).await?;
             tx.commit().await?;
-            let result = llm::propose(config, &row.content, today, &known, &recent).await;
-            tx = begin_as(pool, user_id).await?;
-            match result {
-                Ok(ops) => ops,
-                Err(e) => {
-                    tracing::warn!(user.id = %user_id, dump.id = %id, error = %e, "LLM engine failed");
-                    let message = e.to_string();
-                    sqlx::query!("update brain_dumps set status = 'failed', error = $2 where id = $1", id, message)
-                        .execute(&mut *tx)
-                        .await?;
-                    // The failed attempt stays in the history; its text stays in the editor.
-                    sqlx::query!(
-                        "insert into brain_dumps (user_id, content) values ($1, $2)
-                         on conflict (user_id) where status = 'draft' do nothing",
-                        user_id,
-                        row.content
-                    )
-                    .execute(&mut *tx)
-                    .await?;
-                    tx.commit().await?;
-                    return Err(AppError::Upstream(message));
-                }
-            }
+            return Err(AppError::Upstream(message));
         }
     };
     let json = serde_json::to_value(&ops).map_err(crate::error::internal)?;
-    sqlx::query!(
+    let mut tx = begin_as(pool, user_id).await?;
+    let stored = sqlx::query!(
         "update brain_dumps set status = 'parsed', engine = $3, operations = $2, error = null,
-                parsed_at = now() where id = $1",
+                parsed_at = now() where id = $1 and status = 'processing'",
         id,
         json,
         engine.name()
     )
     .execute(&mut *tx)
-    .await?;
+    .await?
+    .rows_affected();
     tx.commit().await?;
+    if stored == 0 {
+        return Err(AppError::Conflict("Processing was cancelled; your text is back in the editor.".into()));
+    }
     tracing::info!(user.id = %user_id, dump.id = %id, engine = engine.name(), operations = ops.len(), "brain dump parsed");
-    get_dump(pool, user_id, id).await
+    Ok(ops.len())
+}
+
+/// Put `content` back in the editor, unless a newer draft is being typed.
+async fn restore_draft(tx: &mut sqlx::PgConnection, user_id: Uuid, content: &str) -> Result<(), AppError> {
+    sqlx::query!(
+        "insert into brain_dumps (user_id, content) values ($1, $2)
+         on conflict (user_id) where status = 'draft' do nothing",
+        user_id,
+        content
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Stop processing dump `id`: it becomes the draft again (or, when another
+/// draft is being typed meanwhile, a failed dump named "cancelled" whose text
+/// stays in the history). Cancelling a dump that is not processing changes nothing.
+pub async fn cancel(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<bool, AppError> {
+    let mut tx = begin_as(pool, user_id).await?;
+    let other_draft: bool = sqlx::query_scalar!(
+        r#"select exists (select 1 from brain_dumps where user_id = $1 and status = 'draft') as "e!""#,
+        user_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let (status, error) = if other_draft { ("failed", Some("Cancelled.")) } else { ("draft", None) };
+    let changed = sqlx::query!(
+        "update brain_dumps set status = $3, error = $4 where id = $1 and user_id = $2 and status = 'processing'",
+        id,
+        user_id,
+        status,
+        error
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(changed > 0)
 }

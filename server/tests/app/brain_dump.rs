@@ -214,3 +214,64 @@ async fn a_review_of_an_older_parse_is_refused(pool: PgPool) {
     confirm(&app, &c, &second, second["operations"].clone()).await.unwrap();
     assert_eq!(app.ok(&c, "list_projects", &[]).await.as_array().unwrap().len(), 1);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn processing_streams_status_then_each_proposal_then_done_and_a_reconnect_replays(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let c = app.signed_up("ada@example.com").await;
+    let text = "# Garden\n- buy seeds by Friday\n- fix the fence\n\n# Taxes\n- file the return";
+    let id = app.ok(&c, "save_draft", &[("content", text)]).await.as_str().unwrap().to_string();
+    let url = app.url(&format!("/brain-dump/{id}/events"));
+    let events = crate::support::read_events(c.get(&url).send().await.unwrap(), |_, _| {}).await;
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["status", "status", "operation", "operation", "operation", "operation", "operation", "done"]);
+    assert_eq!(events[0].1["type"], "status");
+    let titles: Vec<&str> = events[2..7]
+        .iter()
+        .map(|(_, e)| e["operation"]["fields"]["name"].as_str().or(e["operation"]["fields"]["title"].as_str()).unwrap())
+        .collect();
+    assert_eq!(titles, ["Garden", "Buy seeds", "Fix the fence", "Taxes", "File the return"]);
+    assert_eq!(events[3].1["home"], "in the new project Garden");
+    assert_eq!(events[7].1, json!({ "type": "done", "id": id, "operations": 5 }));
+    let dump = app.ok(&c, "get_brain_dump", &[("id", &id)]).await;
+    assert_eq!(dump["status"], "parsed");
+
+    // A reconnect replays the stored proposals; it does not process again.
+    let again = crate::support::read_events(c.get(&url).send().await.unwrap(), |_, _| {}).await;
+    assert_eq!(again.iter().filter(|(n, _)| n == "operation").count(), 5);
+    assert_eq!(again.last().unwrap().1["type"], "done");
+    let after = app.ok(&c, "get_brain_dump", &[("id", &id)]).await;
+    assert_eq!(after["updated_at"], dump["updated_at"], "not parsed a second time");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_stream_refuses_other_sites_strangers_and_other_peoples_dumps(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let ada = app.signed_up("ada@example.com").await;
+    let id = app.ok(&ada, "save_draft", &[("content", "- buy seeds")]).await.as_str().unwrap().to_string();
+    let url = app.url(&format!("/brain-dump/{id}/events"));
+
+    let cross = ada.get(&url).header("sec-fetch-site", "cross-site").send().await.unwrap();
+    assert_eq!(cross.status(), 403);
+    let anonymous = TestApp::client().get(&url).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let eve = app.signed_up("eve@example.com").await;
+    let events = crate::support::read_events(eve.get(&url).send().await.unwrap(), |_, _| {}).await;
+    assert_eq!(events.last().unwrap().1["type"], "failed");
+    assert!(events.iter().all(|(n, _)| n != "operation"));
+
+    let dump = app.ok(&ada, "get_brain_dump", &[("id", &id)]).await;
+    assert_eq!(dump["status"], "draft", "nothing was processed");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn cancelling_a_dump_that_is_not_processing_changes_nothing(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let c = app.signed_up("ada@example.com").await;
+    let dump = parsed(&app, &c, "- buy seeds").await;
+    let id = dump["id"].as_str().unwrap();
+    assert_eq!(app.ok(&c, "cancel_brain_dump", &[("id", id)]).await, false);
+    let eve = app.signed_up("eve@example.com").await;
+    assert_eq!(app.ok(&eve, "cancel_brain_dump", &[("id", id)]).await, false);
+    assert_eq!(app.ok(&c, "get_brain_dump", &[("id", id)]).await["status"], "parsed");
+}

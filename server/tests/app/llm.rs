@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,15 +23,49 @@ enum Reply {
     RateLimited,
     /// Answer only after this long.
     Slow(Duration),
+    /// Streamed in small pieces with this pause between them.
+    Trickled(String, Duration),
 }
 
 #[derive(Clone, Default)]
 struct Fake {
     replies: Arc<Mutex<VecDeque<Reply>>>,
     seen: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
+    /// Set once the last piece of a streamed answer was sent.
+    finished: Arc<AtomicBool>,
+}
+
+/// `content` as OpenAI streams it: `chat.completion.chunk` events of a few characters each, then `[DONE]`.
+fn chunked(content: &str, pause: Duration, finished: Arc<AtomicBool>) -> Response {
+    let chunk = |delta: Value, finish: Value| {
+        let c = json!({ "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0, "model": "fake-model",
+                        "choices": [{ "index": 0, "delta": delta, "finish_reason": finish }] });
+        format!("data: {c}\n\n")
+    };
+    let mut events = vec![chunk(json!({ "role": "assistant", "content": "" }), Value::Null)];
+    let chars: Vec<char> = content.chars().collect();
+    events.extend(
+        chars.chunks(16).map(|piece| chunk(json!({ "content": piece.iter().collect::<String>() }), Value::Null)),
+    );
+    events.push(chunk(json!({}), json!("stop")));
+    events.push("data: [DONE]\n\n".into());
+    let total = events.len();
+    let body =
+        futures::stream::unfold((events.into_iter().enumerate(), finished), move |(mut it, finished)| async move {
+            let (i, event) = it.next()?;
+            if i > 0 {
+                tokio::time::sleep(pause).await;
+            }
+            if i + 1 == total {
+                finished.store(true, Ordering::SeqCst);
+            }
+            Some((Ok::<_, std::io::Error>(event), (it, finished)))
+        });
+    ([("content-type", "text/event-stream")], axum::body::Body::from_stream(body)).into_response()
 }
 
 async fn completions(State(fake): State<Fake>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+    let streamed = body["stream"] == true;
     fake.seen.lock().unwrap().push((headers, body));
     let reply = fake.replies.lock().unwrap().pop_front().expect("the test expected no more requests");
     let content = match reply {
@@ -44,7 +79,11 @@ async fn completions(State(fake): State<Fake>, headers: HeaderMap, Json(body): J
             r#"{"operations":[]}"#.to_string()
         }
         Reply::Content(c) => c,
+        Reply::Trickled(c, pause) => return chunked(&c, pause, fake.finished.clone()),
     };
+    if streamed {
+        return chunked(&content, Duration::ZERO, fake.finished.clone());
+    }
     Json(json!({
         "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "fake-model",
         "choices": [{ "index": 0, "finish_reason": "stop", "logprobs": null,
@@ -115,6 +154,7 @@ async fn llm_proposals_are_checked_one_by_one_and_the_good_ones_apply(pool: PgPo
         let (headers, body) = &seen[0];
         assert_eq!(headers["authorization"], "Bearer test-key");
         assert_eq!(body["model"], "fake-model");
+        assert_eq!(body["stream"], true, "the answer is streamed");
         assert_eq!(body["response_format"]["type"], "json_schema");
         assert_eq!(body["response_format"]["json_schema"]["strict"], true);
         let system = body["messages"][0]["content"].as_str().unwrap();
@@ -199,4 +239,59 @@ async fn a_model_that_does_not_answer_in_time_is_a_clear_error(pool: PgPool) {
     let dump = app.ok(&c, "get_brain_dump", &[("id", &id)]).await;
     assert_eq!((dump["status"].as_str(), dump["content"].as_str()), (Some("failed"), Some("buy seeds")));
     assert_eq!(app.ok(&c, "get_draft", &[]).await["content"], "buy seeds", "and back in the editor");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn proposals_reach_the_browser_while_the_model_is_still_answering(pool: PgPool) {
+    let answer = json!({ "operations": [
+        op(json!({ "table": "project", "reference": "new-project-1", "name": "Garden", "context": "Spring." })),
+        op(json!({ "title": "Buy seeds", "project_ref": "new-project-1" })),
+        op(json!({ "title": "Fix the fence", "project_ref": "new-project-1", "details": "The north side, before the storms in December." })),
+    ] });
+    let (fake, engine) =
+        start(vec![Reply::Trickled(answer.to_string(), Duration::from_millis(40))], Duration::from_secs(30)).await;
+    let app = TestApp::spawn_with(pool, engine).await;
+    let c = app.signed_up("ada@example.com").await;
+    let id = app.ok(&c, "save_draft", &[("content", "Garden: seeds, fence")]).await.as_str().unwrap().to_string();
+    let response = c.get(app.url(&format!("/brain-dump/{id}/events"))).send().await.unwrap();
+    let mut first_op_while_streaming = None;
+    let events = crate::support::read_events(response, |name, _| {
+        if name == "operation" && first_op_while_streaming.is_none() {
+            first_op_while_streaming = Some(!fake.finished.load(Ordering::SeqCst));
+        }
+    })
+    .await;
+    assert_eq!(first_op_while_streaming, Some(true), "the first proposal arrived before the model finished");
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["status", "status", "operation", "operation", "operation", "done"]);
+    assert_eq!(events[3].1["operation"]["fields"]["title"], "Buy seeds");
+    assert_eq!(events[3].1["home"], "in the new project Garden");
+    let dump = app.ok(&c, "get_brain_dump", &[("id", &id)]).await;
+    assert_eq!((dump["status"].as_str(), dump["operations"].as_array().unwrap().len()), (Some("parsed"), 3));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn cancelling_stops_processing_and_gives_the_text_back(pool: PgPool) {
+    let slow = json!({ "operations": [op(json!({ "title": "Buy seeds" })), op(json!({ "title": "Call mum" }))] });
+    let (_, engine) =
+        start(vec![Reply::Trickled(slow.to_string(), Duration::from_millis(200))], Duration::from_secs(60)).await;
+    let app = TestApp::spawn_with(pool, engine).await;
+    let c = app.signed_up("ada@example.com").await;
+    let id = app.ok(&c, "save_draft", &[("content", "buy seeds, call mum")]).await.as_str().unwrap().to_string();
+    let response = c.get(app.url(&format!("/brain-dump/{id}/events"))).send().await.unwrap();
+    let (app2, c2, id2) = (&app, c.clone(), id.clone());
+    let mut statuses = 0;
+    let events = crate::support::read_events(response, |name, _| {
+        statuses += usize::from(name == "status");
+        // The second status ("Asking the AI") comes once the dump is processing.
+        if name == "status" && statuses == 2 {
+            let (c2, id2, url) = (c2.clone(), id2.clone(), app2.url("/api/cancel_brain_dump"));
+            tokio::spawn(async move { c2.post(url).form(&[("id", id2)]).send().await.unwrap() });
+        }
+    })
+    .await;
+    assert_eq!(events.last().unwrap().0, "cancelled", "{events:?}");
+    let dump = app.ok(&c, "get_brain_dump", &[("id", &id)]).await;
+    assert_eq!((dump["status"].as_str(), dump["operations"].as_array().unwrap().len()), (Some("draft"), 0));
+    assert_eq!(app.ok(&c, "get_draft", &[]).await["content"], "buy seeds, call mum");
 }

@@ -137,3 +137,24 @@ impl TestApp {
             .map(|c| c.split(';').next().unwrap().to_string())
     }
 }
+
+/// Read a server-sent event stream to its end: `(event name, JSON data)` pairs,
+/// each also given to `seen` the moment it arrives.
+pub async fn read_events(mut response: reqwest::Response, mut seen: impl FnMut(&str, &Value)) -> Vec<(String, Value)> {
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let (mut buffer, mut events) = (String::new(), Vec::new());
+    while let Some(bytes) = response.chunk().await.unwrap() {
+        buffer.push_str(std::str::from_utf8(&bytes).unwrap());
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let field = |k: &str| block.lines().find_map(|l| l.strip_prefix(k)).map(|v| v.trim_start().to_string());
+            if let (Some(name), Some(data)) = (field("event:"), field("data:")) {
+                let data: Value = serde_json::from_str(&data).unwrap();
+                seen(&name, &data);
+                events.push((name, data));
+            }
+        }
+    }
+    events
+}
