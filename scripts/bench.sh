@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Web benchmarks (issue: foundation): release build, a seeded account with
 # 200 tasks, then wrk on loopback against /healthz and the dashboard in the
-# same run, with the server's memory sampled under load. Prints a markdown
+# same run, with the server's memory sampled under load; then, in Chromium,
+# the time from pressing Process on a 5,000-character brain dump to the first
+# streamed event. Prints a markdown
 # table of figures; docs/benchmarks.md records them.
 #
 #   ./scripts/bench.sh            # CONNECTIONS=64 DURATION=20s by default
@@ -84,6 +86,21 @@ log "wrk dashboard (${CONNECTIONS} connections, ${DURATION})"
 sample_rss wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "cookie: ${cookie}" -H 'accept: text/html' "${base}/" >"${jar}.dash"
 rss_kb="$(cat "${jar}.rss")"
 
+log "browser: Process to first streamed event (offline engine, 5,000 characters, RUNS=${RUNS:-30})"
+need_apt chromium
+BASE_URL="$base" BENCH_OUT="${jar}.first.json" \
+  npx --no-install playwright test -c end2end/playwright.bench.config.ts >&2
+# p50 / p95 / max of each figure, in ms
+stream_stats() {
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1]));
+    const k = process.argv[2];
+    const v = r.map((x) => x[k]).sort((a, b) => a - b);
+    const q = (p) => v[Math.min(v.length - 1, Math.ceil(p * v.length) - 1)].toFixed(1);
+    console.log(`${q(0.5)} / ${q(0.95)} / ${v[v.length - 1].toFixed(1)} ms (${v.length} runs)`);
+  ' "${jar}.first.json" "$1"
+}
+
 rps() { awk '/Requests\/sec/ { print $2 }' "$1"; }
 pct() { awk -v p="$2" '$1 == p { print $2 }' "$1"; }
 errors() { awk '/Non-2xx|Socket errors/ { print }' "$1"; }
@@ -100,6 +117,9 @@ cat <<MD
 | dashboard / healthz throughput | $(awk -v a="$(rps "${jar}.dash")" -v b="$(rps "${jar}.healthz")" 'BEGIN { printf "%.1f%%", 100 * a / b }') |
 | server peak RSS under dashboard load | $((rss_kb / 1024)) MB |
 | release .wasm raw / gzip -9 | $((raw / 1024)) KB / $((gz / 1024)) KB |
+| brain dump, Process → first streamed event, p50 / p95 / max | $(stream_stats first_event) |
+| brain dump, Process → first proposal on screen, p50 / p95 / max | $(stream_stats first_operation) |
+| brain dump, Process → review page shown, p50 / p95 / max | $(stream_stats review) |
 MD
 errors "${jar}.healthz" "${jar}.dash" || true
 rm -f "${jar}".*

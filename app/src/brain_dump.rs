@@ -117,6 +117,12 @@ pub struct CardEdit {
     pub start_date: String,
     #[serde(default)]
     pub due_date: String,
+    /// "low", "medium" or "high"; absent: unchanged.
+    #[serde(default)]
+    pub priority: Option<String>,
+    /// A recurrence, or "" for none; absent: unchanged.
+    #[serde(default)]
+    pub recurrence: Option<String>,
 }
 
 /// Confirm from the review form (works without JavaScript): `ops[op-1][text]=…`.

@@ -28,12 +28,14 @@ test('a brain dump naming two projects is reviewed, confirmed and undone', async
   await expect(card('Garden')).toContainText('New project');
   await card('Pick a mailing tool').getByRole('checkbox').uncheck();
   await card('Draft issue one').getByRole('textbox', { name: 'Title' }).fill('Draft the first issue');
+  await card('Draft issue one').getByLabel('Priority').selectOption('high');
   await page.getByRole('button', { name: 'Confirm ticked items' }).click();
   await expect(page.getByRole('heading', { name: 'Review · Applied' })).toBeVisible();
   const review = page.url();
 
   await page.goto('/projects/newsletter');
   await expect(page.getByRole('link', { name: 'Draft the first issue' })).toBeVisible();
+  await expect(page.locator('li', { hasText: 'Draft the first issue' })).toContainText(/high/i);
   await expect(page.getByRole('link', { name: 'Pick a mailing tool' })).toHaveCount(0);
   await page.goto('/projects/garden');
   await expect(page.getByRole('link', { name: 'Buy seeds' })).toBeVisible();

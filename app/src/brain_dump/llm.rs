@@ -73,19 +73,34 @@ impl Engine {
 const RULES: &str = "You turn a person's brain dump into proposed changes to their projects, tasks and notes.
 Rules:
 - Create only the tasks the person actually stated; do not invent tasks.
-- Lose nothing: detail that is not a task goes into a task's details, a note, or a new project's context.
+- Lose nothing: detail that is not a task goes into a task's details, a note, or project context.
 - News about one of the person's existing projects attaches to it (project_ref = its id); never create a duplicate of an existing project.
+- News about an existing task (listed below with its id) is an update of it (kind \"update\", target_id = its id) setting only the fields that change; a task the person says is finished is an update with status \"done\".
+- Delete (kind \"delete\", target_id) only what the person explicitly says to drop.
+- Background about an existing project goes into its context: table \"project_context\", kind \"update\", project_ref = its id, context = the text to add.
 - A task or note for a project created in this dump uses project_ref = that project's reference (\"new-project-1\", …).
 - Recurring tasks need a start_date and a recurrence (daily, weekdays, weekly, biweekly, monthly, quarterly, yearly).
 - Dates are ISO dates (YYYY-MM-DD) in the person's timezone; today is given below.
-- Only create operations (kind \"create\"); each has a one-sentence reasoning.";
+- Each operation has a one-sentence reasoning.";
+
+/// An existing item the model may change or delete (its id is in the prompt).
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub id: Uuid,
+    pub table: Table,
+    pub name: String,
+    /// For a task: its project's name.
+    pub project: Option<String>,
+    pub version: chrono::DateTime<chrono::Utc>,
+}
 
 /// The JSON schema the model must follow (strict: every field present, unknowns as null).
 pub fn schema() -> serde_json::Value {
     let nullable = |t: &str| serde_json::json!({ "type": [t, "null"] });
     let props = serde_json::json!({
-        "table": { "type": "string", "enum": ["project", "task", "note"] },
-        "kind": { "type": "string", "enum": ["create"] },
+        "table": { "type": "string", "enum": ["project", "task", "note", "project_context"] },
+        "kind": { "type": "string", "enum": ["create", "update", "delete"] },
+        "target_id": nullable("string"),
         "reference": nullable("string"),
         "project_ref": nullable("string"),
         "name": nullable("string"),
@@ -94,6 +109,7 @@ pub fn schema() -> serde_json::Value {
         "context": nullable("string"),
         "body": nullable("string"),
         "priority": { "type": ["string", "null"], "enum": ["low", "medium", "high", null] },
+        "status": { "type": ["string", "null"], "enum": ["backlog", "in_progress", "done", "blocked", null] },
         "start_date": nullable("string"),
         "due_date": nullable("string"),
         "recurrence": { "type": ["string", "null"], "enum": ["daily", "weekdays", "weekly", "biweekly", "monthly", "quarterly", "yearly", null] },
@@ -119,6 +135,10 @@ struct Answer {
 struct Proposed {
     table: String,
     kind: String,
+    #[serde(default)]
+    target_id: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
     reference: Option<String>,
     project_ref: Option<String>,
     name: Option<String>,
@@ -154,7 +174,7 @@ pub async fn propose(
     content: &str,
     today: NaiveDate,
     known: &[KnownProject],
-    recent_tasks: &[(String, String)],
+    targets: &[Target],
     on_op: &mut (dyn FnMut(Operation) + Send),
 ) -> Result<Vec<Operation>, LlmError> {
     let http =
@@ -162,7 +182,11 @@ pub async fn propose(
     let client = Client::with_config(OpenAIConfig::new().with_api_key(&config.api_key).with_api_base(&config.base_url))
         .with_http_client(http);
     let projects: Vec<String> = known.iter().map(|p| format!("- {} (id {})", p.name, p.id)).collect();
-    let tasks: Vec<String> = recent_tasks.iter().map(|(project, title)| format!("- [{project}] {title}")).collect();
+    let tasks: Vec<String> = targets
+        .iter()
+        .filter(|t| t.table == Table::Task)
+        .map(|t| format!("- [{}] {} (id {})", t.project.as_deref().unwrap_or("no project"), t.name, t.id))
+        .collect();
     let system = format!(
         "{RULES}\n\nToday is {today}.\n\nThe person's projects:\n{}\n\nTheir recent open tasks:\n{}",
         if projects.is_empty() { "(none yet)".to_string() } else { projects.join("\n") },
@@ -212,14 +236,14 @@ pub async fn propose(
                 references.extend(p.reference.clone());
             }
             count += 1;
-            on_op(check_one(count, p, known, &references));
+            on_op(check_one(count, p, known, targets, &references));
         }
     }
     if text.trim().is_empty() {
         return Err(LlmError::Malformed("it was empty".into()));
     }
     let answer: Answer = serde_json::from_str(&text).map_err(|e| LlmError::Malformed(e.to_string()))?;
-    Ok(check_answer(answer, known))
+    Ok(check_answer(answer, known, targets))
 }
 
 /// Finds the objects of the top-level `operations` array in JSON that is still
@@ -273,27 +297,54 @@ impl ObjectScanner {
 /// Turn the model's proposals into operations, each checked on its own: one
 /// that names an unknown project, an invalid date or an unsupported change is
 /// kept (so the person sees it) but unticked, with its own message.
-fn check_answer(answer: Answer, known: &[KnownProject]) -> Vec<Operation> {
+fn check_answer(answer: Answer, known: &[KnownProject], targets: &[Target]) -> Vec<Operation> {
     let references: Vec<String> =
         answer.operations.iter().filter(|p| p.table == "project").filter_map(|p| p.reference.clone()).collect();
-    answer.operations.into_iter().enumerate().map(|(i, p)| check_one(i + 1, p, known, &references)).collect()
+    answer.operations.into_iter().enumerate().map(|(i, p)| check_one(i + 1, p, known, targets, &references)).collect()
 }
 
 /// Check proposal number `n`; `references` are the projects the dump creates.
-fn check_one(n: usize, p: Proposed, known: &[KnownProject], references: &[String]) -> Operation {
+fn check_one(n: usize, p: Proposed, known: &[KnownProject], targets: &[Target], references: &[String]) -> Operation {
     let mut problems = Vec::new();
     let table = match p.table.as_str() {
         "project" => Table::Project,
         "task" => Table::Task,
         "note" => Table::Note,
+        "project_context" => Table::ProjectContext,
         other => {
             problems.push(format!("unknown kind of item \"{other}\""));
             Table::Note
         }
     };
-    if p.kind != "create" {
-        problems.push("changing existing items is not supported yet".into());
-    }
+    let kind = match (p.kind.as_str(), table) {
+        // Adding to a project's context is always an update of that project.
+        (_, Table::ProjectContext) => Kind::Update,
+        ("create", _) => Kind::Create,
+        ("update", _) => Kind::Update,
+        ("delete", _) => Kind::Delete,
+        (other, _) => {
+            problems.push(format!("unknown kind of change \"{other}\""));
+            Kind::Create
+        }
+    };
+    // What an update or delete touches: one of the items the model was shown.
+    let target_ref = if table == Table::ProjectContext { p.project_ref.as_deref() } else { p.target_id.as_deref() };
+    let target_table = if table == Table::ProjectContext { Table::Project } else { table };
+    let target = match kind {
+        Kind::Create => None,
+        _ => {
+            let found = target_ref
+                .and_then(|r| r.parse::<Uuid>().ok())
+                .and_then(|id| targets.iter().find(|t| t.id == id && t.table == target_table));
+            if found.is_none() {
+                problems.push(match target_ref {
+                    None => "it does not say which existing item it changes".to_string(),
+                    Some(r) => format!("it names an item ({r}) that is not one of yours it was shown"),
+                });
+            }
+            found
+        }
+    };
     let project = p.project_ref.as_deref().map(|r| match r.parse::<Uuid>() {
         Ok(id) if known.iter().any(|k| k.id == id) => ProjectRef::Existing(id),
         Ok(_) => {
@@ -325,7 +376,7 @@ fn check_one(n: usize, p: Proposed, known: &[KnownProject], references: &[String
         context: p.context,
         body: p.body,
         priority: p.priority.as_deref().and_then(Priority::parse),
-        status: None::<TaskStatus>,
+        status: p.status.as_deref().and_then(TaskStatus::parse),
         start_date,
         due_date,
         recurrence: p.recurrence.as_deref().and_then(Recurrence::parse),
@@ -340,10 +391,11 @@ fn check_one(n: usize, p: Proposed, known: &[KnownProject], references: &[String
     Operation {
         id: format!("op-{n}"),
         table,
-        kind: Kind::Create,
-        reference: if table == Table::Project { p.reference } else { None },
-        target_id: None,
-        project,
+        kind,
+        reference: if table == Table::Project && kind == Kind::Create { p.reference } else { None },
+        target_id: target.map(|t| t.id),
+        target_version: target.map(|t| t.version),
+        project: if table == Table::ProjectContext { None } else { project },
         fields,
         reasoning: p.reasoning,
         enabled: error.is_none(),

@@ -27,12 +27,15 @@ pub struct BrainDump {
     pub operations: Vec<Operation>,
     /// Names of the existing projects the operations point at (for the review cards).
     pub project_names: Vec<(Uuid, String)>,
+    /// Names of the existing items the operations change or delete, as they are now.
+    #[serde(default)]
+    pub target_names: Vec<(Uuid, String)>,
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-/// One row the confirm step created, as undo needs it.
+/// One row the confirm step created, changed or deleted, as undo needs it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AppliedChange {
     /// "project", "task" or "note".
@@ -40,6 +43,16 @@ pub struct AppliedChange {
     pub id: Uuid,
     /// The row's `updated_at` right after confirm: a different one means it was edited since.
     pub updated_at: DateTime<Utc>,
+    /// "created", "updated" or "deleted".
+    #[serde(default = "created")]
+    pub action: String,
+    /// For "updated" and "deleted": the whole row before confirm, which undo puts back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<serde_json::Value>,
+}
+
+fn created() -> String {
+    "created".into()
 }
 
 /// A past dump in the history list.

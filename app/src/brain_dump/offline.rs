@@ -193,6 +193,7 @@ impl<'a> Parser<'a> {
             kind: Kind::Create,
             reference: None,
             target_id: None,
+            target_version: None,
             project,
             fields,
             reasoning,

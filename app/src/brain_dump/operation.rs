@@ -74,9 +74,12 @@ pub struct Operation {
     /// For a created project: the name later operations use to point at it ("new-project-1").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
-    /// For updates and deletes: the existing row.
+    /// For updates and deletes: the existing row (for project context: the project).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_id: Option<Uuid>,
+    /// The target's `updated_at` when the proposal was made: confirm refuses when it changed since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_version: Option<chrono::DateTime<chrono::Utc>>,
     /// For tasks, notes and project context: the project they belong to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<ProjectRef>,

@@ -1,11 +1,12 @@
 //! The brain-dump pages: capture (autosaved), review and history.
 
 use super::model::{BrainDump, DumpStatus, DumpSummary, MAX_CHARS, ParseEvent};
-use super::operation::{Operation, Table};
-use super::review::{card_text, home_label, new_projects};
+use super::operation::{Kind, Operation, Table};
+use super::review::{card_text, home_label, kind_label, new_projects};
 use super::{ConfirmReview, Draft, ParseBrainDump, ProcessBrainDump, SaveDraft, UndoBrainDump};
 use crate::components::{Empty, FormError, Layout, Prefill, loaded};
 use crate::error::AppError;
+use crate::task::recurrence::Recurrence;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -94,6 +95,14 @@ impl Live {
     }
 }
 
+/// A performance mark the browser keeps (for the submit-to-first-event benchmark).
+#[cfg(feature = "hydrate")]
+fn mark(name: &str) {
+    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = p.mark(name);
+    }
+}
+
 /// Open the event stream of dump `id`, feed it to `live`, open the review when done.
 #[cfg(feature = "hydrate")]
 fn follow(id: String, live: Live, source: StoredValue<Option<web_sys::EventSource>, LocalStorage>) {
@@ -110,6 +119,10 @@ fn follow(id: String, live: Live, source: StoredValue<Option<web_sys::EventSourc
             return;
         };
         let done = matches!(event, ParseEvent::Done { .. });
+        mark("dump-event");
+        if matches!(event, ParseEvent::Operation { .. }) {
+            mark("dump-operation");
+        }
         if live.apply(event) {
             if let Some(es) = source.get_value() {
                 es.close();
@@ -185,6 +198,8 @@ fn Capture(draft: String) -> impl IntoView {
         if live.running.get_untracked().is_some() || chars.get_untracked() > MAX_CHARS {
             return;
         }
+        #[cfg(feature = "hydrate")]
+        mark("dump-submit");
         let text = latest.get_value();
         live.error.set(None);
         live.ops.set(Vec::new());
@@ -303,15 +318,6 @@ fn LiveProgress(live: Live, on_cancel: impl Fn(leptos::ev::MouseEvent) + 'static
     }
 }
 
-/// What a card is, in words.
-fn kind_label(op: &Operation) -> &'static str {
-    match op.table {
-        Table::Project => "New project",
-        Table::Task => "Task",
-        Table::Note | Table::ProjectContext => "Note",
-    }
-}
-
 #[component]
 pub fn ReviewPage() -> impl IntoView {
     let params = use_params_map();
@@ -370,6 +376,7 @@ fn Review(
         {(status == DumpStatus::Parsed).then(|| {
             let ops = dump.operations.clone();
             let names = dump.project_names.clone();
+            let targets = dump.target_names.clone();
             let version = version.clone();
             let id = id.clone();
             move || {
@@ -377,6 +384,7 @@ fn Review(
                 let p = Prefill::of(confirm);
                 let conflict = matches!(p.0, Some(AppError::Conflict(_)));
                 let (id, ops, p2, names, version) = (id.clone(), ops.clone(), p.clone(), names.clone(), version.clone());
+                let targets = targets.clone();
                 view! {
                     <ActionForm action=confirm attr:class="space-y-3">
                         <FormError prefill=p.clone() />
@@ -390,7 +398,8 @@ fn Review(
                                 .map(|op| {
                                     let e = p2.error(&op.id);
                                     let home = home_label(&op, &names, &new);
-                                    view! { <Card op=op error=e home=home /> }
+                                    let target = op.target_id.and_then(|t| targets.iter().find(|(i, _)| *i == t)).map(|(_, n)| n.clone());
+                                    view! { <Card op=op error=e home=home target=target /> }
                                 })
                                 .collect_view()
                                 .into_any()
@@ -422,50 +431,72 @@ fn ReparseButton(action: ServerAction<ParseBrainDump>, id: String) -> impl IntoV
 
 /// One proposed operation as a readable, editable card.
 #[component]
-fn Card(op: Operation, error: Option<String>, home: Option<String>) -> impl IntoView {
+fn Card(op: Operation, error: Option<String>, home: Option<String>, target: Option<String>) -> impl IntoView {
     let name = |field: &str| format!("ops[{}][{}]", op.id, field);
-    let (kind, label) = match op.table {
-        Table::Project => ("New project", "Name"),
-        Table::Task => ("Task", "Title"),
-        Table::Note | Table::ProjectContext => ("Note", "Note"),
+    let label = match op.table {
+        Table::Project => "Name",
+        Table::Task => "Title",
+        Table::Note => "Note",
+        Table::ProjectContext => "Context to add",
     };
     let text_id = format!("{}-text", op.id);
     let check_id = format!("{}-enabled", op.id);
-    let text = card_text(&op);
-    let is_task = op.table == Table::Task;
+    let changing = op.kind != Kind::Create;
+    // On a change, an empty field keeps the current value: show the current one.
+    let text = Some(card_text(&op))
+        .filter(|t| !t.is_empty() || !changing || op.table == Table::ProjectContext)
+        .or_else(|| target.clone())
+        .unwrap_or_default();
+    let editable_task = op.table == Table::Task && op.kind != Kind::Delete;
     let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
     let (start, due) = (date(op.fields.start_date), date(op.fields.due_date));
-    let extras: Vec<String> = [
-        op.fields
-            .priority
-            .filter(|p| *p != crate::task::model::Priority::Medium)
-            .map(|p| format!("{} priority", p.label())),
-        op.fields.recurrence.map(|r| r.label().to_string()),
-        op.fields.status.map(|s| s.label().to_string()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let (enabled_name, text_name, start_name, due_name) =
-        (name("enabled"), name("text"), name("start_date"), name("due_date"));
+    let priority = op.fields.priority.map(|p| p.as_str()).unwrap_or(if changing { "" } else { "medium" });
+    let recurrence = op.fields.recurrence.map(|r| r.as_str()).unwrap_or("");
+    let status = op.fields.status.map(|s| format!("Mark {}", s.label().to_lowercase()));
+    let (enabled_name, text_name, start_name, due_name, priority_name, recurrence_name) =
+        (name("enabled"), name("text"), name("start_date"), name("due_date"), name("priority"), name("recurrence"));
+    let priorities: Vec<(&str, &str)> = if changing {
+        vec![("", "Keep"), ("low", "Low"), ("medium", "Medium"), ("high", "High")]
+    } else {
+        vec![("low", "Low"), ("medium", "Medium"), ("high", "High")]
+    };
+    let repeats: Vec<(&str, &str)> = std::iter::once(("", if changing { "Keep" } else { "Does not repeat" }))
+        .chain(Recurrence::ALL.into_iter().map(|r| (r.as_str(), r.label())))
+        .collect();
     view! {
         <div class="card space-y-2" data-op=op.id.clone()>
-            <div class="flex items-center gap-2">
+            <div class="flex flex-wrap items-center gap-2">
                 <input id=check_id.clone() type="checkbox" name=enabled_name value="on" checked=op.enabled class="h-4 w-4" />
-                <label for=check_id class="text-sm font-semibold">{kind}</label>
-                {extras.into_iter().map(|x| view! { <span class="badge">{x}</span> }).collect_view()}
+                <label for=check_id class="text-sm font-semibold">{kind_label(&op)}</label>
+                {target.clone().filter(|_| changing).map(|t| view! { <span class="text-sm">{format!("“{t}”")}</span> })}
+                {status.map(|s| view! { <span class="badge">{s}</span> })}
                 {home.map(|h| view! { <span class="text-xs text-slate-500">{h}</span> })}
             </div>
-            <label for=text_id.clone() class="sr-only">{label}</label>
-            {if op.table == Table::Task || op.table == Table::Project {
-                view! { <input id=text_id name=text_name type="text" value=text class="input" aria-label=label /> }.into_any()
-            } else {
-                view! { <textarea id=text_id name=text_name rows=3 class="input" aria-label=label>{text}</textarea> }.into_any()
-            }}
-            {is_task.then(|| view! {
-                <div class="grid gap-2 sm:grid-cols-2">
+            {(op.kind != Kind::Delete).then(|| {
+                let multiline = matches!(op.table, Table::Note | Table::ProjectContext);
+                view! {
+                    <label for=text_id.clone() class="sr-only">{label}</label>
+                    {if multiline {
+                        view! { <textarea id=text_id.clone() name=text_name.clone() rows=3 class="input" aria-label=label>{text.clone()}</textarea> }.into_any()
+                    } else {
+                        view! { <input id=text_id.clone() name=text_name.clone() type="text" value=text.clone() class="input" aria-label=label /> }.into_any()
+                    }}
+                }
+            })}
+            {editable_task.then(|| view! {
+                <div class="grid gap-2 sm:grid-cols-4">
                     <label class="text-xs text-slate-600">"Start"<input type="date" name=start_name value=start class="input" /></label>
                     <label class="text-xs text-slate-600">"Due"<input type="date" name=due_name value=due class="input" /></label>
+                    <label class="text-xs text-slate-600">"Priority"
+                        <select name=priority_name class="input">
+                            {priorities.into_iter().map(|(v, l)| view! { <option value=v selected=priority == v>{l}</option> }).collect_view()}
+                        </select>
+                    </label>
+                    <label class="text-xs text-slate-600">"Repeats"
+                        <select name=recurrence_name class="input">
+                            {repeats.into_iter().map(|(v, l)| view! { <option value=v selected=recurrence == v>{l}</option> }).collect_view()}
+                        </select>
+                    </label>
                 </div>
             })}
             <p class="text-xs text-slate-500">{op.reasoning.clone()}</p>

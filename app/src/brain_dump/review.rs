@@ -1,20 +1,40 @@
 //! Turning the review form's cards back into operations.
 
 use super::CardEdit;
-use super::operation::{Operation, ProjectRef, Table};
+use super::operation::{Kind, Operation, ProjectRef, Table};
 use crate::error::{AppError, FieldError, Invalid};
 use crate::forms;
+use crate::task::model::Priority;
+use crate::task::recurrence::Recurrence;
 use std::collections::BTreeMap;
 
-/// The text a card edits: a project's name, a task's title, a note's body.
+/// The text a card edits: a project's name, a task's title, a note's body,
+/// the context added to a project.
 pub fn card_text(op: &Operation) -> String {
     let f = &op.fields;
     match op.table {
         Table::Project => f.name.clone(),
         Table::Task => f.title.clone(),
-        Table::Note | Table::ProjectContext => f.body.clone().or_else(|| f.context.clone()),
+        Table::Note => f.body.clone(),
+        Table::ProjectContext => f.context.clone(),
     }
     .unwrap_or_default()
+}
+
+/// What a card is, in words: "New project", "Change task", "Delete note", "Add to project context".
+pub fn kind_label(op: &Operation) -> &'static str {
+    match (op.kind, op.table) {
+        (_, Table::ProjectContext) => "Add to project context",
+        (Kind::Create, Table::Project) => "New project",
+        (Kind::Create, Table::Task) => "Task",
+        (Kind::Create, Table::Note) => "Note",
+        (Kind::Update, Table::Project) => "Change project",
+        (Kind::Update, Table::Task) => "Change task",
+        (Kind::Update, Table::Note) => "Change note",
+        (Kind::Delete, Table::Project) => "Delete project",
+        (Kind::Delete, Table::Task) => "Delete task",
+        (Kind::Delete, Table::Note) => "Delete note",
+    }
 }
 
 /// Where a task or note goes, in words: "in Garden", "in the new project Garden", "in your inbox".
@@ -52,11 +72,22 @@ pub fn apply_edits(stored: Vec<Operation>, cards: &BTreeMap<String, CardEdit>) -
                 return op;
             };
             op.enabled = card.enabled == "on";
+            if op.kind == Kind::Delete {
+                return op;
+            }
+            // On a change, an emptied text field means "keep what it is".
+            let text = Some(card.text.clone()).filter(|t| op.kind == Kind::Create || !t.trim().is_empty());
             let f = &mut op.fields;
             match op.table {
-                Table::Project => f.name = Some(card.text.clone()),
+                Table::Project => f.name = text,
                 Table::Task => {
-                    f.title = Some(card.text.clone());
+                    f.title = text;
+                    if let Some(p) = &card.priority {
+                        f.priority = Priority::parse(p);
+                    }
+                    if let Some(r) = &card.recurrence {
+                        f.recurrence = Recurrence::parse(r);
+                    }
                     for (value, slot, label) in [
                         (&card.start_date, &mut f.start_date, "Start date"),
                         (&card.due_date, &mut f.due_date, "Due date"),
@@ -67,7 +98,8 @@ pub fn apply_edits(stored: Vec<Operation>, cards: &BTreeMap<String, CardEdit>) -
                         }
                     }
                 }
-                Table::Note | Table::ProjectContext => f.body = Some(card.text.clone()),
+                Table::Note => f.body = text,
+                Table::ProjectContext => f.context = text,
             }
             op
         })

@@ -9,7 +9,7 @@ pub use undo::undo;
 use super::llm::{self, Engine};
 use super::model::{BrainDump, DumpStatus, DumpSummary, MAX_CHARS, ParseEvent};
 use super::offline::{self, KnownProject};
-use super::operation::{Operation, ProjectRef};
+use super::operation::{Operation, ProjectRef, Table};
 use super::review;
 use crate::db::begin_as;
 use crate::error::AppError;
@@ -104,6 +104,24 @@ pub async fn get_dump(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<BrainDum
             .into_iter()
             .map(|p| (p.id, p.name))
             .collect();
+    let target_ids: Vec<Uuid> = operations.iter().filter_map(|o| o.target_id).collect();
+    let target_names = if target_ids.is_empty() {
+        Vec::new()
+    } else {
+        sqlx::query!(
+            r#"select id as "id!", name as "name!" from projects where id = any($1) and user_id = $2
+               union all select id, title from tasks where id = any($1) and user_id = $2
+               union all select id, coalesce(nullif(title, ''), left(body, 60)) from notes
+                 where id = any($1) and user_id = $2"#,
+            &target_ids,
+            user_id
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect()
+    };
     tx.commit().await?;
     Ok(BrainDump {
         id: r.id,
@@ -112,6 +130,7 @@ pub async fn get_dump(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<BrainDum
         engine: r.engine,
         operations,
         project_names,
+        target_names,
         error: r.error,
         created_at: r.created_at,
         updated_at: r.updated_at,
@@ -171,27 +190,38 @@ pub async fn parse_streaming(
     if row.content.trim().is_empty() {
         return Err(AppError::field("content", "Write something first: there is nothing to process yet."));
     }
-    let known: Vec<KnownProject> =
-        sqlx::query!("select id, name from projects where user_id = $1 and deleted_at is null", user_id)
+    let projects =
+        sqlx::query!("select id, name, updated_at from projects where user_id = $1 and deleted_at is null", user_id)
             .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(|p| KnownProject { id: p.id, name: p.name })
-            .collect();
-    let recent: Vec<(String, String)> = match engine {
-        Engine::Offline => Vec::new(),
-        Engine::Llm(_) => sqlx::query!(
-            r#"select p.name as "project!", t.title from tasks t join projects p on p.id = t.project_id
+            .await?;
+    let known: Vec<KnownProject> = projects.iter().map(|p| KnownProject { id: p.id, name: p.name.clone() }).collect();
+    // What the LLM may change: the projects and the most recently touched open tasks.
+    let mut targets: Vec<llm::Target> = Vec::new();
+    if let Engine::Llm(_) = engine {
+        targets.extend(projects.into_iter().map(|p| llm::Target {
+            id: p.id,
+            table: Table::Project,
+            name: p.name,
+            project: None,
+            version: p.updated_at,
+        }));
+        let tasks = sqlx::query!(
+            r#"select t.id, t.title, t.updated_at, p.name as "project?" from tasks t
+               left join projects p on p.id = t.project_id
                where t.user_id = $1 and t.deleted_at is null and p.deleted_at is null and t.status <> 'done'
                order by t.updated_at desc limit 40"#,
             user_id
         )
         .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|r| (r.project, r.title))
-        .collect(),
-    };
+        .await?;
+        targets.extend(tasks.into_iter().map(|t| llm::Target {
+            id: t.id,
+            table: Table::Task,
+            name: t.title,
+            project: t.project,
+            version: t.updated_at,
+        }));
+    }
     sqlx::query!("update brain_dumps set status = 'processing', error = null where id = $1", id)
         .execute(&mut *tx)
         .await?;
@@ -213,7 +243,7 @@ pub async fn parse_streaming(
         }
         Engine::Llm(config) => {
             emit(ParseEvent::Status { message: format!("Asking the AI ({})…", config.model) });
-            llm::propose(config, &row.content, today, &known, &recent, &mut show).await
+            llm::propose(config, &row.content, today, &known, &targets, &mut show).await
         }
     };
     let ops = match result {

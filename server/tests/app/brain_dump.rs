@@ -275,3 +275,31 @@ async fn cancelling_a_dump_that_is_not_processing_changes_nothing(pool: PgPool) 
     assert_eq!(app.ok(&eve, "cancel_brain_dump", &[("id", id)]).await, false);
     assert_eq!(app.ok(&c, "get_brain_dump", &[("id", id)]).await["status"], "parsed");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn review_cards_edit_priority_and_recurrence(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let c = app.signed_up("ada@example.com").await;
+    let dump = parsed(&app, &c, "# Home\n- water the plants").await;
+    let (id, version) = (dump["id"].as_str().unwrap(), dump["updated_at"].as_str().unwrap());
+    let mut form = vec![
+        ("id", id),
+        ("version", version),
+        ("ops[op-1][enabled]", "on"),
+        ("ops[op-1][text]", "Home"),
+        ("ops[op-2][enabled]", "on"),
+        ("ops[op-2][text]", "Water the plants"),
+        ("ops[op-2][priority]", "high"),
+        ("ops[op-2][recurrence]", "weekly"),
+    ];
+    // A repeating task needs a start date: the card is named, nothing applied.
+    let err = app.call(&c, "confirm_review", &form).await.unwrap_err();
+    assert!(err.field_message("op-2").unwrap().to_lowercase().contains("start"), "{err:?}");
+    assert_eq!(app.ok(&c, "list_projects", &[]).await.as_array().unwrap().len(), 0);
+
+    form.push(("ops[op-2][start_date]", "2026-12-01"));
+    app.ok(&c, "confirm_review", &form).await;
+    let home = app.ok(&c, "get_project", &[("slug", "home")]).await;
+    let task = &home["tasks"][0];
+    assert_eq!((task["priority"].as_str(), task["recurrence"].as_str()), (Some("high"), Some("weekly")), "{task}");
+}

@@ -295,3 +295,140 @@ async fn cancelling_stops_processing_and_gives_the_text_back(pool: PgPool) {
     assert_eq!((dump["status"].as_str(), dump["operations"].as_array().unwrap().len()), (Some("draft"), 0));
     assert_eq!(app.ok(&c, "get_draft", &[]).await["content"], "buy seeds, call mum");
 }
+
+/// Ada's "Move house" project with two tasks; the fake's answer changes them.
+async fn existing(app: &TestApp, c: &reqwest::Client) -> (String, String, String) {
+    let (project, _) = app.project(c, "Move house").await;
+    let boxes = app.task(c, &project, &[("title", "Buy boxes"), ("due_date", "2026-12-10")]).await;
+    let van = app.task(c, &project, &[("title", "Book a van")]).await;
+    (project, boxes, van)
+}
+
+fn changes(project: &str, boxes: &str, van: &str, stranger_task: &str) -> String {
+    json!({ "operations": [
+        op(json!({ "kind": "update", "target_id": boxes, "title": "Buy 30 boxes", "due_date": "2026-12-05", "priority": "high" })),
+        op(json!({ "kind": "delete", "target_id": van })),
+        op(json!({ "table": "project_context", "kind": "update", "project_ref": project, "context": "The lift is out until January." })),
+        op(json!({ "kind": "update", "target_id": stranger_task, "title": "Mine now" })),
+        op(json!({ "title": "Label the boxes", "project_ref": project })),
+    ] })
+    .to_string()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn changes_and_deletes_of_existing_items_apply_and_undo_puts_them_back(pool: PgPool) {
+    let stranger_task = {
+        let app = TestApp::spawn(pool.clone()).await;
+        let c = app.signed_up("eve@example.com").await;
+        let (p, _) = app.project(&c, "Eve's project").await;
+        app.task(&c, &p, &[("title", "Eve's task")]).await
+    };
+    let app0 = TestApp::spawn(pool.clone()).await;
+    let c0 = app0.signed_up("ada@example.com").await;
+    let (project, boxes, van) = existing(&app0, &c0).await;
+    let (fake, engine) =
+        start(vec![Reply::Content(changes(&project, &boxes, &van, &stranger_task))], Duration::from_secs(5)).await;
+    let app = TestApp::spawn_with(pool, engine).await;
+    let c = c0;
+    let (_, parsed) = dump_and_parse(&app, &c, "boxes: 30, by dec 5, urgent. No van. Lift broken. Label boxes.").await;
+    let dump = parsed.unwrap();
+    // The model was shown the tasks it may change, by id.
+    let system = fake.seen.lock().unwrap()[0].1["messages"][0]["content"].as_str().unwrap().to_string();
+    assert!(system.contains(&format!("Buy boxes (id {boxes})")), "{system}");
+
+    let ops = dump["operations"].as_array().unwrap();
+    assert_eq!(ops[0]["kind"], "update");
+    assert_eq!(ops[0]["target_id"], boxes.as_str());
+    assert!(ops[0]["target_version"].is_string());
+    assert_eq!(ops[2]["table"], "project_context");
+    assert!(ops[3]["error"].as_str().unwrap().contains("not one of yours"), "{}", ops[3]);
+    assert_eq!(ops[3]["enabled"], false);
+    let names: Vec<&str> = dump["target_names"].as_array().unwrap().iter().map(|n| n[1].as_str().unwrap()).collect();
+    assert!(names.contains(&"Buy boxes") && names.contains(&"Book a van"), "{names:?}");
+
+    // Even ticked and sent back, the stranger's task is refused, and nothing at all is applied.
+    let mut smuggled = ops.clone();
+    smuggled[3]["enabled"] = json!(true);
+    let err = app
+        .call_json(
+            &c,
+            "confirm_brain_dump",
+            &json!({ "id": dump["id"], "version": dump["updated_at"], "operations": smuggled }),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.field_message("op-4").is_some(), "{err:?}");
+    assert_eq!(app.tasks_of(&c, &project).await.len(), 2);
+
+    let applied = app
+        .call_json(
+            &c,
+            "confirm_brain_dump",
+            &json!({ "id": dump["id"], "version": dump["updated_at"], "operations": ops }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(applied, 4);
+    let task = app.ok(&c, "get_task", &[("id", &boxes)]).await;
+    assert_eq!(
+        (task["title"].as_str(), task["due_date"].as_str(), task["priority"].as_str()),
+        (Some("Buy 30 boxes"), Some("2026-12-05"), Some("high"))
+    );
+    let titles: Vec<String> =
+        app.tasks_of(&c, &project).await.iter().map(|t| t["title"].as_str().unwrap().to_string()).collect();
+    assert!(
+        !titles.contains(&"Book a van".to_string()) && titles.contains(&"Label the boxes".to_string()),
+        "{titles:?}"
+    );
+    let moving = app.ok(&c, "get_project", &[("slug", "move-house")]).await;
+    assert_eq!(moving["project"]["context"], "The lift is out until January.");
+
+    app.ok(&c, "undo_brain_dump", &[("id", dump["id"].as_str().unwrap())]).await;
+    let task = app.ok(&c, "get_task", &[("id", &boxes)]).await;
+    assert_eq!(
+        (task["title"].as_str(), task["due_date"].as_str(), task["priority"].as_str()),
+        (Some("Buy boxes"), Some("2026-12-10"), Some("medium"))
+    );
+    let mut titles: Vec<String> =
+        app.tasks_of(&c, &project).await.iter().map(|t| t["title"].as_str().unwrap().to_string()).collect();
+    titles.sort();
+    assert_eq!(titles, ["Book a van", "Buy boxes"], "the deleted task is back, the new one gone");
+    let moving = app.ok(&c, "get_project", &[("slug", "move-house")]).await;
+    assert_eq!(moving["project"]["context"], "");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_change_to_an_item_edited_after_the_review_applies_nothing_and_names_it(pool: PgPool) {
+    let app0 = TestApp::spawn(pool.clone()).await;
+    let c = app0.signed_up("ada@example.com").await;
+    let (project, boxes, van) = existing(&app0, &c).await;
+    let mut answer: Value = serde_json::from_str(&changes(&project, &boxes, &van, &boxes)).unwrap();
+    answer["operations"].as_array_mut().unwrap().remove(3);
+    let (_, engine) = start(vec![Reply::Content(answer.to_string())], Duration::from_secs(5)).await;
+    let app = TestApp::spawn_with(pool, engine).await;
+    let (_, parsed) = dump_and_parse(&app, &c, "boxes, van, lift, labels").await;
+    let dump = parsed.unwrap();
+    // Meanwhile, in another tab: the van task is edited.
+    app.ok(
+        &c,
+        "update_task",
+        &[("id", &van), ("title", "Book a big van"), ("priority", "medium"), ("status", "backlog")],
+    )
+    .await;
+    let err = app
+        .call_json(
+            &c,
+            "confirm_brain_dump",
+            &json!({ "id": dump["id"], "version": dump["updated_at"], "operations": dump["operations"] }),
+        )
+        .await
+        .unwrap_err();
+    match err {
+        AppError::Conflict(m) => assert!(m.contains("\"Book a big van\" was edited"), "{m}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let titles: Vec<String> =
+        app.tasks_of(&c, &project).await.iter().map(|t| t["title"].as_str().unwrap().to_string()).collect();
+    assert_eq!(titles.len(), 2, "nothing applied: {titles:?}");
+    assert_eq!(app.ok(&c, "get_task", &[("id", &boxes)]).await["title"], "Buy boxes");
+}

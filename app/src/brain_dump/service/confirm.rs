@@ -31,6 +31,45 @@ enum Checked {
     Project(ProjectInput),
     Task(TaskInput),
     Note(NoteInput),
+    /// Change or delete an existing row (or add to a project's context).
+    Change,
+}
+
+/// The person's text for a field that must not be blank when set.
+fn bounded(v: &Option<String>, label: &str, min: usize, max: usize) -> Result<(), String> {
+    match v.as_deref().map(|s| s.trim().chars().count()) {
+        Some(n) if n < min => Err(format!("{label} cannot be empty.")),
+        Some(n) if n > max => Err(format!("{label} is too long (at most {max} characters).")),
+        _ => Ok(()),
+    }
+}
+
+/// An update or delete: only the fields its table has, within their limits.
+fn check_change(op: &Operation) -> Result<(), String> {
+    let f = &op.fields;
+    if op.target_id.is_none() {
+        return Err("It does not say which existing item it changes.".into());
+    }
+    if op.kind == Kind::Delete {
+        return Ok(());
+    }
+    match op.table {
+        Table::Project => {
+            bounded(&f.name, "Name", 1, 200)?;
+            bounded(&f.description, "Description", 0, 2000)?;
+            bounded(&f.context, "Context", 0, 100_000)
+        }
+        Table::ProjectContext => bounded(&f.context, "Context", 1, 100_000),
+        Table::Task => {
+            bounded(&f.title, "Title", 1, 500)?;
+            bounded(&f.description, "Description", 0, 5000)?;
+            bounded(&f.details, "Details", 0, 100_000)
+        }
+        Table::Note => {
+            bounded(&f.title, "Title", 0, 200)?;
+            bounded(&f.body, "Note", 1, 100_000)
+        }
+    }
 }
 
 fn check(op: &Operation) -> Result<Checked, String> {
@@ -63,8 +102,168 @@ fn check(op: &Operation) -> Result<Checked, String> {
         (Table::Note, Kind::Create) => {
             NoteInput::parse(&text(&f.title), &text(&f.body)).map(Checked::Note).map_err(messages)
         }
-        _ => Err("Changing or deleting existing items from a brain dump is not supported yet; untick this one.".into()),
+        (Table::ProjectContext, Kind::Create) => Err("Project context is added to an existing project.".into()),
+        _ => check_change(op).map(|()| Checked::Change),
     }
+}
+
+/// The table an update or delete touches.
+fn target_table(table: Table) -> &'static str {
+    match table {
+        Table::Project | Table::ProjectContext => "project",
+        Table::Task => "task",
+        Table::Note => "note",
+    }
+}
+
+/// The existing row an operation changes, locked, as it is now.
+struct Target {
+    name: String,
+    version: DateTime<Utc>,
+    deleted: bool,
+    recurring: bool,
+    row: serde_json::Value,
+}
+
+async fn lock_target(
+    tx: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    table: &str,
+    id: Uuid,
+) -> Result<Option<Target>, AppError> {
+    let row = match table {
+        "project" => sqlx::query!(
+            r#"select name, updated_at, deleted_at is not null as "deleted!", false as "recurring!",
+                      to_jsonb(p) as "row!" from projects p where id = $1 and user_id = $2 for update"#,
+            id,
+            user_id
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| Target {
+            name: r.name,
+            version: r.updated_at,
+            deleted: r.deleted,
+            recurring: r.recurring,
+            row: r.row,
+        }),
+        "task" => sqlx::query!(
+            r#"select title, updated_at, deleted_at is not null as "deleted!", recurrence is not null as "recurring!",
+                      to_jsonb(t) as "row!" from tasks t where id = $1 and user_id = $2 for update"#,
+            id,
+            user_id
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| Target {
+            name: r.title,
+            version: r.updated_at,
+            deleted: r.deleted,
+            recurring: r.recurring,
+            row: r.row,
+        }),
+        _ => sqlx::query!(
+            r#"select coalesce(nullif(title, ''), left(body, 40)) as "name!", updated_at,
+                      deleted_at is not null as "deleted!", false as "recurring!", to_jsonb(n) as "row!"
+               from notes n where id = $1 and user_id = $2 for update"#,
+            id,
+            user_id
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| Target {
+            name: r.name,
+            version: r.updated_at,
+            deleted: r.deleted,
+            recurring: r.recurring,
+            row: r.row,
+        }),
+    };
+    Ok(row)
+}
+
+/// Apply an update or delete to its (locked, checked) target.
+async fn apply_change(tx: &mut sqlx::PgConnection, user_id: Uuid, op: &Operation, id: Uuid) -> Result<(), AppError> {
+    let f = &op.fields;
+    let trimmed = |v: &Option<String>| v.as_deref().map(|s| s.trim().to_string());
+    match (op.table, op.kind) {
+        (Table::Project | Table::ProjectContext, Kind::Delete) => {
+            sqlx::query!("update projects set deleted_at = now() where id = $1 and user_id = $2", id, user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        (Table::Task, Kind::Delete) => {
+            sqlx::query!("update tasks set deleted_at = now() where id = $1 and user_id = $2", id, user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        (Table::Note, Kind::Delete) => {
+            sqlx::query!("update notes set deleted_at = now() where id = $1 and user_id = $2", id, user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        (Table::Project, _) => {
+            sqlx::query!(
+                "update projects set name = coalesce($3, name), description = coalesce($4, description),
+                        context = coalesce($5, context)
+                 where id = $1 and user_id = $2",
+                id,
+                user_id,
+                trimmed(&f.name),
+                trimmed(&f.description),
+                f.context
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        (Table::ProjectContext, _) => {
+            sqlx::query!(
+                "update projects set context = case when context = '' then $3 else context || E'\n\n' || $3 end
+                 where id = $1 and user_id = $2",
+                id,
+                user_id,
+                f.context.as_deref().map(str::trim)
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        (Table::Task, _) => {
+            sqlx::query!(
+                "update tasks set title = coalesce($3, title), description = coalesce($4, description),
+                        details = coalesce($5, details), priority = coalesce($6, priority),
+                        status = coalesce($7, status), start_date = coalesce($8, start_date),
+                        due_date = coalesce($9, due_date), recurrence = coalesce($10, recurrence),
+                        series_anchor = case when $10::text is not null or $8::date is not null
+                                             then coalesce($8, start_date) else series_anchor end,
+                        completed_at = case when coalesce($7, status) = 'done' then coalesce(completed_at, now()) end
+                 where id = $1 and user_id = $2",
+                id,
+                user_id,
+                trimmed(&f.title),
+                f.description,
+                f.details,
+                f.priority.map(|p| p.as_str()),
+                f.status.map(|s| s.as_str()),
+                f.start_date,
+                f.due_date,
+                f.recurrence.map(|r| r.as_str())
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        (Table::Note, _) => {
+            sqlx::query!(
+                "update notes set title = coalesce($3, title), body = coalesce($4, body) where id = $1 and user_id = $2",
+                id,
+                user_id,
+                trimmed(&f.title),
+                f.body
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Apply the reviewed operations (the person's edits and ticks) in one transaction.
@@ -130,10 +329,29 @@ pub async fn confirm(
         .collect();
     let mut checked = Vec::with_capacity(ops.len());
     let mut stale = Vec::new();
+    let mut befores: HashMap<String, serde_json::Value> = HashMap::new();
     for op in &ops {
         match check(op) {
             Ok(c) => checked.push(c),
             Err(m) => op_error(&mut errors, op, m),
+        }
+        if let (Kind::Update | Kind::Delete, Some(target)) = (op.kind, op.target_id) {
+            let table = target_table(op.table);
+            match lock_target(&mut tx, user_id, table, target).await? {
+                None => op_error(&mut errors, op, format!("The {table} it changes was not found.")),
+                Some(t) if t.deleted => stale.push(format!("the {table} \"{}\" was deleted", t.name)),
+                Some(t) if op.target_version.is_some_and(|v| v != t.version) => {
+                    stale.push(format!("the {table} \"{}\" was edited", t.name))
+                }
+                Some(t) if t.recurring && op.fields.status == Some(crate::task::model::TaskStatus::Done) => op_error(
+                    &mut errors,
+                    op,
+                    format!("\"{}\" repeats: complete it from its page, so that the next one is created.", t.name),
+                ),
+                Some(t) => {
+                    befores.insert(op.id.clone(), t.row);
+                }
+            }
         }
         match &op.project {
             Some(ProjectRef::New(r)) if !new_refs.contains(&r.as_str()) => op_error(
@@ -152,7 +370,9 @@ pub async fn confirm(
                     Some(_) => {}
                 }
             }
-            None if op.table == Table::Note => op_error(&mut errors, op, "A note needs a project."),
+            None if op.table == Table::Note && op.kind == Kind::Create => {
+                op_error(&mut errors, op, "A note needs a project.")
+            }
             _ => {}
         }
     }
@@ -188,14 +408,33 @@ pub async fn confirm(
                 let pid = project_id.ok_or_else(|| AppError::field(&op.id, "A note needs a project."))?;
                 ("note", insert_note_in(&mut tx, user_id, pid, n).await?)
             }
+            Checked::Change => {
+                let target = op.target_id.ok_or_else(|| AppError::field(&op.id, "No target."))?;
+                apply_change(&mut tx, user_id, op, target).await?;
+                let action = if op.kind == Kind::Delete { "deleted" } else { "updated" };
+                applied.push(AppliedChange {
+                    table: target_table(op.table).into(),
+                    id: target,
+                    updated_at: now,
+                    action: action.into(),
+                    before: befores.remove(&op.id),
+                });
+                continue;
+            }
         };
-        applied.push(AppliedChange { table: table.into(), id: row_id, updated_at: now });
+        applied.push(AppliedChange {
+            table: table.into(),
+            id: row_id,
+            updated_at: now,
+            action: "created".into(),
+            before: None,
+        });
     }
     let json = serde_json::to_value(&applied).map_err(crate::error::internal)?;
     sqlx::query!("update brain_dumps set status = 'applied', applied = $2, applied_at = now() where id = $1", id, json)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    tracing::info!(user.id = %user_id, dump.id = %id, created = applied.len(), "brain dump applied");
+    tracing::info!(user.id = %user_id, dump.id = %id, changes = applied.len(), "brain dump applied");
     Ok(applied.len())
 }

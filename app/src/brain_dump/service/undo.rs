@@ -8,8 +8,9 @@ use sqlx::PgPool;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-/// Revert everything a confirmed dump created, unless something was edited
-/// (or added to one of its projects) since: then nothing changes and the
+/// Revert everything a confirmed dump did (created items removed, changed
+/// fields restored, deleted items back), unless something was edited (or
+/// added to one of its new projects) since: then nothing changes and the
 /// `Conflict` names what.
 pub async fn undo(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<(), AppError> {
     let mut tx = begin_as(pool, user_id).await?;
@@ -24,6 +25,14 @@ pub async fn undo(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<(), AppError
     let changes: Vec<AppliedChange> = serde_json::from_value(row.applied).map_err(crate::error::internal)?;
     let ids = |table: &str| changes.iter().filter(|c| c.table == table).map(|c| c.id).collect::<Vec<_>>();
     let (projects, tasks, notes) = (ids("project"), ids("task"), ids("note"));
+    let created = |table: &str| {
+        changes.iter().filter(|c| c.table == table && c.action == "created").map(|c| c.id).collect::<Vec<_>>()
+    };
+    let (new_projects, new_tasks, new_notes) = (created("project"), created("task"), created("note"));
+    // The rows as they were before confirm changed or deleted them.
+    let before = |table: &str| {
+        serde_json::Value::Array(changes.iter().filter(|c| c.table == table).filter_map(|c| c.before.clone()).collect())
+    };
     let recorded: HashMap<Uuid, DateTime<Utc>> = changes.iter().map(|c| (c.id, c.updated_at)).collect();
     // Lock what undo checks and changes, so nothing can be edited (or, for the
     // projects, have a task or note attached) between the check and the revert.
@@ -59,7 +68,7 @@ pub async fn undo(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<(), AppError
            where p.id = any($1) and p.user_id = $4 and (
              exists (select 1 from tasks t where t.project_id = p.id and t.deleted_at is null and t.id <> all($2))
              or exists (select 1 from notes n where n.project_id = p.id and n.deleted_at is null and n.id <> all($3)))"#,
-        &projects,
+        &new_projects,
         &tasks,
         &notes,
         user_id
@@ -82,11 +91,32 @@ pub async fn undo(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<(), AppError
          projects_gone as (
              update projects set deleted_at = now() where id = any($3) and user_id = $4 and deleted_at is null)
          update brain_dumps set status = 'undone', undone_at = now() where id = $5 and user_id = $4",
-        &notes,
-        &tasks,
-        &projects,
+        &new_notes,
+        &new_tasks,
+        &new_projects,
         user_id,
         id
+    )
+    .execute(&mut *tx)
+    .await?;
+    // Changed and deleted rows get their earlier fields back.
+    sqlx::query!(
+        "with projects_back as (
+             update projects p set name = b.name, description = b.description, context = b.context,
+                    deleted_at = b.deleted_at
+             from jsonb_populate_recordset(null::projects, $1) b where p.id = b.id and p.user_id = $4),
+         tasks_back as (
+             update tasks t set title = b.title, description = b.description, details = b.details,
+                    priority = b.priority, status = b.status, start_date = b.start_date, due_date = b.due_date,
+                    recurrence = b.recurrence, recurrence_end = b.recurrence_end, series_anchor = b.series_anchor,
+                    completed_at = b.completed_at, deleted_at = b.deleted_at
+             from jsonb_populate_recordset(null::tasks, $2) b where t.id = b.id and t.user_id = $4)
+         update notes n set title = b.title, body = b.body, deleted_at = b.deleted_at
+         from jsonb_populate_recordset(null::notes, $3) b where n.id = b.id and n.user_id = $4",
+        before("project"),
+        before("task"),
+        before("note"),
+        user_id
     )
     .execute(&mut *tx)
     .await?;
