@@ -41,6 +41,8 @@ pub fn kind_label(op: &Operation) -> &'static str {
 /// `known` names existing projects; `new` names the projects this dump creates, by reference.
 pub fn home_label(op: &Operation, known: &[(uuid::Uuid, String)], new: &[(String, String)]) -> Option<String> {
     match (&op.project, op.table) {
+        // A change or deletion stays where its item is.
+        _ if op.kind != Kind::Create => None,
         (_, Table::Project) => None,
         (Some(ProjectRef::Existing(id)), _) => {
             known.iter().find(|(n, _)| n == id).map(|(_, name)| format!("in {name}"))
