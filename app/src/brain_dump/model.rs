@@ -73,7 +73,7 @@ pub enum ParseEvent {
     /// What is happening now, in words.
     Status { message: String },
     /// One proposal, as soon as the engine has it; `home` says where it goes.
-    Operation { operation: Operation, home: Option<String> },
+    Operation { operation: Box<Operation>, home: Option<String> },
     /// All proposals are stored: the review can open.
     Done { id: Uuid, operations: usize },
     /// Processing failed; the text is safe.

@@ -70,7 +70,7 @@ impl Live {
     fn apply(self, event: ParseEvent) -> bool {
         match event {
             ParseEvent::Status { message } => self.status.set(message),
-            ParseEvent::Operation { operation, home } => self.ops.update(|ops| ops.push((operation, home))),
+            ParseEvent::Operation { operation, home } => self.ops.update(|ops| ops.push((*operation, home))),
             ParseEvent::Done { operations, .. } => {
                 self.status.set(format!("{operations} proposals ready. Opening the review…"));
                 return true;

@@ -232,7 +232,7 @@ pub async fn parse_streaming(
     let mut show = |operation: Operation| {
         new.extend(review::new_projects(std::slice::from_ref(&operation)));
         let home = review::home_label(&operation, &names, &new);
-        emit(ParseEvent::Operation { operation, home });
+        emit(ParseEvent::Operation { operation: Box::new(operation), home });
     };
     let result = match engine {
         Engine::Offline => {

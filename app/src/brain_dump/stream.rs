@@ -109,7 +109,7 @@ async fn run(
             let new = super::review::new_projects(&dump.operations);
             for operation in &dump.operations {
                 let home = super::review::home_label(operation, &dump.project_names, &new);
-                emit(ParseEvent::Operation { operation: operation.clone(), home });
+                emit(ParseEvent::Operation { operation: Box::new(operation.clone()), home });
             }
             ParseEvent::Done { id, operations: dump.operations.len() }
         }
