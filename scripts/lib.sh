@@ -376,6 +376,40 @@ pg_admin_psql() {
   fi
 }
 
+# pg_restart_cmd: a shell command that restarts the project-local cluster
+# (for the worker's PostgreSQL-restart test).
+pg_restart_cmd() {
+  local bindir pg_ctl
+  bindir="$(pg_bindir)" || die "PostgreSQL server binaries not found"
+  pg_ctl="${bindir}/pg_ctl -D ${BUILDOS_PG_DATADIR} -l ${BUILDOS_PG_DATADIR}/server.log -w -t 60 restart -m fast"
+  if [ "$(id -u)" -eq 0 ]; then
+    printf 'cd / && runuser -u postgres -- %s >/dev/null\n' "$pg_ctl"
+  else
+    printf '%s >/dev/null\n' "$pg_ctl"
+  fi
+}
+
+# pg_sqlx_check_db: a fresh database `buildos_sqlx` holding the app's
+# migrations and apalis-postgres's (its tables are in the `apalis` schema):
+# the query macros of both are checked against it at compile time when
+# SQLX_OFFLINE is not true. apalis' migrations are applied with psql and not
+# recorded: this database is only ever compiled against. Prints its URL.
+pg_sqlx_check_db() {
+  local url dir f
+  pg_drop_db buildos_sqlx >/dev/null
+  url="$(pg_create_db buildos_sqlx)"
+  DATABASE_URL="$url" cargo sqlx migrate run --source migrations >&2
+  dir="$(cargo metadata --format-version 1 --locked |
+    python3 -c 'import json, sys; print(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["name"] == "apalis-postgres"))')"
+  dir="$(dirname "$dir")/migrations"
+  [ -d "$dir" ] || die "apalis-postgres migrations not found at ${dir}"
+  psql -X -q -v ON_ERROR_STOP=1 -d "$url" -c 'create schema if not exists apalis' >&2
+  for f in "$dir"/*.sql; do
+    psql -X -q -v ON_ERROR_STOP=1 -d "$url" -f "$f" >/dev/null || die "applying ${f} failed"
+  done
+  printf '%s\n' "$url"
+}
+
 pg_valid_db_name() {
   [[ "$1" =~ ^[a-z_][a-z0-9_]*$ ]] || die "invalid database name: $1"
 }

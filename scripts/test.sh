@@ -79,10 +79,11 @@ export DATABASE_URL
 # there -- dependencies such as apalis-postgres included -- checks its queries
 # against this database: it must hold all their tables.
 check_sqlx_offline() {
-  log "sqlx: applying migrations"
-  cargo sqlx migrate run --source migrations --ignore-missing
+  log "sqlx: a database with the app's and apalis-postgres's migrations"
+  local url
+  url="$(pg_sqlx_check_db)"
   log "sqlx: checking the offline query cache"
-  cargo sqlx prepare --workspace --check -- \
+  DATABASE_URL="$url" cargo sqlx prepare --workspace --check -- \
     --all-targets -p app -p server -p worker --features app/ssr
 }
 if ! skip sqlx; then
@@ -107,6 +108,14 @@ if ! skip test; then
   cargo test -p app --features ssr
   log "cargo test: server + worker"
   cargo test -p server -p worker
+  # The one test that restarts PostgreSQL runs alone, after the others, and
+  # only against our own cluster (never a DATABASE_URL someone else runs).
+  if [ "${BUILDOS_PG_LOCAL}" = 1 ]; then
+    log "cargo test: the worker through a PostgreSQL restart"
+    BUILDOS_PG_RESTART_CMD="$(pg_restart_cmd)" cargo test -p worker -- --ignored --test-threads=1
+  else
+    log "skipping the PostgreSQL restart test: DATABASE_URL is not the project's own PostgreSQL"
+  fi
 fi
 
 # --- h. end-to-end --------------------------------------------------------

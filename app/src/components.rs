@@ -17,6 +17,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <a href="/" class="mr-auto text-lg font-bold text-indigo-700">"BuildOS"</a>
                 <a href="/brain-dump" class="nav-link">"Brain dump"</a>
                 <a href="/" class="nav-link">"Dashboard"</a>
+                <a href="/briefs" class="nav-link">"Brief"</a>
                 <a href="/projects" class="nav-link">"Projects"</a>
                 <a href="/profile" class="nav-link">"Profile"</a>
                 <ActionForm action=logout>

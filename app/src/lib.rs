@@ -1,14 +1,21 @@
 //! BuildOS: shared types, pages and server functions, used by the server, the browser and the worker.
 
+pub mod admin;
 pub mod auth;
 pub mod brain_dump;
+pub mod brief;
 pub mod components;
 pub mod dashboard;
 #[cfg(feature = "ssr")]
 pub mod db;
 pub mod error;
 pub mod forms;
+#[cfg(feature = "ssr")]
+pub mod jobs;
 pub mod note;
+#[cfg(feature = "ssr")]
+pub mod notify;
+pub mod phone;
 pub mod profile;
 pub mod project;
 pub mod task;
@@ -56,6 +63,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/tasks/:id") view=task::pages::TaskPage ssr=ssr.clone() />
                 <Route path=path!("/brain-dump") view=brain_dump::pages::BrainDumpPage ssr=ssr.clone() />
                 <Route path=path!("/brain-dump/:id") view=brain_dump::pages::ReviewPage ssr=ssr.clone() />
+                <Route path=path!("/briefs") view=brief::pages::BriefsPage ssr=ssr.clone() />
+                <Route path=path!("/briefs/:id") view=brief::pages::BriefPage ssr=ssr.clone() />
+                <Route path=path!("/unsubscribe") view=brief::pages::UnsubscribePage ssr=ssr.clone() />
+                <Route path=path!("/admin/queues") view=admin::QueuesPage ssr=ssr.clone() />
                 <Route path=path!("/profile") view=profile::ProfilePage ssr=ssr />
             </Routes>
         </Router>

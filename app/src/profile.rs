@@ -1,8 +1,10 @@
 //! The profile page: display name and timezone.
 
 use crate::auth::User;
+use crate::brief::pages::BriefSettings;
 use crate::components::{Field, FormError, Layout, Prefill, loaded};
 use crate::error::AppError;
+use crate::phone::PhoneSettings;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -67,6 +69,8 @@ pub fn ProfilePage() -> impl IntoView {
                 </p>
                 <script inner_html=BROWSER_TZ_SCRIPT></script>
             })}
+            <BriefSettings />
+            <PhoneSettings />
         </Layout>
     }
 }

@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use std::net::SocketAddr;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     pub database_url: String,
     pub addr: SocketAddr,
@@ -13,6 +13,8 @@ pub struct Config {
     pub log_json: bool,
     /// The brain-dump engine: the LLM when OPENAI_API_KEY is set, else offline.
     pub engine: app::brain_dump::llm::Engine,
+    /// Checks X-Twilio-Signature on the delivery-status webhook (TWILIO_AUTH_TOKEN).
+    pub twilio_auth_token: Option<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -35,6 +37,7 @@ impl Config {
         };
         let log_json = var("LOG_FORMAT").is_some_and(|f| f == "json");
         let engine = app::brain_dump::llm::Engine::from_env();
-        Ok(Self { database_url, addr, public_base_url, cookie_secure, log_json, engine })
+        let twilio_auth_token = var("TWILIO_AUTH_TOKEN");
+        Ok(Self { database_url, addr, public_base_url, cookie_secure, log_json, engine, twilio_auth_token })
     }
 }

@@ -3,6 +3,7 @@
 pub mod config;
 pub mod csrf;
 pub mod fn_errors;
+pub mod webhooks;
 
 use anyhow::{Context, Result};
 use app::auth::session_store::PgSessionStore;
@@ -26,6 +27,9 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
     pub engine: app::brain_dump::llm::Engine,
+    pub briefs: app::brief::events::BriefBus,
+    pub public_base_url: String,
+    pub twilio_auth_token: Option<std::sync::Arc<str>>,
 }
 
 pub async fn connect(database_url: &str) -> Result<PgPool> {
@@ -41,6 +45,7 @@ pub async fn connect(database_url: &str) -> Result<PgPool> {
 /// Apply migrations, and warn when the role would bypass row-level security.
 pub async fn prepare_database(pool: &PgPool) -> Result<()> {
     sqlx::migrate!("../migrations").run(pool).await.context("running migrations")?;
+    prepare_jobs(pool).await?;
     let bypasses: bool =
         sqlx::query_scalar("select rolsuper or rolbypassrls from pg_roles where rolname = current_user")
             .fetch_one(pool)
@@ -50,6 +55,12 @@ pub async fn prepare_database(pool: &PgPool) -> Result<()> {
             "the database role is a superuser or has BYPASSRLS: row-level security will not protect tenants; use a plain role"
         );
     }
+    Ok(())
+}
+
+/// The job tables (apalis schema): the web enqueues jobs in its own transactions.
+pub async fn prepare_jobs(pool: &PgPool) -> Result<()> {
+    apalis_postgres::PostgresStorage::<()>::setup(pool).await.context("setting up the job tables")?;
     Ok(())
 }
 
@@ -80,7 +91,14 @@ async fn healthz(State(pool): State<PgPool>) -> (StatusCode, &'static str) {
 pub fn router(config: &Config, pool: PgPool) -> Router {
     let leptos_options = leptos_options(config);
     let routes = generate_route_list(App);
-    let state = AppState { leptos_options: leptos_options.clone(), pool: pool.clone(), engine: config.engine.clone() };
+    let state = AppState {
+        leptos_options: leptos_options.clone(),
+        pool: pool.clone(),
+        engine: config.engine.clone(),
+        briefs: app::brief::events::BriefBus::start(pool.clone()),
+        public_base_url: config.public_base_url.clone(),
+        twilio_auth_token: config.twilio_auth_token.as_deref().map(Into::into),
+    };
     let context = {
         let pool = pool.clone();
         let engine = config.engine.clone();
@@ -98,6 +116,9 @@ pub fn router(config: &Config, pool: PgPool) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/brain-dump/{id}/events", get(app::brain_dump::stream::events))
+        .route("/briefs/events", get(app::brief::events::events))
+        .route("/webhooks/twilio/status", axum::routing::post(webhooks::twilio_status))
+        .route("/unsubscribe/one-click", get(webhooks::one_click_page).post(webhooks::one_click))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())

@@ -1,9 +1,15 @@
-//! `worker`: background jobs over the same PostgreSQL (daily briefs, email, SMS).
+//! `worker`: background jobs over the same PostgreSQL, on apalis.
 //!
-//! Until the job queue lands it keeps the database tidy: expired sessions and
-//! old login attempts are removed every hour.
+//! Queues: `briefs` (generate a daily brief), `email` (send one), `sms` (send
+//! one), `maintenance` (the hourly tick: schedule due briefs, prune). An
+//! apalis-cron schedule enqueues the tick every hour, and one is enqueued at
+//! start. Several worker processes can run side by side: jobs are claimed with
+//! `FOR UPDATE SKIP LOCKED`, and every side effect has a unique key.
+
+mod jobs;
 
 use anyhow::{Context, Result};
+
 use std::time::Duration;
 
 #[tokio::main]
@@ -13,28 +19,25 @@ async fn main() -> Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(2)
-        .connect(&url)
+    let ctx = jobs::Ctx::connect(&url).await?;
+    let monitor = jobs::monitor(ctx.clone())?;
+    app::jobs::enqueue(&mut *ctx.pool.acquire().await?, app::jobs::MAINTENANCE, &app::jobs::MaintenanceJob::Tick, None)
         .await
-        .context("connecting to PostgreSQL")?;
-    let store = app::auth::session_store::PgSessionStore::new(pool.clone());
-    tracing::info!("worker started");
-    let mut tick = tokio::time::interval(Duration::from_secs(3600));
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {
-                match store.delete_expired().await {
-                    Ok(n) => tracing::info!(sessions.deleted = n, "expired sessions removed"),
-                    Err(error) => tracing::warn!(%error, "could not remove expired sessions"),
-                }
-                if let Err(error) = sqlx::query("delete from login_attempts where created_at < now() - interval '1 day'").execute(&pool).await {
-                    tracing::warn!(%error, "could not prune login attempts");
-                }
+        .context("enqueueing the start-up tick")?;
+    tracing::info!(instance = %ctx.instance, "worker started");
+    monitor
+        .run_with_signal(async {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => r,
+                _ = term.recv() => Ok(()),
             }
-            _ = tokio::signal::ctrl_c() => break,
-        }
-    }
+        })
+        .await
+        .context("running the workers")?;
+    jobs::noop::report();
     tracing::info!("worker stopped");
+    // Give the log a moment to flush.
+    tokio::time::sleep(Duration::from_millis(10)).await;
     Ok(())
 }

@@ -2,7 +2,9 @@
 
 mod auth;
 mod brain_dump;
+mod briefs;
 mod crud;
 mod isolation;
 mod llm;
+mod notify;
 mod support;

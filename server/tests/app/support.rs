@@ -12,6 +12,8 @@ pub struct TestApp {
 }
 
 pub const PASSWORD: &str = "correct horse battery";
+/// The Twilio auth token test servers check webhook signatures with.
+pub const TWILIO_TOKEN: &str = "test-twilio-token";
 
 impl TestApp {
     pub async fn spawn(pool: PgPool) -> Self {
@@ -29,7 +31,9 @@ impl TestApp {
             cookie_secure: false,
             log_json: false,
             engine,
+            twilio_auth_token: Some(TWILIO_TOKEN.into()),
         };
+        server::prepare_jobs(&pool).await.expect("job tables");
         let router = server::router(&config, pool);
         tokio::spawn(server::serve(listener, router, std::future::pending()));
         Self { addr }

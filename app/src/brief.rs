@@ -1,0 +1,147 @@
+//! Daily briefs: what matters today in each active project, built by the worker
+//! at each person's chosen local time, shown on the brief page and emailed.
+
+#[cfg(feature = "ssr")]
+pub mod events;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod schedule;
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod summary;
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use model::{Brief, BriefListItem, BriefPrefs};
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use crate::{auth::request::require_user, forms};
+
+#[cfg(feature = "ssr")]
+fn local_today(timezone: &str) -> chrono::NaiveDate {
+    let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::UTC);
+    chrono::Utc::now().with_timezone(&tz).date_naive()
+}
+
+/// The brief page's data: the latest brief and the list of past ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BriefsOverview {
+    pub latest: Option<Brief>,
+    pub past: Vec<BriefListItem>,
+}
+
+#[server(endpoint = "get_briefs")]
+pub async fn get_briefs() -> Result<BriefsOverview, AppError> {
+    let (pool, user) = require_user().await?;
+    let past = service::list_briefs(&pool, user.id).await?;
+    let latest = match past.first() {
+        Some(b) => Some(service::get_brief(&pool, user.id, b.id).await?),
+        None => None,
+    };
+    Ok(BriefsOverview { latest, past })
+}
+
+#[server(endpoint = "get_brief")]
+pub async fn get_brief(id: String) -> Result<Brief, AppError> {
+    let (pool, user) = require_user().await?;
+    service::get_brief(&pool, user.id, forms::id(&id)?).await
+}
+
+/// Generate today's brief now (the worker picks it up within a second).
+#[server(endpoint = "generate_brief")]
+pub async fn generate_brief() -> Result<uuid::Uuid, AppError> {
+    let (pool, user) = require_user().await?;
+    service::generate_now(&pool, user.id, local_today(&user.timezone)).await
+}
+
+#[server(endpoint = "get_brief_prefs")]
+pub async fn get_brief_prefs() -> Result<BriefPrefs, AppError> {
+    let (pool, user) = require_user().await?;
+    service::get_prefs(&pool, user.id).await
+}
+
+/// The brief preferences form (all text; checkboxes send "on").
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BriefPrefsForm {
+    #[serde(default)]
+    pub enabled: String,
+    #[serde(default)]
+    pub frequency: String,
+    #[serde(default)]
+    pub day_of_week: String,
+    #[serde(default)]
+    pub time_of_day: String,
+    #[serde(default)]
+    pub email: String,
+}
+
+#[server(endpoint = "save_brief_prefs")]
+pub async fn save_brief_prefs(#[server(flatten)] form: BriefPrefsForm) -> Result<(), AppError> {
+    let (pool, user) = require_user().await?;
+    let mut c = crate::error::Checks::default();
+    let frequency = model::Frequency::parse(form.frequency.trim());
+    if frequency.is_none() {
+        c.fail("frequency", "Choose every day or once a week.");
+    }
+    let day = form.day_of_week.trim().parse::<i16>().ok().filter(|d| (1..=7).contains(d));
+    if day.is_none() {
+        c.fail("day_of_week", "Choose a day of the week.");
+    }
+    let time = chrono::NaiveTime::parse_from_str(form.time_of_day.trim(), "%H:%M").ok();
+    if time.is_none() {
+        c.fail("time_of_day", "Time must look like 07:30.");
+    }
+    let input = [
+        ("frequency", form.frequency.as_str()),
+        ("day_of_week", form.day_of_week.as_str()),
+        ("time_of_day", form.time_of_day.as_str()),
+    ];
+    c.finish().map_err(|e| e.with_input(input))?;
+    let prefs = BriefPrefs {
+        enabled: form.enabled == "on",
+        frequency: frequency.unwrap_or(model::Frequency::Daily),
+        day_of_week: day.unwrap_or(1),
+        time_of_day: time.unwrap_or_default(),
+        email: form.email == "on",
+    };
+    service::save_prefs(&pool, user.id, &prefs).await
+}
+
+/// Who an unsubscribe link is for (the address, partly hidden), without logging in.
+#[server(endpoint = "unsubscribe_info")]
+pub async fn unsubscribe_info(token: String) -> Result<String, AppError> {
+    let pool = crate::auth::request::pool()?;
+    let user_id = unsubscribe_user(&pool, &token).await?;
+    let email: String = sqlx::query_scalar!("select email from users where id = $1", user_id).fetch_one(&pool).await?;
+    Ok(mask(&email))
+}
+
+/// Stop brief emails for the person a signed link names (no login needed).
+#[server(endpoint = "unsubscribe")]
+pub async fn unsubscribe(token: String) -> Result<(), AppError> {
+    let pool = crate::auth::request::pool()?;
+    let user_id = unsubscribe_user(&pool, &token).await?;
+    service::unsubscribe(&pool, user_id).await
+}
+
+#[cfg(feature = "ssr")]
+pub async fn unsubscribe_user(pool: &sqlx::PgPool, token: &str) -> Result<uuid::Uuid, AppError> {
+    let key = crate::notify::token::signing_key(pool).await?;
+    crate::notify::token::verify(&key, "unsubscribe", token).ok_or_else(|| {
+        AppError::field("token", "This unsubscribe link is not valid. Use the link from your latest email.")
+    })
+}
+
+/// "a•••@example.com"
+pub fn mask(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}•••@{domain}")
+        }
+        None => "•••".into(),
+    }
+}

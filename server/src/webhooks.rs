@@ -1,0 +1,68 @@
+//! Endpoints other systems call: Twilio's delivery-status webhook (signed) and
+//! RFC 8058 one-click unsubscribe (the link itself is signed).
+
+use crate::AppState;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use sqlx::PgPool;
+
+/// `POST /webhooks/twilio/status`: a message's delivery status. The
+/// X-Twilio-Signature must sign our public URL of this endpoint and the body.
+pub async fn twilio_status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(params): Form<Vec<(String, String)>>,
+) -> Response {
+    let Some(token) = state.twilio_auth_token.clone() else {
+        return (StatusCode::NOT_FOUND, "Twilio is not configured.").into_response();
+    };
+    let url = format!("{}/webhooks/twilio/status", state.public_base_url.trim_end_matches('/'));
+    let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !app::notify::sms::verify_signature(&token, &url, &params, signature) {
+        tracing::warn!("Twilio webhook with a bad signature refused");
+        return (StatusCode::FORBIDDEN, "Bad signature.").into_response();
+    }
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let (Some(sid), Some(status)) = (get("MessageSid"), get("MessageStatus")) else {
+        return (StatusCode::BAD_REQUEST, "MessageSid and MessageStatus are required.").into_response();
+    };
+    match app::notify::sms::record_status(&state.pool, sid, status).await {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "recording an SMS status failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// `GET /unsubscribe/one-click?token=`: a person following the header's link: the page asks first.
+pub async fn one_click_page(Query(q): Query<TokenQuery>) -> Redirect {
+    Redirect::to(&format!("/unsubscribe?token={}", urlencode(&q.token)))
+}
+
+/// `POST /unsubscribe/one-click?token=` with `List-Unsubscribe=One-Click`: mail clients unsubscribing.
+pub async fn one_click(State(pool): State<PgPool>, Query(q): Query<TokenQuery>) -> Response {
+    let user_id = match app::brief::unsubscribe_user(&pool, &q.token).await {
+        Ok(id) => id,
+        Err(_) => return (StatusCode::BAD_REQUEST, "This unsubscribe link is not valid.").into_response(),
+    };
+    match app::brief::service::unsubscribe(&pool, user_id).await {
+        Ok(()) => (StatusCode::OK, "Unsubscribed.").into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "one-click unsubscribe failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-' || *c == '_').collect()
+}

@@ -1,0 +1,293 @@
+//! Email to a real SMTP listener (aiosmtpd), SMS through a fake Twilio on
+//! 127.0.0.1, phone verification, the signed delivery-status webhook, and
+//! unsubscribing from a link without logging in.
+
+use crate::support::{TWILIO_TOKEN, TestApp};
+use app::brain_dump::llm::Engine;
+use app::notify::email::{Delivery, Mailer};
+use app::notify::sms::{SmsSender, signature};
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Form, Json, Router};
+use mail_parser::{MessageParser, MimeHeaders};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::sync::{Arc, Mutex};
+use uuid::Uuid;
+
+/// aiosmtpd on a free port, storing what it receives in a Maildir; killed on drop.
+struct Smtp {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Smtp {
+    async fn start() -> Smtp {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let dir = std::env::temp_dir().join(format!("buildos-smtp-{}", Uuid::new_v4()));
+        // Debian's python3 (where python3-aiosmtpd installs), not whatever python3 is first on PATH.
+        let python = std::env::var("BUILDOS_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
+        let mut child = Command::new(python)
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&dir)
+            .spawn()
+            .expect("python3 -m aiosmtpd (Debian package python3-aiosmtpd; scripts/setup.sh installs it)");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                return Smtp { child, port, dir };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("aiosmtpd did not start");
+    }
+
+    fn mailer(&self) -> Mailer {
+        Mailer::smtp(&format!("smtp://127.0.0.1:{}", self.port)).unwrap()
+    }
+
+    /// Every message received so far, raw.
+    fn received(&self) -> Vec<Vec<u8>> {
+        let Ok(entries) = std::fs::read_dir(self.dir.join("new")) else { return Vec::new() };
+        entries.map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect()
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Run a query in the system scope (the tests look across people).
+async fn system_scalar<T>(pool: &PgPool, sql: &'static str) -> T
+where
+    T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+{
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await.unwrap();
+    let v: T = sqlx::query_scalar(sql).fetch_one(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    v
+}
+
+async fn user_id(pool: &PgPool, email: &str) -> Uuid {
+    sqlx::query_scalar("select id from users where email = $1").bind(email).fetch_one(pool).await.unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_brief_email_reaches_a_real_smtp_server_once_with_both_parts_and_a_working_unsubscribe(pool: PgPool) {
+    let smtp = Smtp::start().await;
+    let app = TestApp::spawn(pool.clone()).await;
+    let c = app.signed_up("ada@example.com").await;
+    let (garden, _) = app.project(&c, "Garden").await;
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Paris).date_naive().to_string();
+    app.task(&c, &garden, &[("title", "Buy seeds <now>"), ("due_date", &today)]).await;
+    let brief_id: Uuid = app.ok(&c, "generate_brief", &[]).await.as_str().unwrap().parse().unwrap();
+    let ada = user_id(&pool, "ada@example.com").await;
+    app::brief::service::generate(&pool, ada, brief_id, &Engine::Offline).await.unwrap();
+    let email_id: Uuid = system_scalar(&pool, "select id from emails").await;
+
+    let key = app::notify::token::signing_key(&pool).await.unwrap();
+    let base = app.url("");
+    let mailer = smtp.mailer();
+    let sent = app::notify::email::deliver(&pool, &mailer, &base, &key, ada, email_id).await.unwrap();
+    assert_eq!(sent, Delivery::Sent);
+    let again = app::notify::email::deliver(&pool, &mailer, &base, &key, ada, email_id).await.unwrap();
+    assert_eq!(again, Delivery::AlreadySent, "a second run of the job sends nothing");
+
+    let received = smtp.received();
+    assert_eq!(received.len(), 1, "exactly one email arrived");
+    let message = MessageParser::default().parse(&received[0]).unwrap();
+    assert!(message.subject().unwrap().starts_with("Your brief for "));
+    assert_eq!(message.to().unwrap().first().unwrap().address().unwrap(), "ada@example.com");
+    assert_eq!(message.content_type().unwrap().subtype(), Some("alternative"));
+    let text = message.body_text(0).unwrap();
+    let html = message.body_html(0).unwrap();
+    assert!(text.contains("Buy seeds <now>") && text.contains("Today:"), "{text}");
+    assert!(html.contains("Buy seeds &lt;now&gt;"), "HTML is escaped: {html}");
+    let unsubscribe = message.header_raw("List-Unsubscribe").unwrap().trim().to_string();
+    assert_eq!(message.header_raw("List-Unsubscribe-Post").unwrap().trim(), "List-Unsubscribe=One-Click");
+    let link = unsubscribe.trim_start_matches('<').trim_end_matches('>').to_string();
+    assert!(link.starts_with(&format!("{base}/unsubscribe/one-click?token=")), "{link}");
+    assert!(text.contains(&link), "the plain part carries the same link");
+
+    // A forged link does nothing; the real one unsubscribes without a session (one-click POST).
+    let anonymous = TestApp::client();
+    let forged = link.replace("token=", "token=0");
+    let r = anonymous.post(&forged).body("List-Unsubscribe=One-Click").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(app.ok(&c, "get_brief_prefs", &[]).await["email"], true);
+    let r = anonymous.post(&link).body("List-Unsubscribe=One-Click").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.ok(&c, "get_brief_prefs", &[]).await["email"], false);
+    // The page for people: the address, partly hidden.
+    let token = link.split("token=").nth(1).unwrap();
+    assert_eq!(app.ok(&anonymous, "unsubscribe_info", &[("token", token)]).await, "a•••@example.com");
+}
+
+/// One request to the fake: its Authorization header and its form.
+type Sent = (Option<String>, Vec<(String, String)>);
+
+#[derive(Clone, Default)]
+struct FakeTwilio {
+    sent: Arc<Mutex<Vec<Sent>>>,
+}
+
+async fn messages(
+    State(fake): State<FakeTwilio>,
+    headers: axum::http::HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> (axum::http::StatusCode, Json<Value>) {
+    let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_string());
+    fake.sent.lock().unwrap().push((auth, form));
+    let n = fake.sent.lock().unwrap().len();
+    (axum::http::StatusCode::CREATED, Json(json!({ "sid": format!("SM{n:032}"), "status": "queued" })))
+}
+
+async fn fake_twilio() -> (FakeTwilio, SmsSender) {
+    let fake = FakeTwilio::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router =
+        Router::new().route("/2010-04-01/Accounts/{sid}/Messages.json", post(messages)).with_state(fake.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let sender = SmsSender::Twilio {
+        base_url: format!("http://{addr}"),
+        account_sid: "ACtest".into(),
+        auth_token: "secret".into(),
+        from: "+15005550006".into(),
+        status_callback: Some("https://buildos.example/webhooks/twilio/status".into()),
+    };
+    (fake, sender)
+}
+
+/// Deliver the newest queued SMS of `user` and return the code in it.
+async fn deliver_code(pool: &PgPool, sender: &SmsSender, fake: &FakeTwilio, user: Uuid) -> String {
+    let sms_id: Uuid =
+        system_scalar(pool, "select id from sms_messages where status = 'queued' order by created_at desc limit 1")
+            .await;
+    let sent = app::notify::sms::deliver(pool, sender, user, sms_id).await.unwrap();
+    assert!(matches!(sent, app::notify::sms::Delivery::Sent(_)), "{sent:?}");
+    let last = fake.sent.lock().unwrap().last().cloned().unwrap();
+    let body = last.1.iter().find(|(k, _)| k == "Body").unwrap().1.clone();
+    regex::Regex::new(r"\b(\d{6})\b").unwrap().captures(&body).unwrap()[1].to_string()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn phone_verification_by_twilio_with_expiry_and_an_attempt_limit(pool: PgPool) {
+    let (fake, sender) = fake_twilio().await;
+    let app = TestApp::spawn(pool.clone()).await;
+    let c = app.signed_up("ada@example.com").await;
+    let ada = user_id(&pool, "ada@example.com").await;
+
+    let bad = app.call(&c, "start_phone_verification", &[("phone", "0612")]).await.unwrap_err();
+    assert!(bad.field_message("phone").unwrap().contains("international"), "{bad:?}");
+
+    app.ok(&c, "start_phone_verification", &[("phone", "+1 415 555 0100")]).await;
+    let jobs: i64 =
+        sqlx::query_scalar("select count(*) from apalis.jobs where job_type = 'sms'").fetch_one(&pool).await.unwrap();
+    assert_eq!(jobs, 1, "the SMS job is enqueued with the code");
+    let code = deliver_code(&pool, &sender, &fake, ada).await;
+    {
+        let sent = fake.sent.lock().unwrap();
+        let (auth, form) = &sent[0];
+        assert!(auth.as_deref().unwrap().starts_with("Basic "), "HTTP basic auth with the account SID");
+        let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!((get("To"), get("From")), (Some("+14155550100"), Some("+15005550006")));
+        assert_eq!(get("StatusCallback"), Some("https://buildos.example/webhooks/twilio/status"));
+    }
+    // Asking again within a minute is refused.
+    let again = app.call(&c, "start_phone_verification", &[("phone", "+14155550100")]).await.unwrap_err();
+    assert!(matches!(again, app::error::AppError::TooManyRequests(_)), "{again:?}");
+
+    // Five wrong codes, then even the right one is refused.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for left in (0..5).rev() {
+        let e = app.call(&c, "confirm_phone", &[("code", wrong)]).await.unwrap_err();
+        let m = e.field_message("code").unwrap();
+        assert!(if left > 0 { m.contains(&format!("{left} tries left")) } else { m.contains("last try") }, "{m}");
+    }
+    let e = app.call(&c, "confirm_phone", &[("code", &code)]).await.unwrap_err();
+    assert!(e.field_message("code").unwrap().contains("Too many"), "{e:?}");
+
+    // A new code (a minute later); it expires after ten minutes.
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await.unwrap();
+    sqlx::query("update phone_verifications set created_at = now() - interval '2 minutes'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    app.ok(&c, "start_phone_verification", &[("phone", "+14155550100")]).await;
+    let code = deliver_code(&pool, &sender, &fake, ada).await;
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await.unwrap();
+    sqlx::query("update phone_verifications set expires_at = now() - interval '1 second'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let e = app.call(&c, "confirm_phone", &[("code", &code)]).await.unwrap_err();
+    assert!(e.field_message("code").unwrap().contains("expired"), "{e:?}");
+
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await.unwrap();
+    sqlx::query("update phone_verifications set expires_at = now() + interval '5 minutes'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(app.ok(&c, "confirm_phone", &[("code", &code)]).await, "+14155550100");
+    let prefs = app.ok(&c, "get_sms_prefs", &[]).await;
+    assert_eq!((prefs["phone"].as_str(), prefs["verified"].as_bool()), (Some("+14155550100"), Some(true)));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_delivery_webhook_accepts_twilios_signature_and_rejects_tampering(pool: PgPool) {
+    let (fake, sender) = fake_twilio().await;
+    let app = TestApp::spawn(pool.clone()).await;
+    let c = app.signed_up("ada@example.com").await;
+    let ada = user_id(&pool, "ada@example.com").await;
+    app.ok(&c, "start_phone_verification", &[("phone", "+14155550100")]).await;
+    deliver_code(&pool, &sender, &fake, ada).await;
+    let sid: String = system_scalar(&pool, "select provider_sid from sms_messages").await;
+
+    let url = app.url("/webhooks/twilio/status");
+    let params =
+        |status: &str| vec![("MessageSid".to_string(), sid.clone()), ("MessageStatus".to_string(), status.to_string())];
+    let post = |body: Vec<(String, String)>, sig: String| {
+        let url = url.clone();
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("x-twilio-signature", sig)
+                .form(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let good = signature(TWILIO_TOKEN, &url, &params("delivered"));
+    // Tampered body (same signature, other status), other URL, other key, no signature: all refused.
+    assert_eq!(post(params("failed"), good.clone()).await, 403);
+    assert_eq!(
+        post(params("delivered"), signature(TWILIO_TOKEN, "https://evil.example/x", &params("delivered"))).await,
+        403
+    );
+    assert_eq!(post(params("delivered"), signature("other-token", &url, &params("delivered"))).await, 403);
+    assert_eq!(post(params("delivered"), String::new()).await, 403);
+    let status: String = system_scalar(&pool, "select status from sms_messages").await;
+    assert_eq!(status, "sent", "nothing changed");
+
+    assert_eq!(post(params("delivered"), good).await, 204);
+    let status: String = system_scalar(&pool, "select status from sms_messages").await;
+    assert_eq!(status, "delivered");
+}

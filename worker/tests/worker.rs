@@ -1,0 +1,209 @@
+//! The worker binary as a process: a brief generated and emailed end to end,
+//! a SIGKILL in the middle of a job (the job runs again and the email arrives
+//! exactly once), and a PostgreSQL restart (jobs enqueued after it are done).
+
+use sqlx::PgPool;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// aiosmtpd on a free port, writing a Maildir; killed on drop.
+struct Smtp {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Smtp {
+    async fn start() -> Smtp {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let dir = std::env::temp_dir().join(format!("buildos-smtp-{}", Uuid::new_v4()));
+        let python = std::env::var("BUILDOS_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
+        let mut child = Command::new(python)
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&dir)
+            .spawn()
+            .expect("python3 -m aiosmtpd");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                return Smtp { child, port, dir };
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("aiosmtpd did not start");
+    }
+
+    fn count(&self) -> usize {
+        std::fs::read_dir(self.dir.join("new")).map(|d| d.count()).unwrap_or(0)
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The URL of the test's own database (sqlx::test made it from DATABASE_URL).
+fn url_of(pool: &PgPool) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let db = pool.connect_options().get_database().expect("a database name").to_string();
+    let (prefix, _) = base.rsplit_once('/').expect("a URL with a database");
+    format!("{prefix}/{db}")
+}
+
+struct Worker(Child);
+
+impl Worker {
+    fn start(url: &str, smtp: &Smtp, extra: &[(&str, &str)]) -> Worker {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_worker"));
+        cmd.env("DATABASE_URL", url)
+            .env("SMTP_URL", format!("smtp://127.0.0.1:{}", smtp.port))
+            .env("PUBLIC_BASE_URL", "http://buildos.test")
+            .env("RUST_LOG", "warn,worker=info")
+            .env_remove("OPENAI_API_KEY")
+            .env_remove("SQLX_OFFLINE")
+            .stdout(Stdio::null());
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        Worker(cmd.spawn().expect("the worker binary"))
+    }
+
+    /// SIGKILL: no shutdown, no chance to tidy up.
+    fn kill(&mut self) {
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A person (UTC) with a project and a task due today; their brief enqueued now.
+async fn person_with_brief(pool: &PgPool, email: &str) -> (Uuid, Uuid) {
+    let user: Uuid = sqlx::query_scalar("insert into users (email, password_hash) values ($1, 'x') returning id")
+        .bind(email)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let mut tx = app::db::begin_as(pool, user).await.unwrap();
+    let project: Uuid =
+        sqlx::query_scalar("insert into projects (user_id, name, slug) values ($1, 'Garden', 'garden') returning id")
+            .bind(user)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+    sqlx::query("insert into tasks (user_id, project_id, title, due_date) values ($1, $2, 'Buy seeds', current_date)")
+        .bind(user)
+        .bind(project)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let brief = app::brief::service::generate_now(pool, user, today).await.unwrap();
+    (user, brief)
+}
+
+async fn wait_for<F, Fut>(what: &str, limit: Duration, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if check().await {
+            return start.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out after {limit:?} waiting for {what}");
+}
+
+async fn job_status(pool: &PgPool, queue: &str) -> Vec<String> {
+    sqlx::query_scalar("select status from apalis.jobs where job_type = $1 order by run_at")
+        .bind(queue)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+async fn brief_status(pool: &PgPool, user: Uuid, brief: Uuid) -> String {
+    let mut tx = app::db::begin_as(pool, user).await.unwrap();
+    let s: String =
+        sqlx::query_scalar("select status from briefs where id = $1").bind(brief).fetch_one(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    s
+}
+
+async fn prepared(pool: &PgPool) {
+    apalis_postgres::PostgresStorage::<()>::setup(pool).await.unwrap();
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_worker_killed_mid_job_leaves_it_to_another_which_sends_exactly_one_email(pool: PgPool) {
+    prepared(&pool).await;
+    let smtp = Smtp::start().await;
+    let url = url_of(&pool);
+    let (user, brief) = person_with_brief(&pool, "ada@example.com").await;
+
+    // Worker A takes the brief job and stalls inside it; then it is killed.
+    let mut a = Worker::start(&url, &smtp, &[("BUILDOS_TEST_JOB_PAUSE_MS", "600000")]);
+    wait_for("worker A to take the job", Duration::from_secs(30), || async {
+        job_status(&pool, "briefs").await == ["Running"]
+    })
+    .await;
+    a.kill();
+    let killed = Instant::now();
+    assert_eq!(brief_status(&pool, user, brief).await, "queued", "A died before doing anything");
+
+    // Worker B (restarted, or another machine) recovers the orphaned job.
+    let _b = Worker::start(&url, &smtp, &[]);
+    wait_for("the email", Duration::from_secs(90), || async { smtp.count() > 0 }).await;
+    let recovered_in = killed.elapsed();
+    assert!(recovered_in <= Duration::from_secs(60), "the job ran again {recovered_in:?} after the kill");
+    // Give a duplicate every chance to show up.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(smtp.count(), 1, "exactly one email");
+    assert_eq!(brief_status(&pool, user, brief).await, "ready");
+    assert_eq!(job_status(&pool, "briefs").await, ["Done"]);
+    assert_eq!(job_status(&pool, "email").await, ["Done"]);
+    eprintln!("recovered {recovered_in:?} after SIGKILL");
+}
+
+/// Needs BUILDOS_PG_RESTART_CMD (scripts/test.sh sets it for its own PostgreSQL):
+/// restarting the database under every other test would break them, so this
+/// one runs alone, after them.
+#[sqlx::test(migrations = "../migrations")]
+#[ignore = "restarts PostgreSQL: run alone by scripts/test.sh"]
+async fn after_a_postgres_restart_the_worker_carries_on(pool: PgPool) {
+    let restart = std::env::var("BUILDOS_PG_RESTART_CMD").expect("BUILDOS_PG_RESTART_CMD");
+    prepared(&pool).await;
+    let smtp = Smtp::start().await;
+    let url = url_of(&pool);
+    let _w = Worker::start(&url, &smtp, &[]);
+    let (_, first) = person_with_brief(&pool, "before@example.com").await;
+    wait_for("the first email", Duration::from_secs(30), || async { smtp.count() == 1 }).await;
+    let _ = first;
+
+    let status = Command::new("sh").arg("-c").arg(&restart).status().unwrap();
+    assert!(status.success(), "restarting PostgreSQL failed");
+    // The test's own pool reconnects too; wait until the database answers.
+    wait_for("PostgreSQL", Duration::from_secs(30), || async { sqlx::query("select 1").execute(&pool).await.is_ok() })
+        .await;
+
+    let (user, brief) = person_with_brief(&pool, "after@example.com").await;
+    wait_for("the email of a job enqueued after the restart", Duration::from_secs(60), || async { smtp.count() == 2 })
+        .await;
+    assert_eq!(brief_status(&pool, user, brief).await, "ready");
+}
