@@ -17,6 +17,7 @@ cd "${BUILDOS_ROOT}"
 
 started_at=$SECONDS
 e2e_server_pid=""
+e2e_worker_pid=""
 ran=()
 skipped=()
 
@@ -25,6 +26,9 @@ cleanup() {
   trap - EXIT INT TERM
   if [ -n "$e2e_server_pid" ]; then
     stop_pid "$e2e_server_pid"
+  fi
+  if [ -n "$e2e_worker_pid" ]; then
+    stop_pid "$e2e_worker_pid"
   fi
   pg_stop_if_started
   if [ "$rc" -ne 0 ]; then
@@ -82,6 +86,11 @@ check_sqlx_offline() {
   log "sqlx: a database with the app's and apalis-postgres's migrations"
   local url
   url="$(pg_sqlx_check_db)"
+  # Build the dependencies first, offline: `prepare` then recompiles only our
+  # crates. (A dependency compiled inside it, such as apalis-postgres, would
+  # write its own queries into the cache being compared with ours.)
+  log "sqlx: building the dependencies offline"
+  SQLX_OFFLINE=true cargo check --all-targets -p app -p server -p worker --features app/ssr
   log "sqlx: checking the offline query cache"
   DATABASE_URL="$url" cargo sqlx prepare --workspace --check -- \
     --all-targets -p app -p server -p worker --features app/ssr
@@ -123,8 +132,9 @@ run_e2e() {
   local port="${E2E_PORT:-3311}"
   local server_log="${BUILDOS_ROOT}/.data/e2e-server.log"
 
-  log "e2e: cargo leptos build (debug)"
+  log "e2e: cargo leptos build (debug), and the worker"
   cargo leptos build
+  cargo build -p worker
 
   local server_bin
   server_bin="$(target_dir)/debug/server"
@@ -141,7 +151,8 @@ run_e2e() {
 
   log "e2e: starting the server on port ${port} (log: ${server_log})"
   mkdir -p "$(dirname "$server_log")"
-  DATABASE_URL="$e2e_url" \
+  ADMIN_EMAILS="queue-admin@example.com" \
+    DATABASE_URL="$e2e_url" \
     PORT="$port" \
     LEPTOS_SITE_ROOT="${BUILDOS_ROOT}/target/site" \
     LEPTOS_SITE_PKG_DIR=pkg \
@@ -156,6 +167,14 @@ run_e2e() {
     die "the e2e server did not become healthy"
   fi
 
+  local worker_log="${BUILDOS_ROOT}/.data/e2e-worker.log"
+  log "e2e: starting the worker (log: ${worker_log}; email and SMS to .data/e2e-outbox)"
+  DATABASE_URL="$e2e_url" \
+    OUTBOX_DIR="${BUILDOS_ROOT}/.data/e2e-outbox" \
+    PUBLIC_BASE_URL="http://127.0.0.1:${port}" \
+    "$(target_dir)/debug/worker" >"$worker_log" 2>&1 &
+  e2e_worker_pid=$!
+
   log "e2e: playwright"
   local rc=0
   BASE_URL="http://127.0.0.1:${port}" \
@@ -163,9 +182,13 @@ run_e2e() {
 
   stop_pid "$e2e_server_pid"
   e2e_server_pid=""
+  stop_pid "$e2e_worker_pid"
+  e2e_worker_pid=""
   if [ "$rc" -ne 0 ]; then
     log "e2e: last lines of the server log (${server_log}):"
     tail -n 40 "$server_log" >&2 || true
+    log "e2e: last lines of the worker log (${worker_log}):"
+    tail -n 20 "$worker_log" >&2 || true
     die "playwright failed (exit status ${rc})"
   fi
 }

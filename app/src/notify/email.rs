@@ -25,12 +25,33 @@ impl std::fmt::Debug for Mailer {
 }
 
 impl Mailer {
-    /// SMTP_URL, else the outbox in OUTBOX_DIR (default `.data/outbox`).
+    /// SMTP_URL, else EMAIL_HOST (with EMAIL_PORT, EMAIL_USER, EMAIL_PASS and
+    /// EMAIL_TLS = none, starttls or tls, the original product's names), else
+    /// the outbox in OUTBOX_DIR (default `.data/outbox`).
     pub fn from_env() -> Result<Self, String> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-        match var("SMTP_URL") {
-            Some(url) => Self::smtp(&url),
-            None => {
+        match (var("SMTP_URL"), var("EMAIL_HOST")) {
+            (Some(url), _) => Self::smtp(&url),
+            (None, Some(host)) => {
+                use lettre::transport::smtp::authentication::Credentials;
+                let tls = var("EMAIL_TLS").unwrap_or_else(|| "starttls".into());
+                let builder = match tls.as_str() {
+                    "none" => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&host)),
+                    "starttls" => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&host),
+                    "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(&host),
+                    other => return Err(format!("EMAIL_TLS must be none, starttls or tls, not {other:?}")),
+                }
+                .map_err(|e| format!("EMAIL_HOST: {e}"))?;
+                let mut builder = builder.timeout(Some(std::time::Duration::from_secs(30)));
+                if let Some(port) = var("EMAIL_PORT") {
+                    builder = builder.port(port.parse().map_err(|_| "EMAIL_PORT must be a number".to_string())?);
+                }
+                if let (Some(user), Some(pass)) = (var("EMAIL_USER"), var("EMAIL_PASS")) {
+                    builder = builder.credentials(Credentials::new(user, pass));
+                }
+                Ok(Mailer::Smtp(builder.build()))
+            }
+            (None, None) => {
                 let dir = PathBuf::from(var("OUTBOX_DIR").unwrap_or_else(|| ".data/outbox".into()));
                 std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
                 Ok(Mailer::Outbox(dir))
@@ -58,9 +79,9 @@ impl Mailer {
     }
 }
 
-/// The sender: MAIL_FROM, or BuildOS at localhost.
+/// The sender: EMAIL_FROM, or BuildOS at localhost.
 pub fn from_address() -> Mailbox {
-    std::env::var("MAIL_FROM")
+    std::env::var("EMAIL_FROM")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| "BuildOS <briefs@localhost>".parse().expect("valid mailbox"))

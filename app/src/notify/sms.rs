@@ -37,11 +37,11 @@ fn env(k: &str) -> Option<String> {
 }
 
 impl SmsSender {
-    /// Twilio when TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM are set
+    /// Twilio when TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER are set
     /// (TWILIO_BASE_URL overrides https://api.twilio.com); else the outbox
     /// (OUTBOX_DIR/sms.jsonl).
     pub fn from_env() -> Self {
-        match (env("TWILIO_ACCOUNT_SID"), env("TWILIO_AUTH_TOKEN"), env("TWILIO_FROM")) {
+        match (env("TWILIO_ACCOUNT_SID"), env("TWILIO_AUTH_TOKEN"), env("TWILIO_FROM_NUMBER")) {
             (Some(account_sid), Some(auth_token), Some(from)) => SmsSender::Twilio {
                 base_url: env("TWILIO_BASE_URL").unwrap_or_else(|| "https://api.twilio.com".into()),
                 account_sid,

@@ -1,0 +1,70 @@
+import { expect, test, type Page } from '@playwright/test';
+
+const hydrated = () => test.info().project.name === 'hydrated';
+
+async function ready(page: Page) {
+  if (hydrated()) {
+    await page.locator('body[data-hydrated="true"]').waitFor();
+  }
+}
+
+async function signUp(page: Page, email: string) {
+  await page.goto('/signup');
+  await ready(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByRole('heading', { name: /Hello/ })).toBeVisible();
+}
+
+test('generate a brief now: the status changes by itself, then the brief is shown', async ({ page }) => {
+  await signUp(page, `brief-${test.info().project.name}-${Date.now()}@example.com`);
+  await page.goto('/projects');
+  await ready(page);
+  await page.getByLabel('Name').fill('Garden');
+  await page.getByRole('button', { name: 'Create project' }).click();
+  await expect(page.getByRole('heading', { name: 'Garden', level: 1 })).toBeVisible();
+
+  await page.goto('/briefs');
+  await ready(page);
+  await expect(page.getByText('No brief yet.')).toBeVisible();
+  await page.getByRole('button', { name: 'Generate now' }).click();
+  if (hydrated()) {
+    // No reload: the page hears the worker through server-sent events.
+    await expect(page.locator('[data-brief-status="ready"]')).toBeVisible({ timeout: 20_000 });
+  } else {
+    await expect(page.locator('[data-brief-status]')).toBeVisible();
+    await expect(async () => {
+      await page.reload();
+      await expect(page.locator('[data-brief-status="ready"]')).toBeVisible({ timeout: 1000 });
+    }).toPass({ timeout: 20_000 });
+  }
+  await expect(page.getByTestId('brief-summary')).toContainText('Nothing is due today.');
+});
+
+test('brief settings are saved from the profile, with a clear error for a bad time', async ({ page }) => {
+  await signUp(page, `prefs-${test.info().project.name}-${Date.now()}@example.com`);
+  await page.goto('/profile');
+  await ready(page);
+  const form = page.locator('form', { has: page.getByRole('button', { name: 'Save brief settings' }) });
+  await form.getByLabel('How often').selectOption('weekly');
+  await form.getByLabel('Day (weekly)').selectOption('5');
+  await form.getByLabel('At (your time)').fill('06:45');
+  await form.getByRole('button', { name: 'Save brief settings' }).click();
+  await expect(page.getByText('Saved.').first()).toBeVisible();
+  await page.reload();
+  await expect(form.getByLabel('How often')).toHaveValue('weekly');
+  await expect(form.getByLabel('At (your time)')).toHaveValue('06:45');
+});
+
+test('the queue page is for admins only', async ({ page }) => {
+  test.skip(!hydrated(), 'one admin account per run');
+  await signUp(page, `someone-${Date.now()}@example.com`);
+  await page.goto('/admin/queues');
+  await expect(page.getByRole('alert')).toContainText('You cannot do that.');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await signUp(page, 'queue-admin@example.com');
+  await page.goto('/admin/queues');
+  await expect(page.getByRole('heading', { name: 'Job queues' })).toBeVisible();
+  await expect(page.locator('table')).toContainText('maintenance');
+});

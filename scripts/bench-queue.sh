@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Worker benchmarks (issue: worker), against the project-local PostgreSQL
+# (fsync on), release build:
+#   1. throughput: 10,000 no-op jobs drained by 1, then 2 worker processes;
+#   2. latency: enqueue-to-start of no-op jobs enqueued one per transaction at
+#      a steady rate (RATE per second for 10 s) into an idle worker;
+#   3. briefs: 10,000 people due at once (one project, five tasks each),
+#      generated and emailed to the file outbox, timed from the tick to the
+#      last email, with the worker's peak RSS.
+# Prints a markdown table; docs/benchmarks.md records the figures.
+#
+#   ./scripts/bench-queue.sh        # RATE=500 JOBS=10000 PEOPLE=10000
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "${BUILDOS_ROOT}"
+
+JOBS="${JOBS:-10000}"
+RATE="${RATE:-500}"
+PEOPLE="${PEOPLE:-10000}"
+
+./scripts/setup.sh
+pg_start
+[ "${BUILDOS_PG_LOCAL}" = 1 ] || die "the queue benchmark seeds with the local superuser: unset DATABASE_URL"
+
+log "release build of the worker"
+SQLX_OFFLINE=true cargo build --release -p worker >&2
+bin="$(target_dir)/release"
+
+pg_drop_db buildos_bench_queue
+url="$(pg_create_db buildos_bench_queue)"
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do stop_pid "$p"; done
+  rm -rf "$work"
+  pg_stop_if_started
+}
+trap cleanup EXIT
+
+sql() { psql -X -q -v ON_ERROR_STOP=1 -At -d "$url" -c "$1"; }
+super() { pg_super_psql -At -d buildos_bench_queue -c "$1"; }
+
+# start_workers N [ENV=VALUE...]: N worker processes; their pids in $pids.
+start_workers() {
+  local n="$1" i
+  shift
+  for ((i = 0; i < n; i++)); do
+    env DATABASE_URL="$url" OUTBOX_DIR="${work}/outbox" RUST_LOG=warn "$@" \
+      BUILDOS_NOOP_OUT="${work}/noop-$i-${#pids[@]}.json" "${bin}/worker" >>"${work}/worker.log" 2>&1 &
+    pids+=("$!")
+  done
+}
+stop_workers() {
+  local p
+  for p in "${pids[@]}"; do stop_pid "$p"; done
+  pids=()
+}
+wait_for() { # wait_for SQL EXPECTED SECONDS
+  local i
+  for ((i = 0; i < $3 * 10; i++)); do
+    [ "$(sql "$1")" = "$2" ] && return 0
+    sleep 0.1
+  done
+  die "timed out waiting for: $1 = $2 (now $(sql "$1"))"
+}
+
+log "migrating (the worker does it at start)"
+start_workers 1
+wait_for "select count(*) from pg_tables where schemaname = 'apalis' and tablename = 'jobs'" 1 60
+wait_for "select count(*) from apalis.jobs where job_type = 'maintenance' and status = 'Done'" 1 60
+stop_workers
+
+noop_insert="insert into apalis.jobs (id, job_type, job, max_attempts, run_at)
+  select apalis.generate_ulid(), 'noop',
+         convert_to(json_build_object('enqueued_us', (extract(epoch from clock_timestamp()) * 1e6)::bigint)::text, 'UTF8'),
+         5, now()
+  from generate_series(1, ${JOBS})"
+declare -A rate_of
+for n in 1 2; do
+  log "throughput: ${JOBS} no-op jobs, ${n} worker process(es)"
+  sql "delete from apalis.jobs where job_type = 'noop'"
+  sql "$noop_insert"
+  start_workers "$n" BUILDOS_NOOP_QUEUE=1
+  wait_for "select count(*) from apalis.jobs where job_type = 'noop' and status = 'Done'" "$JOBS" 300
+  stop_workers
+  # From the first job's start (as the handler saw it) to the last job marked done.
+  first_start="$(cat "${work}"/noop-*.json | python3 -c '
+import json, sys
+starts = [s for line in sys.stdin.read().replace("][", "]\n[").splitlines() if line.strip() for _, s in json.loads(line)]
+print(min(starts))')"
+  last_done="$(sql "select (extract(epoch from max(done_at)) * 1e6)::bigint from apalis.jobs where job_type = 'noop'")"
+  rate_of[$n]="$(python3 -c "print(f'{${JOBS} / ((${last_done} - ${first_start}) / 1e6):,.0f}')")"
+  rm -f "${work}"/noop-*.json
+done
+
+log "latency: ${RATE} jobs/s for 10 s, one per transaction, into one idle worker"
+sql "delete from apalis.jobs where job_type = 'noop'"
+start_workers 1 BUILDOS_NOOP_QUEUE=1
+sleep 2
+"${bin}/enqueue-noop" "$RATE" 10 2>>"${work}/worker.log"
+wait_for "select count(*) from apalis.jobs where job_type = 'noop' and status = 'Done'" "$((RATE * 10))" 60
+stop_workers
+latency="$(cat "${work}"/noop-*.json | python3 -c '
+import json, sys
+waits = sorted((s - e) / 1000 for line in sys.stdin.read().replace("][", "]\n[").splitlines() if line.strip() for e, s in json.loads(line))
+q = lambda p: waits[min(len(waits) - 1, int(p * len(waits)))]
+print(f"{q(0.5):.1f} / {q(0.95):.1f} / {q(0.99):.1f} ms ({len(waits)} jobs)")')"
+
+log "briefs: seeding ${PEOPLE} people (one project, five tasks each)"
+super "
+  insert into users (email, password_hash, timezone)
+    select 'person' || i || '@bench.test', 'x', 'UTC' from generate_series(1, ${PEOPLE}) i;
+  insert into brief_preferences (user_id, time_of_day) select id, '00:00' from users;
+  insert into projects (user_id, name, slug) select id, 'Garden', 'garden' from users;
+  insert into tasks (user_id, project_id, title, due_date, status, completed_at)
+    select p.user_id, p.id, 'Task ' || k, current_date + (k - 3),
+           case when k = 5 then 'done' else 'backlog' end, case when k = 5 then now() end
+    from projects p, generate_series(1, 5) k;"
+rm -rf "${work}/outbox"
+log "briefs: one tick, then until the last email is in the outbox"
+start_workers 1
+t0="$(date +%s.%N)"
+sql "insert into apalis.jobs (id, job_type, job, max_attempts, run_at)
+     values (apalis.generate_ulid(), 'maintenance', convert_to('\"Tick\"', 'UTF8'), 5, now())"
+peak=0
+while :; do
+  sent="$(super "select count(*) from emails where status = 'sent'")"
+  rss="$(awk '/VmRSS/ { print $2 }' "/proc/${pids[0]}/status" 2>/dev/null || echo 0)"
+  [ "$rss" -gt "$peak" ] && peak="$rss"
+  [ "$sent" -ge "$PEOPLE" ] && break
+  kill -0 "${pids[0]}" 2>/dev/null || die "the worker died (see ${work}/worker.log)"
+  sleep 0.2
+done
+t1="$(date +%s.%N)"
+briefs_s="$(python3 -c "print(f'{${t1} - ${t0}:.1f}')")"
+idle_rss="$(awk '/VmRSS/ { print $2 }' "/proc/${pids[0]}/status")"
+files="$(find "${work}/outbox" -name '*.eml' | wc -l)"
+stop_workers
+
+cat <<MD
+| figure | value |
+| --- | --- |
+| no-op jobs/s, ${JOBS} jobs, 1 worker process | ${rate_of[1]} |
+| no-op jobs/s, ${JOBS} jobs, 2 worker processes | ${rate_of[2]} |
+| enqueue-to-start p50 / p95 / p99 at ${RATE} jobs/s | ${latency} |
+| ${PEOPLE} briefs generated and emailed (outbox), from the tick | ${briefs_s} s (${files} .eml files) |
+| worker peak RSS during the briefs / after | $((peak / 1024)) MB / $((idle_rss / 1024)) MB |
+MD
