@@ -121,7 +121,8 @@ if ! skip test; then
   # only against our own cluster (never a DATABASE_URL someone else runs).
   if [ "${BUILDOS_PG_LOCAL}" = 1 ]; then
     log "cargo test: the worker through a PostgreSQL restart"
-    BUILDOS_PG_RESTART_CMD="$(pg_restart_cmd)" cargo test -p worker -- --ignored --test-threads=1
+    # (Same packages as above, so nothing is rebuilt with other features.)
+    BUILDOS_PG_RESTART_CMD="$(pg_restart_cmd)" cargo test -p server -p worker -- --ignored --test-threads=1
   else
     log "skipping the PostgreSQL restart test: DATABASE_URL is not the project's own PostgreSQL"
   fi

@@ -69,6 +69,27 @@ pub async fn enqueue<T: Serialize>(
     Ok(inserted > 0)
 }
 
+/// Enqueue `job` to run at `at` (not before).
+pub async fn enqueue_at<T: Serialize>(
+    conn: &mut sqlx::PgConnection,
+    queue: &str,
+    job: &T,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    let payload = serde_json::to_vec(job).map_err(internal)?;
+    sqlx::query(
+        "insert into apalis.jobs (id, job_type, job, max_attempts, run_at)
+         values (apalis.generate_ulid(), $1, $2, $3, $4)",
+    )
+    .bind(queue)
+    .bind(payload)
+    .bind(MAX_ATTEMPTS)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Enqueue many jobs in one statement (the scheduler's bulk path).
 pub async fn enqueue_many<T: Serialize>(
     conn: &mut sqlx::PgConnection,

@@ -42,7 +42,7 @@ test('generate a brief now: the status changes by itself, then the brief is show
   await expect(page.getByTestId('brief-summary')).toContainText('Nothing is due today.');
 });
 
-test('brief settings are saved from the profile, with a clear error for a bad time', async ({ page }) => {
+test('brief settings are saved from the profile', async ({ page }) => {
   await signUp(page, `prefs-${test.info().project.name}-${Date.now()}@example.com`);
   await page.goto('/profile');
   await ready(page);
@@ -51,7 +51,11 @@ test('brief settings are saved from the profile, with a clear error for a bad ti
   await form.getByLabel('Day (weekly)').selectOption('5');
   await form.getByLabel('At (your time)').fill('06:45');
   await form.getByRole('button', { name: 'Save brief settings' }).click();
-  await expect(page.getByText('Saved.').first()).toBeVisible();
+  if (hydrated()) {
+    await expect(page.getByText('Saved.').first()).toBeVisible();
+  } else {
+    await page.waitForURL('**/profile**');
+  }
   await page.reload();
   await expect(form.getByLabel('How often')).toHaveValue('weekly');
   await expect(form.getByLabel('At (your time)')).toHaveValue('06:45');

@@ -130,6 +130,12 @@ async fn email(job: EmailJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> R
 
 async fn sms(job: SmsJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> Result<(), BoxDynError> {
     match app::notify::sms::deliver(&ctx.pool, &ctx.sms, job.user_id, job.sms_id).await {
+        // Quiet hours: the same message, enqueued again for when they end.
+        Ok(app::notify::sms::Delivery::Deferred(until)) => {
+            let mut conn = ctx.pool.acquire().await?;
+            app::jobs::enqueue_at(&mut conn, SMS, &job, until).await?;
+            Ok(())
+        }
         Ok(_) => Ok(()),
         Err(e) => Err(outcome(&ctx, &id, &attempt, e).await),
     }
@@ -137,7 +143,11 @@ async fn sms(job: SmsJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> Resul
 
 async fn maintenance(job: MaintenanceJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> Result<(), BoxDynError> {
     let MaintenanceJob::Tick = job;
-    if let Err(e) = app::brief::service::schedule_due(&ctx.pool, chrono::Utc::now()).await {
+    let now = chrono::Utc::now();
+    if let Err(e) = app::brief::service::schedule_due(&ctx.pool, now).await {
+        return Err(outcome(&ctx, &id, &attempt, e).await);
+    }
+    if let Err(e) = app::notify::sms::schedule_reminders(&ctx.pool, now).await {
         return Err(outcome(&ctx, &id, &attempt, e).await);
     }
     if let Err(e) = prune(&ctx.pool).await {

@@ -383,6 +383,69 @@ pub async fn record_status(pool: &PgPool, provider_sid: &str, status: &str) -> R
     Ok(n > 0)
 }
 
+/// Task reminders: once a day, from the person's brief time (09:00 without
+/// brief settings), one text listing what is due today, for people who turned
+/// reminders on and verified their number. One per person per local date
+/// (its key), so the hourly tick and several workers send it once. Quiet hours
+/// and the daily limit apply when it is sent. Returns how many were enqueued.
+pub async fn schedule_reminders(pool: &PgPool, now: DateTime<Utc>) -> Result<usize, AppError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await?;
+    let people = sqlx::query!(
+        r#"select u.id, u.timezone, s.phone as "phone!", coalesce(b.time_of_day, '09:00') as "at!"
+           from users u join sms_preferences s on s.user_id = u.id
+           left join brief_preferences b on b.user_id = u.id
+           where s.task_reminders and s.verified_at is not null and s.phone is not null"#
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let mut enqueued = 0;
+    for p in people {
+        let tz: chrono_tz::Tz = p.timezone.parse().unwrap_or(chrono_tz::UTC);
+        let local = now.with_timezone(&tz);
+        if local.time() < p.at {
+            continue;
+        }
+        let today = local.date_naive();
+        let mut tx = begin_as(pool, p.id).await?;
+        let due: Vec<String> = sqlx::query_scalar!(
+            "select title from tasks where user_id = $1 and deleted_at is null and status <> 'done' and due_date = $2
+             order by priority = 'high' desc, title limit 6",
+            p.id,
+            today
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        if due.is_empty() {
+            continue;
+        }
+        let mut list = due.iter().take(5).map(String::as_str).collect::<Vec<_>>().join("; ");
+        if due.len() > 5 {
+            list.push_str("; and more");
+        }
+        let body: String = format!("Due today: {list}").chars().take(300).collect();
+        let key = format!("reminders:{}:{today}", p.id);
+        let sms_id = sqlx::query_scalar!(
+            "insert into sms_messages (user_id, key, to_phone, body) values ($1, $2, $3, $4)
+             on conflict (key) do nothing returning id",
+            p.id,
+            key,
+            p.phone,
+            body
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(sms_id) = sms_id {
+            crate::jobs::enqueue(&mut tx, crate::jobs::SMS, &crate::jobs::SmsJob { sms_id, user_id: p.id }, Some(&key))
+                .await?;
+            enqueued += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(enqueued)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -291,3 +291,42 @@ async fn the_delivery_webhook_accepts_twilios_signature_and_rejects_tampering(po
     let status: String = system_scalar(&pool, "select status from sms_messages").await;
     assert_eq!(status, "delivered");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn task_reminders_go_once_a_day_to_people_who_asked_and_verified(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let c = app.signed_up("ada@example.com").await; // Europe/Paris
+    let quiet = app.signed_up("bob@example.com").await;
+    let (p, _) = app.project(&c, "Garden").await;
+    let (q, _) = app.project(&quiet, "Shed").await;
+    let now = chrono::Utc::now();
+    let today = now.with_timezone(&chrono_tz::Europe::Paris).date_naive().to_string();
+    app.task(&c, &p, &[("title", "Water the beds"), ("due_date", &today)]).await;
+    app.task(&c, &p, &[("title", "Later"), ("due_date", "2099-01-01")]).await;
+    app.task(&quiet, &q, &[("title", "Paint"), ("due_date", &today)]).await;
+    let (ada, bob) = (user_id(&pool, "ada@example.com").await, user_id(&pool, "bob@example.com").await);
+    for (user, reminders) in [(ada, true), (bob, false)] {
+        let mut tx = app::db::begin_as(&pool, user).await.unwrap();
+        sqlx::query(
+            "insert into sms_preferences (user_id, phone, verified_at, task_reminders) values ($1, '+14155550100', now(), $2)",
+        )
+        .bind(user)
+        .bind(reminders)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        sqlx::query("insert into brief_preferences (user_id, time_of_day) values ($1, '00:00')")
+            .bind(user)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    assert_eq!(app::notify::sms::schedule_reminders(&pool, now).await.unwrap(), 1);
+    assert_eq!(app::notify::sms::schedule_reminders(&pool, now).await.unwrap(), 0, "once a day");
+    let body: String = system_scalar(&pool, "select body from sms_messages").await;
+    assert_eq!(body, "Due today: Water the beds");
+    let jobs: i64 =
+        sqlx::query_scalar("select count(*) from apalis.jobs where job_type = 'sms'").fetch_one(&pool).await.unwrap();
+    assert_eq!(jobs, 1);
+}
