@@ -77,7 +77,7 @@ noop_insert="insert into apalis.jobs (id, job_type, job, max_attempts, run_at)
          convert_to(json_build_object('enqueued_us', (extract(epoch from clock_timestamp()) * 1e6)::bigint)::text, 'UTF8'),
          5, now()
   from generate_series(1, ${JOBS})"
-declare -A rate_of
+declare -A rate_of runs_of
 for n in 1 2; do
   log "throughput: ${JOBS} no-op jobs, ${n} worker process(es)"
   sql "delete from apalis.jobs where job_type = 'noop'"
@@ -92,6 +92,10 @@ starts = [s for line in sys.stdin.read().replace("][", "]\n[").splitlines() if l
 print(min(starts))')"
   last_done="$(sql "select (extract(epoch from max(done_at)) * 1e6)::bigint from apalis.jobs where job_type = 'noop'")"
   rate_of[$n]="$(python3 -c "print(f'{${JOBS} / ((${last_done} - ${first_start}) / 1e6):,.0f}')")"
+  # Every job ran exactly once across the processes.
+  runs_of[$n]="$(cat "${work}"/noop-*.json | python3 -c '
+import json, sys
+print(sum(len(json.loads(l)) for l in sys.stdin.read().replace("][", "]\n[").splitlines() if l.strip()))')"
   rm -f "${work}"/noop-*.json
 done
 
@@ -99,7 +103,7 @@ log "latency: ${RATE} jobs/s for 10 s, one per transaction, into one idle worker
 sql "delete from apalis.jobs where job_type = 'noop'"
 start_workers 1 BUILDOS_NOOP_QUEUE=1
 sleep 2
-"${bin}/enqueue-noop" "$RATE" 10 2>>"${work}/worker.log"
+DATABASE_URL="$url" "${bin}/enqueue-noop" "$RATE" 10 2>>"${work}/worker.log"
 wait_for "select count(*) from apalis.jobs where job_type = 'noop' and status = 'Done'" "$((RATE * 10))" 60
 stop_workers
 latency="$(cat "${work}"/noop-*.json | python3 -c '
@@ -142,8 +146,8 @@ stop_workers
 cat <<MD
 | figure | value |
 | --- | --- |
-| no-op jobs/s, ${JOBS} jobs, 1 worker process | ${rate_of[1]} |
-| no-op jobs/s, ${JOBS} jobs, 2 worker processes | ${rate_of[2]} |
+| no-op jobs/s, ${JOBS} jobs, 1 worker process | ${rate_of[1]} (handler runs: ${runs_of[1]}) |
+| no-op jobs/s, ${JOBS} jobs, 2 worker processes | ${rate_of[2]} (handler runs: ${runs_of[2]}) |
 | enqueue-to-start p50 / p95 / p99 at ${RATE} jobs/s | ${latency} |
 | ${PEOPLE} briefs generated and emailed (outbox), from the tick | ${briefs_s} s (${files} .eml files) |
 | worker peak RSS during the briefs / after | $((peak / 1024)) MB / $((idle_rss / 1024)) MB |

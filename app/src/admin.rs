@@ -139,8 +139,9 @@ pub fn QueuesPage() -> impl IntoView {
                     view! { <Empty><p>"No jobs yet. Briefs, emails and texts will show here once the worker has run."</p></Empty> }.into_any()
                 } else {
                     view! {
-                        <table class="card w-full text-sm">
-                            <thead><tr class="text-left"><th>"Queue"</th><th>"State"</th><th class="text-right">"Jobs"</th></tr></thead>
+                        <table class="card w-full text-sm [&_td]:px-2 [&_td]:py-1 [&_th]:px-2 [&_th]:py-1">
+                            <caption class="sr-only">"Jobs by queue and state"</caption>
+                            <thead><tr class="border-b border-slate-200 text-left"><th scope="col">"Queue"</th><th scope="col">"State"</th><th scope="col" class="text-right">"Jobs"</th></tr></thead>
                             <tbody>
                                 {o.counts.into_iter().map(|c| view! {
                                     <tr><td>{c.queue}</td><td>{c.state}</td><td class="text-right">{c.count}</td></tr>

@@ -94,27 +94,10 @@ pub async fn signup(
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String, #[server(default)] next: String) -> Result<(), AppError> {
     let pool = request::pool()?;
-    let email = email.trim().to_lowercase();
     let ip = request::client_ip().await;
-    let echo = [("email", email.as_str())];
-    if email.is_empty() || email.len() > 254 {
-        return Err(AppError::field("email", "Enter the email address of your account.").with_input(echo));
-    }
-    // Recorded as failed before the (slow) password check, under a per-email
-    // lock: parallel guesses cannot slip past the limit together.
-    let attempt = rate_limit::begin_attempt(&pool, &email, ip).await?;
-    let found =
-        sqlx::query!("select id, password_hash from users where email = $1", email).fetch_optional(&pool).await?;
-    let stored = found.as_ref().map(|u| u.password_hash.clone());
-    let ok = password::verify(password, stored).await?;
-    if ok {
-        rate_limit::mark_succeeded(&pool, attempt).await?;
-    }
-    let Some(user) = found.filter(|_| ok) else {
-        return Err(AppError::field("password", "That email and password do not match an account.").with_input(echo));
-    };
-    start_session(user.id).await?;
-    tracing::info!(user.id = %user.id, "logged in");
+    let user_id = service::check_password(&pool, &email, password, ip).await?;
+    start_session(user_id).await?;
+    tracing::info!(user.id = %user_id, "logged in");
     leptos_axum::redirect(&safe_next(&next));
     Ok(())
 }
@@ -145,6 +128,39 @@ pub mod service {
     use crate::forms;
     use sqlx::PgPool;
     use uuid::Uuid;
+
+    /// The account `email` and `password` belong to, under the failed-login
+    /// limits (per account and per address). Used by the login page and the
+    /// API's token endpoint alike.
+    pub async fn check_password(
+        pool: &PgPool,
+        email: &str,
+        password: String,
+        ip: Option<std::net::IpAddr>,
+    ) -> Result<Uuid, AppError> {
+        use super::rate_limit;
+        let email = email.trim().to_lowercase();
+        let echo = [("email", email.as_str())];
+        if email.is_empty() || email.len() > 254 {
+            return Err(AppError::field("email", "Enter the email address of your account.").with_input(echo));
+        }
+        // Recorded as failed before the (slow) password check, under a per-email
+        // lock: parallel guesses cannot slip past the limit together.
+        let attempt = rate_limit::begin_attempt(pool, &email, ip).await?;
+        let found =
+            sqlx::query!("select id, password_hash from users where email = $1", email).fetch_optional(pool).await?;
+        let stored = found.as_ref().map(|u| u.password_hash.clone());
+        let ok = password::verify(password, stored).await?;
+        if ok {
+            rate_limit::mark_succeeded(pool, attempt).await?;
+        }
+        match found.filter(|_| ok) {
+            Some(user) => Ok(user.id),
+            None => {
+                Err(AppError::field("password", "That email and password do not match an account.").with_input(echo))
+            }
+        }
+    }
 
     pub struct NewAccount {
         pub email: String,

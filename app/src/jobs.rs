@@ -112,3 +112,27 @@ pub async fn enqueue_many<T: Serialize>(
     .rows_affected();
     Ok(n)
 }
+
+/// Remove what is no longer needed: finished jobs after 14 days (failed ones
+/// after 30, so the queue page shows them meanwhile), dead workers' rows,
+/// expired sessions, old login attempts. Returns how many jobs went.
+pub async fn prune(pool: &sqlx::PgPool) -> Result<u64, AppError> {
+    let jobs = sqlx::query(
+        "delete from apalis.jobs where
+           (status in ('Done', 'Killed') and done_at < now() - interval '14 days')
+           or (status = 'Failed' and attempts >= max_attempts and done_at < now() - interval '30 days')",
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
+    sqlx::query(
+        "delete from apalis.workers w where last_seen < now() - interval '1 day'
+           and not exists (select 1 from apalis.jobs j where j.lock_by = w.id)",
+    )
+    .execute(pool)
+    .await?;
+    let sessions = crate::auth::session_store::PgSessionStore::new(pool.clone()).delete_expired().await?;
+    sqlx::query("delete from login_attempts where created_at < now() - interval '1 day'").execute(pool).await?;
+    tracing::info!(jobs.pruned = jobs, sessions.pruned = sessions, "maintenance done");
+    Ok(jobs)
+}

@@ -150,32 +150,9 @@ async fn maintenance(job: MaintenanceJob, ctx: Data<Ctx>, id: TaskId, attempt: A
     if let Err(e) = app::notify::sms::schedule_reminders(&ctx.pool, now).await {
         return Err(outcome(&ctx, &id, &attempt, e).await);
     }
-    if let Err(e) = prune(&ctx.pool).await {
+    if let Err(e) = app::jobs::prune(&ctx.pool).await {
         tracing::warn!(error = %e, "pruning failed");
     }
-    Ok(())
-}
-
-/// Remove what is no longer needed: finished jobs after 14 days (failed ones
-/// stay 30 days for the queue page), dead workers, expired sessions, old login attempts.
-async fn prune(pool: &PgPool) -> Result<()> {
-    let jobs = sqlx::query(
-        "delete from apalis.jobs where done_at < now() - interval '14 days'
-           and (status in ('Done', 'Killed') or (status = 'Failed' and attempts >= max_attempts
-                and done_at < now() - interval '30 days'))",
-    )
-    .execute(pool)
-    .await?
-    .rows_affected();
-    sqlx::query(
-        "delete from apalis.workers w where last_seen < now() - interval '1 day'
-           and not exists (select 1 from apalis.jobs j where j.lock_by = w.id)",
-    )
-    .execute(pool)
-    .await?;
-    let sessions = app::auth::session_store::PgSessionStore::new(pool.clone()).delete_expired().await?;
-    sqlx::query("delete from login_attempts where created_at < now() - interval '1 day'").execute(pool).await?;
-    tracing::info!(jobs.pruned = jobs, sessions.pruned = sessions, "maintenance done");
     Ok(())
 }
 

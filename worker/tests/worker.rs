@@ -207,3 +207,85 @@ async fn after_a_postgres_restart_the_worker_carries_on(pool: PgPool) {
         .await;
     assert_eq!(brief_status(&pool, user, brief).await, "ready");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_failing_job_backs_off_and_a_hopeless_one_stops_for_good(pool: PgPool) {
+    prepared(&pool).await;
+    let smtp = Smtp::start().await;
+    let url = url_of(&pool);
+    let (user, _) = person_with_brief(&pool, "ada@example.com").await;
+    // An email that can never be sent: the brief it is for does not exist.
+    let mut tx = app::db::begin_as(&pool, user).await.unwrap();
+    let hopeless: Uuid = sqlx::query_scalar(
+        "insert into emails (user_id, key, to_address, subject, message_id)
+         values ($1, 'brief:00000000-0000-0000-0000-000000000000', 'not an address', 's', '<x@buildos>') returning id",
+    )
+    .bind(user)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    app::jobs::enqueue(&mut tx, "email", &app::jobs::EmailJob { email_id: hopeless, user_id: user }, None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    // SMTP is down (a closed port): the brief's email fails and waits before its next try.
+    let _w = Worker::start(&url, &smtp, &[("SMTP_URL", "smtp://127.0.0.1:9")]);
+    let failed = "select count(*) = 1 from apalis.jobs where job_type = 'email' and status = 'Failed'";
+    wait_for("the email job to fail", Duration::from_secs(30), || async {
+        sqlx::query_scalar::<_, bool>(failed).fetch_one(&pool).await.unwrap()
+    })
+    .await;
+    let (attempts, wait, error): (i32, f64, String) = sqlx::query_as(
+        "select attempts, extract(epoch from run_at - now())::float8, last_result->>'Err'
+         from apalis.jobs where job_type = 'email' and status = 'Failed'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(attempts, 1);
+    assert!(wait > 2.0, "the retry waits (exponential backoff), not at once: {wait:.1} s");
+    assert!(error.contains("sending the email failed"), "{error}");
+
+    // The hopeless one is killed after one attempt and stays visible, with its reason.
+    wait_for("the hopeless job to stop", Duration::from_secs(30), || async {
+        sqlx::query_scalar::<_, bool>(
+            "select count(*) = 1 from apalis.jobs where job_type = 'email' and status = 'Killed'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (status, attempts, error): (String, i32, String) = sqlx::query_as(
+        "select status, attempts, last_result->>'Err' from apalis.jobs where job_type = 'email' and convert_from(job, 'UTF8') like '%' || $1 || '%'",
+    )
+    .bind(hopeless.to_string())
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((status.as_str(), attempts), ("Killed", 1), "not retried");
+    assert!(error.contains("Not found"), "{error}");
+    assert_eq!(smtp.count(), 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn finished_jobs_are_pruned_after_their_retention(pool: PgPool) {
+    prepared(&pool).await;
+    let insert = "insert into apalis.jobs (id, job_type, job, status, attempts, max_attempts, done_at)
+                  values (apalis.generate_ulid(), 'email', '\\x7b7d', $1, $2, 5, now() - make_interval(days => $3))";
+    for (status, attempts, days) in
+        [("Done", 1, 15), ("Done", 1, 1), ("Killed", 1, 20), ("Failed", 5, 20), ("Failed", 5, 40), ("Failed", 1, 40)]
+    {
+        sqlx::query(insert).bind(status).bind(attempts).bind(days).execute(&pool).await.unwrap();
+    }
+    assert_eq!(app::jobs::prune(&pool).await.unwrap(), 3, "Done 15 d, Killed 20 d, dead Failed 40 d");
+    let left: Vec<(String, i32)> = sqlx::query_as(
+        "select status, extract(day from now() - done_at)::int from apalis.jobs order by status, done_at desc",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(left, [("Done".into(), 1), ("Failed".into(), 20), ("Failed".into(), 40)], "recent, visible, retrying");
+}
