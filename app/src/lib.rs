@@ -1,6 +1,7 @@
 //! BuildOS: shared types, pages and server functions, used by the server, the browser and the worker.
 
 pub mod admin;
+pub mod api_token;
 pub mod auth;
 pub mod brain_dump;
 pub mod brief;

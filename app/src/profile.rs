@@ -1,5 +1,6 @@
 //! The profile page: display name and timezone.
 
+use crate::api_token::ApiTokens;
 use crate::auth::User;
 use crate::brief::pages::BriefSettings;
 use crate::components::{Field, FormError, Layout, Prefill, loaded};
@@ -71,6 +72,7 @@ pub fn ProfilePage() -> impl IntoView {
             })}
             <BriefSettings />
             <PhoneSettings />
+            <ApiTokens />
         </Layout>
     }
 }

@@ -15,6 +15,10 @@ pub struct Config {
     pub engine: app::brain_dump::llm::Engine,
     /// Checks X-Twilio-Signature on the delivery-status webhook (TWILIO_AUTH_TOKEN).
     pub twilio_auth_token: Option<String>,
+    /// Requests per minute per API token (API_RATE_PER_MINUTE).
+    pub api_rate_per_minute: u32,
+    /// Whether the API's register endpoint is open (REGISTRATION_OPEN, default true).
+    pub registration_open: bool,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -38,6 +42,25 @@ impl Config {
         let log_json = var("LOG_FORMAT").is_some_and(|f| f == "json");
         let engine = app::brain_dump::llm::Engine::from_env();
         let twilio_auth_token = var("TWILIO_AUTH_TOKEN");
-        Ok(Self { database_url, addr, public_base_url, cookie_secure, log_json, engine, twilio_auth_token })
+        let api_rate_per_minute = match var("API_RATE_PER_MINUTE") {
+            None => 600,
+            Some(v) => v.parse().ok().filter(|n| *n > 0).context("API_RATE_PER_MINUTE must be a positive number")?,
+        };
+        let registration_open = match var("REGISTRATION_OPEN").as_deref() {
+            None | Some("true") => true,
+            Some("false") => false,
+            Some(other) => anyhow::bail!("REGISTRATION_OPEN must be true or false, not {other:?}"),
+        };
+        Ok(Self {
+            database_url,
+            addr,
+            public_base_url,
+            cookie_secure,
+            log_json,
+            engine,
+            twilio_auth_token,
+            api_rate_per_minute,
+            registration_open,
+        })
     }
 }

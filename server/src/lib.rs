@@ -1,5 +1,6 @@
 //! The BuildOS web server: Leptos pages and server functions on axum, sessions in PostgreSQL.
 
+pub mod api;
 pub mod config;
 pub mod csrf;
 pub mod fn_errors;
@@ -30,6 +31,9 @@ pub struct AppState {
     pub briefs: app::brief::events::BriefBus,
     pub public_base_url: String,
     pub twilio_auth_token: Option<std::sync::Arc<str>>,
+    pub api_limiter: api::auth::ApiLimiter,
+    /// Whether POST /api/v1/auth/register accepts new accounts.
+    pub registration_open: bool,
 }
 
 pub async fn connect(database_url: &str) -> Result<PgPool> {
@@ -98,6 +102,8 @@ pub fn router(config: &Config, pool: PgPool) -> Router {
         briefs: app::brief::events::BriefBus::start(pool.clone()),
         public_base_url: config.public_base_url.clone(),
         twilio_auth_token: config.twilio_auth_token.as_deref().map(Into::into),
+        api_limiter: api::auth::ApiLimiter::new(config.api_rate_per_minute),
+        registration_open: config.registration_open,
     };
     let context = {
         let pool = pool.clone();
@@ -115,6 +121,7 @@ pub fn router(config: &Config, pool: PgPool) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::days(app::auth::SESSION_DAYS)));
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(api::router())
         .route("/brain-dump/{id}/events", get(app::brain_dump::stream::events))
         .route("/briefs/events", get(app::brief::events::events))
         .route("/webhooks/twilio/status", axum::routing::post(webhooks::twilio_status))

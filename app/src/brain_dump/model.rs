@@ -11,6 +11,7 @@ pub const MAX_CHARS: usize = 50_000;
 
 text_enum!(DumpStatus {
     Draft = "draft" / "Draft",
+    New = "new" / "Not processed yet",
     Processing = "processing" / "Processing",
     Parsed = "parsed" / "Ready to review",
     Applied = "applied" / "Applied",

@@ -45,6 +45,25 @@ pub async fn save_draft(pool: &PgPool, user_id: Uuid, content: &str) -> Result<U
     Ok(id)
 }
 
+/// A new dump from text (the API's way in; the page autosaves a draft
+/// instead). It is processed with `parse`.
+pub async fn create(pool: &PgPool, user_id: Uuid, content: &str) -> Result<Uuid, AppError> {
+    check_length(content)?;
+    if content.trim().is_empty() {
+        return Err(AppError::field("content", "Write something first: there is nothing to process yet."));
+    }
+    let mut tx = begin_as(pool, user_id).await?;
+    let id = sqlx::query_scalar!(
+        "insert into brain_dumps (user_id, content, status) values ($1, $2, 'new') returning id",
+        user_id,
+        content
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
 /// The draft being typed, if any.
 pub async fn find_draft(pool: &PgPool, user_id: Uuid) -> Result<Option<(Uuid, String)>, AppError> {
     let mut tx = begin_as(pool, user_id).await?;
@@ -179,8 +198,8 @@ pub async fn parse_streaming(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    let restartable =
-        matches!(row.status.as_str(), "draft" | "parsed" | "failed") || (row.status == "processing" && row.stale);
+    let restartable = matches!(row.status.as_str(), "draft" | "new" | "parsed" | "failed")
+        || (row.status == "processing" && row.stale);
     if !restartable {
         return Err(AppError::Conflict(match row.status.as_str() {
             "processing" => "This brain dump is being processed already.".into(),

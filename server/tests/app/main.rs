@@ -1,5 +1,6 @@
 //! Integration tests: a real server on 127.0.0.1:0 and a fresh database per test.
 
+mod api;
 mod auth;
 mod brain_dump;
 mod briefs;

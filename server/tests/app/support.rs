@@ -22,6 +22,11 @@ impl TestApp {
 
     /// A server whose brain dumps go to `engine`.
     pub async fn spawn_with(pool: PgPool, engine: app::brain_dump::llm::Engine) -> Self {
+        Self::spawn_full(pool, engine, 600).await
+    }
+
+    /// A server allowing `per_minute` API requests per token.
+    pub async fn spawn_full(pool: PgPool, engine: app::brain_dump::llm::Engine, per_minute: u32) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let config = Config {
@@ -32,6 +37,8 @@ impl TestApp {
             log_json: false,
             engine,
             twilio_auth_token: Some(TWILIO_TOKEN.into()),
+            api_rate_per_minute: per_minute,
+            registration_open: true,
         };
         server::prepare_jobs(&pool).await.expect("job tables");
         let router = server::router(&config, pool);

@@ -1,0 +1,135 @@
+//! The JSON API under /api/v1: personal access tokens, problem-details errors,
+//! per-token rate limits, and an OpenAPI 3.1 document generated from the code.
+
+pub mod auth;
+pub mod handlers;
+pub mod problem;
+pub mod types;
+
+use crate::AppState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse};
+use axum::routing::{get, post};
+use handlers::*;
+use problem::{ApiError, Problem};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{self, Content, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+
+/// The largest request body (a 50,000-character brain dump fits).
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+struct Common;
+
+impl Modify for Common {
+    fn modify(&self, doc: &mut openapi::OpenApi) {
+        doc.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        // The errors every operation can answer with, as problem details.
+        let errors = [
+            ("400", "Malformed request"),
+            ("401", "Missing or invalid bearer token (or, for token creation, wrong email or password)"),
+            ("403", "Not allowed"),
+            ("404", "Not found (or not yours)"),
+            ("409", "Conflicts with the current state"),
+            ("413", "Body too large"),
+            ("415", "Body is not JSON"),
+            ("422", "Invalid input; `errors` names the fields"),
+            ("429", "Too many requests; see Retry-After"),
+        ];
+        for item in doc.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.post, &mut item.patch, &mut item.delete].into_iter().flatten() {
+                for (code, text) in errors {
+                    op.responses.responses.entry(code.to_string()).or_insert_with(|| {
+                        ResponseBuilder::new()
+                            .description(text)
+                            .content("application/problem+json", Content::new(Some(Ref::from_schema_name("Problem"))))
+                            .into()
+                    });
+                }
+            }
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "BuildOS API", version = "1.0.0",
+         description = "Projects, tasks, notes, brain dumps and briefs. Authenticate with a personal access token: `Authorization: Bearer <token>` (make one on your profile page, or with POST /api/v1/auth/tokens)."),
+    paths(
+        register, create_token, me,
+        list_projects, create_project, get_project, update_project, delete_project,
+        list_tasks, create_task, get_task, update_task, delete_task,
+        list_notes, create_note, get_note, update_note, delete_note,
+        create_brain_dump, get_brain_dump, confirm_brain_dump, undo_brain_dump,
+        list_briefs, get_brief, generate_brief,
+    ),
+    components(schemas(Problem, problem::FieldProblem)),
+    modifiers(&Common),
+    security(("bearer" = [])),
+)]
+pub struct ApiDoc;
+
+async fn openapi_json() -> impl IntoResponse {
+    axum::Json(ApiDoc::openapi())
+}
+
+/// A readable page of the endpoints, made from the same document.
+async fn docs() -> Html<String> {
+    let doc = ApiDoc::openapi();
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let mut rows = String::new();
+    for (path, item) in &doc.paths.paths {
+        for (method, op) in [("GET", &item.get), ("POST", &item.post), ("PATCH", &item.patch), ("DELETE", &item.delete)]
+        {
+            if let Some(op) = op {
+                let summary = op.summary.clone().or_else(|| op.description.clone()).unwrap_or_default();
+                rows.push_str(&format!(
+                    "<tr><td><code>{method}</code></td><td><code>{}</code></td><td>{}</td></tr>",
+                    esc(path),
+                    esc(&summary)
+                ));
+            }
+        }
+    }
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>BuildOS API</title><style>body{{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}}\
+         td{{padding:.3em .6em;vertical-align:top;border-bottom:1px solid #e2e8f0}}table{{border-collapse:collapse;width:100%}}</style></head>\
+         <body><h1>BuildOS API v1</h1><p>{}</p><p>The machine-readable document: <a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a> (OpenAPI 3.1). \
+         Errors are <code>application/problem+json</code>.</p><table>{rows}</table></body></html>",
+        esc(doc.info.description.as_deref().unwrap_or(""))
+    ))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "There is no such endpoint; see /api/v1/docs.")
+}
+
+/// The /api/v1 routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi_json))
+        .route("/api/v1/docs", get(docs))
+        .route("/api/v1/auth/register", post(register))
+        .route("/api/v1/auth/tokens", post(create_token))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/projects", get(list_projects).post(create_project))
+        .route("/api/v1/projects/{id}", get(get_project).patch(update_project).delete(delete_project))
+        .route("/api/v1/tasks", get(list_tasks).post(create_task))
+        .route("/api/v1/tasks/{id}", get(get_task).patch(update_task).delete(delete_task))
+        .route("/api/v1/notes", get(list_notes).post(create_note))
+        .route("/api/v1/notes/{id}", get(get_note).patch(update_note).delete(delete_note))
+        .route("/api/v1/brain-dumps", post(create_brain_dump))
+        .route("/api/v1/brain-dumps/{id}", get(get_brain_dump))
+        .route("/api/v1/brain-dumps/{id}/confirm", post(confirm_brain_dump))
+        .route("/api/v1/brain-dumps/{id}/undo", post(undo_brain_dump))
+        .route("/api/v1/briefs", get(list_briefs))
+        .route("/api/v1/briefs/generate", post(generate_brief))
+        .route("/api/v1/briefs/{id}", get(get_brief))
+        .route("/api/v1/{*rest}", get(not_found).post(not_found).patch(not_found).delete(not_found))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
