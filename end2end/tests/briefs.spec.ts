@@ -72,3 +72,23 @@ test('the queue page is for admins only', async ({ page }) => {
   await expect(page.getByRole('heading', { name: 'Job queues' })).toBeVisible();
   await expect(page.locator('table')).toContainText('maintenance');
 });
+
+test('an API token is shown once, works, and can be revoked', async ({ page, request }) => {
+  test.skip(!hydrated(), 'the token is read from the page once');
+  await signUp(page, `token-${Date.now()}@example.com`);
+  await page.goto('/profile');
+  await ready(page);
+  await page.getByLabel('Name', { exact: true }).fill('my script');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const token = (await page.getByTestId('new-token').textContent())!.trim();
+  expect(token).toMatch(/^bos_/);
+  const me = await request.get('/api/v1/me', { headers: { authorization: `Bearer ${token}` } });
+  expect(me.status()).toBe(200);
+  await page.reload();
+  await expect(page.getByTestId('new-token')).toHaveCount(0);
+  await expect(page.getByText('my script')).toBeVisible();
+  await page.getByRole('button', { name: 'Revoke' }).click();
+  await expect(page.getByText('No tokens yet.')).toBeVisible();
+  const after = await request.get('/api/v1/me', { headers: { authorization: `Bearer ${token}` } });
+  expect(after.status()).toBe(401);
+});

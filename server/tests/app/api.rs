@@ -285,3 +285,38 @@ async fn the_openapi_document_describes_every_route(pool: PgPool) {
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.unwrap().contains("/api/v1/brain-dumps/{id}/confirm"));
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn registration_can_be_closed_and_checks_its_input(pool: PgPool) {
+    let open = TestApp::spawn(pool.clone()).await;
+    let http = Client::new();
+    let r = http
+        .post(open.url("/api/v1/auth/register"))
+        .json(&json!({ "email": "not-an-email", "password": "short" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let problem: Value = r.json().await.unwrap();
+    let fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["email", "password"], "{problem}");
+    let body = json!({ "email": "ada@example.com", "password": PASSWORD });
+    assert_eq!(http.post(open.url("/api/v1/auth/register")).json(&body).send().await.unwrap().status(), 201);
+    let again = http.post(open.url("/api/v1/auth/register")).json(&body).send().await.unwrap();
+    assert_eq!(again.status(), 422);
+    assert_eq!(again.json::<Value>().await.unwrap()["errors"][0]["field"], "email", "the address is taken");
+
+    let closed = TestApp::spawn_closed(pool).await;
+    let body = json!({ "email": "eve@example.com", "password": PASSWORD });
+    let r = http.post(closed.url("/api/v1/auth/register")).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    // Tokens for existing accounts still work.
+    let r = http
+        .post(closed.url("/api/v1/auth/tokens"))
+        .json(&json!({ "email": "ada@example.com", "password": PASSWORD, "name": "cli" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+}

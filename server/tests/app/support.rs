@@ -27,6 +27,20 @@ impl TestApp {
 
     /// A server allowing `per_minute` API requests per token.
     pub async fn spawn_full(pool: PgPool, engine: app::brain_dump::llm::Engine, per_minute: u32) -> Self {
+        Self::spawn_config(pool, engine, per_minute, true).await
+    }
+
+    /// A server whose API registration is closed.
+    pub async fn spawn_closed(pool: PgPool) -> Self {
+        Self::spawn_config(pool, app::brain_dump::llm::Engine::Offline, 600, false).await
+    }
+
+    async fn spawn_config(
+        pool: PgPool,
+        engine: app::brain_dump::llm::Engine,
+        per_minute: u32,
+        registration_open: bool,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let config = Config {
@@ -38,7 +52,7 @@ impl TestApp {
             engine,
             twilio_auth_token: Some(TWILIO_TOKEN.into()),
             api_rate_per_minute: per_minute,
-            registration_open: true,
+            registration_open,
         };
         server::prepare_jobs(&pool).await.expect("job tables");
         let router = server::router(&config, pool);
