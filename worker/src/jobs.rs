@@ -166,6 +166,13 @@ async fn hourly(tick: Tick, ctx: Data<Ctx>) -> Result<(), BoxDynError> {
     Ok(())
 }
 
+/// How often an idle queue looks for work besides LISTEN/NOTIFY wake-ups
+/// (WORKER_POLL_MS, default 1000): the upper bound on a job's wait when a
+/// wake-up is missed under load, and on a scheduled retry's lateness.
+fn poll_interval() -> Duration {
+    Duration::from_millis(env("WORKER_POLL_MS").and_then(|v| v.parse().ok()).unwrap_or(1000).max(5))
+}
+
 fn concurrency() -> usize {
     env("WORKER_CONCURRENCY").and_then(|v| v.parse().ok()).unwrap_or(8)
 }
@@ -181,13 +188,13 @@ pub fn monitor(ctx: Ctx) -> Result<Monitor> {
             let ctx = ctx.clone();
             monitor = monitor.register(move |restarts| {
                 WorkerBuilder::new(format!("{}-{}-{restarts}", $queue, ctx.instance))
-                    // LISTEN/NOTIFY wake-ups, and a poll every second as a safety net
-                    // (and for retries scheduled in the future).
+                    // LISTEN/NOTIFY wake-ups, and a poll as a safety net (and for
+                    // retries scheduled in the future).
                     .backend(
                         PostgresStorage::<$ty>::new(&ctx.pool)
                             .with_config(config($queue, $conc))
                             .with_pubsub()
-                            .poll_with_interval(Duration::from_secs(1)),
+                            .poll_with_interval(poll_interval()),
                     )
                     .data(ctx.clone())
                     .concurrency($conc)
