@@ -37,6 +37,9 @@ pub mod service {
     use sqlx::PgPool;
     use uuid::Uuid;
 
+    /// Live tokens one person may have.
+    pub const MAX_TOKENS: i64 = 20;
+
     /// What a token's hash is kept as.
     pub fn hash(token: &str) -> String {
         Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
@@ -54,6 +57,15 @@ pub mod service {
     /// Make a token for `user_id`: `bos_` and 43 random URL-safe characters (256 bits).
     pub async fn create(pool: &PgPool, user_id: Uuid, name: &str) -> Result<NewApiToken, AppError> {
         let name = check_name(name)?;
+        let live: i64 = sqlx::query_scalar!(
+            r#"select count(*) as "n!" from api_tokens where user_id = $1 and revoked_at is null"#,
+            user_id
+        )
+        .fetch_one(pool)
+        .await?;
+        if live >= MAX_TOKENS {
+            return Err(AppError::field("name", format!("You have {MAX_TOKENS} tokens; revoke one first.")));
+        }
         let bytes: [u8; 32] = rand::random();
         let token = format!("bos_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
         let prefix: String = token.chars().take(10).collect();

@@ -18,6 +18,10 @@ use uuid::Uuid;
 /// The session key holding the signed-in person's id.
 pub const USER_ID_KEY: &str = "user_id";
 
+/// Whether new accounts may be made (REGISTRATION_OPEN), provided as context by the server.
+#[derive(Debug, Clone, Copy)]
+pub struct RegistrationOpen(pub bool);
+
 /// A session ends after this many days without a visit.
 pub const SESSION_DAYS: i64 = 14;
 
@@ -83,6 +87,11 @@ pub async fn signup(
 ) -> Result<(), AppError> {
     let pool = request::pool()?;
     let echo = [("email", email.as_str()), ("display_name", display_name.as_str())];
+    if !use_context::<RegistrationOpen>().is_none_or(|r| r.0) {
+        return Err(
+            AppError::field("email", "This server does not take new accounts. Ask its owner for one.").with_input(echo)
+        );
+    }
     let new =
         service::NewAccount::parse(&email, &password, &display_name, &timezone).map_err(|e| e.with_input(echo))?;
     let user_id = service::create_account(&pool, new).await.map_err(|e| e.with_input(echo))?;

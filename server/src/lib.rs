@@ -108,9 +108,11 @@ pub fn router(config: &Config, pool: PgPool) -> Router {
     let context = {
         let pool = pool.clone();
         let engine = config.engine.clone();
+        let registration = app::auth::RegistrationOpen(config.registration_open);
         move || {
             provide_context(pool.clone());
             provide_context(engine.clone());
+            provide_context(registration);
         }
     };
     let sessions = SessionManagerLayer::new(PgSessionStore::new(pool))

@@ -110,7 +110,11 @@ async fn brief(job: BriefJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> R
     match app::brief::service::generate(&ctx.pool, job.user_id, job.brief_id, &ctx.engine).await {
         Ok(_) => Ok(()),
         Err(e) => {
-            if attempt.current() + 1 >= app::jobs::MAX_ATTEMPTS as usize {
+            // apalis counts attempts from 1 in the handler: this was the last one,
+            // or the error is one that stops the job for good.
+            let last = attempt.current() >= app::jobs::MAX_ATTEMPTS as usize;
+            let hopeless = matches!(e, AppError::NotFound | AppError::Validation(_) | AppError::Forbidden);
+            if last || hopeless {
                 let _ = app::brief::service::mark_failed(&ctx.pool, job.user_id, job.brief_id, &e.to_string()).await;
             }
             Err(outcome(&ctx, &id, &attempt, e).await)

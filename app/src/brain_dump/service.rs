@@ -189,7 +189,8 @@ pub async fn parse_streaming(
 ) -> Result<usize, AppError> {
     let mut tx = begin_as(pool, user_id).await?;
     let row = sqlx::query!(
-        r#"select content, status, updated_at < now() - $3::text::interval as "stale!"
+        r#"select content, status, updated_at < now() - $3::text::interval as "stale!",
+                  status = 'new' as "from_api!"
            from brain_dumps where id = $1 and user_id = $2 for update"#,
         id,
         user_id,
@@ -278,8 +279,11 @@ pub async fn parse_streaming(
             )
             .execute(&mut *tx)
             .await?;
-            // The failed attempt stays in the history; its text stays in the editor.
-            restore_draft(&mut tx, user_id, &row.content).await?;
+            // The failed attempt stays in the history; its text stays in the editor
+            // (not for the API's dumps: the editor is the person's own).
+            if !row.from_api {
+                restore_draft(&mut tx, user_id, &row.content).await?;
+            }
             tx.commit().await?;
             return Err(AppError::Upstream(message));
         }

@@ -279,6 +279,8 @@ pub async fn generate_now(pool: &PgPool, user_id: Uuid, today: NaiveDate) -> Res
         "insert into briefs (user_id, brief_date) values ($1, $2)
          on conflict (user_id, brief_date) do update set status = 'queued', error = null
            where briefs.status in ('ready', 'failed')
+              -- a job that died (or was cancelled) without a word: not stuck forever
+              or briefs.updated_at < now() - interval '10 minutes'
          returning id",
         user_id,
         today

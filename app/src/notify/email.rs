@@ -215,6 +215,8 @@ pub enum Delivery {
     Sent,
     /// It was sent before (the job ran twice): not sent again.
     AlreadySent,
+    /// The person unsubscribed meanwhile: not sent.
+    Unsubscribed,
 }
 
 /// Send email `email_id` (a brief's). The row stays locked while sending, so a
@@ -241,6 +243,23 @@ pub async fn deliver(
     .ok_or(AppError::NotFound)?;
     if row.status == "sent" {
         return Ok(Delivery::AlreadySent);
+    }
+    // Unsubscribed since it was queued (or while it waited for a retry): not sent.
+    let wanted: bool = sqlx::query_scalar!(
+        r#"select coalesce((select email and enabled from brief_preferences where user_id = $1), true) as "w!""#,
+        user_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if !wanted {
+        sqlx::query!(
+            "update emails set status = 'failed', error = 'unsubscribed before it was sent' where id = $1",
+            email_id
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        return Ok(Delivery::Unsubscribed);
     }
     let brief_id: uuid::Uuid = row
         .key

@@ -85,11 +85,16 @@ impl SmsSender {
                     .timeout(std::time::Duration::from_secs(20))
                     .send()
                     .await
-                    .map_err(|e| SendError::Retry(e.to_string()))?;
+                    .map_err(|e| {
+                        // Only a request that never left is safe to send again; after a
+                        // timeout Twilio may have accepted it.
+                        if e.is_connect() { SendError::Retry(e.to_string()) } else { SendError::Unknown(e.to_string()) }
+                    })?;
                 let status = response.status();
                 let json: serde_json::Value = response.json().await.unwrap_or_default();
                 if status.is_success() {
-                    return json["sid"].as_str().map(str::to_string).ok_or_else(|| SendError::Retry("no sid".into()));
+                    // Accepted; without a readable id it is still sent (never again).
+                    return Ok(json["sid"].as_str().map(str::to_string).unwrap_or_else(|| "unknown".into()));
                 }
                 let message = json["message"].as_str().unwrap_or("no message").to_string();
                 if status.as_u16() == 429 || status.is_server_error() {
@@ -110,6 +115,9 @@ pub enum SendError {
     /// Will never work (invalid number, unverified sender…).
     #[error("{0}")]
     Refused(String),
+    /// It may or may not have gone out (a timeout after sending): not sent again.
+    #[error("{0}")]
+    Unknown(String),
 }
 
 /// Twilio's request signature: base64(HMAC-SHA1(auth token, URL + each POST
@@ -162,6 +170,8 @@ pub fn in_quiet_hours(t: NaiveTime, start: NaiveTime, end: NaiveTime) -> bool {
 /// daily cap, except for verification codes, which the person just asked for.
 pub async fn deliver(pool: &PgPool, sender: &SmsSender, user_id: Uuid, sms_id: Uuid) -> Result<Delivery, AppError> {
     let mut tx = begin_as(pool, user_id).await?;
+    // One person's texts are decided one at a time, so parallel sends cannot all pass the daily cap.
+    sqlx::query!("select pg_advisory_xact_lock(hashtext('sms:' || $1::uuid::text))", user_id).execute(&mut *tx).await?;
     let row = sqlx::query!(
         r#"select m.key, m.to_phone, m.body, m.status, u.timezone,
                   p.quiet_start as "quiet_start?", p.quiet_end as "quiet_end?", p.daily_cap as "daily_cap?",
@@ -237,7 +247,7 @@ pub async fn deliver(pool: &PgPool, sender: &SmsSender, user_id: Uuid, sms_id: U
             // Not sent: back to queued for a retry, or failed for good.
             let (status, err) = match &e {
                 SendError::Retry(_) => ("queued", AppError::Upstream(e.to_string())),
-                SendError::Refused(m) => ("failed", AppError::field("to_phone", m.clone())),
+                SendError::Refused(m) | SendError::Unknown(m) => ("failed", AppError::field("to_phone", m.clone())),
             };
             sqlx::query!(
                 "update sms_messages set status = $2, error = $3 where id = $1",
@@ -272,6 +282,8 @@ fn code_hash(user_id: Uuid, code: &str) -> String {
 
 pub const CODE_MINUTES: i64 = 10;
 pub const CODE_ATTEMPTS: i16 = 5;
+/// Verification texts per person per day.
+pub const VERIFY_PER_DAY: i64 = 5;
 
 /// Start verifying `phone`: a six-digit code by SMS, valid 10 minutes, 5 tries.
 /// A new code can be asked for once a minute.
@@ -288,6 +300,19 @@ pub async fn start_verification(pool: &PgPool, user_id: Uuid, phone: &str) -> Re
     .await?;
     if recent {
         return Err(AppError::TooManyRequests("A code was sent less than a minute ago; wait a moment.".into()));
+    }
+    // Codes cost money and each resets the guesses: a few a day per person.
+    let today: i64 = sqlx::query_scalar!(
+        r#"select count(*) as "n!" from sms_messages
+           where user_id = $1 and key like 'verify:%' and created_at > now() - interval '1 day'"#,
+        user_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if today >= VERIFY_PER_DAY {
+        return Err(AppError::TooManyRequests(format!(
+            "{VERIFY_PER_DAY} codes were sent in the last day; try again tomorrow."
+        )));
     }
     sqlx::query!(
         "insert into phone_verifications (user_id, phone, code_hash, expires_at)
@@ -375,10 +400,16 @@ pub async fn record_status(pool: &PgPool, provider_sid: &str, status: &str) -> R
     let mut tx = pool.begin().await?;
     // Twilio does not say whose message it is: the system scope finds it by its id.
     sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await?;
-    let n = sqlx::query!("update sms_messages set status = $2 where provider_sid = $1", provider_sid, ours)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    // Only forward: a late or replayed "sent" never overwrites "delivered".
+    let n = sqlx::query!(
+        "update sms_messages set status = $2
+         where provider_sid = $1 and (status in ('sending', 'sent') or (status = 'undelivered' and $2 = 'delivered'))",
+        provider_sid,
+        ours
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     tx.commit().await?;
     Ok(n > 0)
 }

@@ -23,7 +23,7 @@ pub struct ApiUser {
     pub timezone: String,
 }
 
-/// Requests per minute per token (API_RATE_PER_MINUTE, default 600).
+/// Requests per minute per person, whatever token they use (API_RATE_PER_MINUTE, default 600).
 #[derive(Clone)]
 pub struct ApiLimiter(pub Arc<DefaultKeyedRateLimiter<Uuid>>);
 
@@ -53,7 +53,7 @@ impl FromRequestParts<AppState> for ApiUser {
             .ok_or_else(unauthorized)?;
         let (token_id, user_id) =
             app::api_token::service::authenticate(&state.pool, token).await?.ok_or_else(unauthorized)?;
-        if let Err(not_until) = state.api_limiter.0.check_key(&token_id) {
+        if let Err(not_until) = state.api_limiter.0.check_key(&user_id) {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             return Err(ApiError {
                 retry_after: Some(wait.as_secs().max(1)),

@@ -320,3 +320,14 @@ async fn registration_can_be_closed_and_checks_its_input(pool: PgPool) {
         .unwrap();
     assert_eq!(r.status(), 201);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn closed_registration_closes_the_signup_page_too(pool: PgPool) {
+    let closed = TestApp::spawn_closed(pool).await;
+    let c = TestApp::client();
+    let e = closed
+        .call(&c, "signup", &[("email", "eve@example.com"), ("password", PASSWORD), ("timezone", "UTC")])
+        .await
+        .unwrap_err();
+    assert!(e.field_message("email").unwrap().contains("does not take new accounts"), "{e:?}");
+}

@@ -432,3 +432,35 @@ async fn a_change_to_an_item_edited_after_the_review_applies_nothing_and_names_i
     assert_eq!(titles.len(), 2, "nothing applied: {titles:?}");
     assert_eq!(app.ok(&c, "get_task", &[("id", &boxes)]).await["title"], "Buy boxes");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn proposals_in_any_order_and_changes_the_database_would_refuse_are_named(pool: PgPool) {
+    let app0 = TestApp::spawn(pool.clone()).await;
+    let c = app0.signed_up("ada@example.com").await;
+    let (project, boxes, _) = existing(&app0, &c).await;
+    let answer = json!({ "operations": [
+        // The task comes before the project it goes into.
+        op(json!({ "title": "Buy seeds", "project_ref": "new-project-1" })),
+        op(json!({ "table": "project", "reference": "new-project-1", "name": "Garden" })),
+        op(json!({ "table": "project_context", "kind": "update", "project_ref": project, "context": null })),
+        op(json!({ "kind": "update", "target_id": boxes, "recurrence": "weekly" })),
+    ] });
+    let (_, engine) = start(vec![Reply::Content(answer.to_string())], Duration::from_secs(5)).await;
+    let app = TestApp::spawn_with(pool, engine).await;
+    let (_, parsed) = dump_and_parse(&app, &c, "seeds for the garden; the lift; boxes weekly").await;
+    let dump = parsed.unwrap();
+    let confirm = |ops: Value| {
+        let body = json!({ "id": dump["id"], "version": dump["updated_at"], "operations": ops });
+        let (app, c) = (&app, &c);
+        async move { app.call_json(c, "confirm_brain_dump", &body).await }
+    };
+    let err = confirm(dump["operations"].clone()).await.unwrap_err();
+    assert!(err.field_message("op-3").unwrap().contains("context"), "{err:?}");
+    assert!(err.field_message("op-4").unwrap().contains("start date"), "{err:?}");
+    let mut ops = dump["operations"].as_array().unwrap().clone();
+    ops[2]["enabled"] = json!(false);
+    ops[3]["enabled"] = json!(false);
+    assert_eq!(confirm(Value::Array(ops)).await.unwrap(), 2);
+    let garden = app.ok(&c, "get_project", &[("slug", "garden")]).await;
+    assert_eq!(garden["tasks"][0]["title"], "Buy seeds", "the task went into the project listed after it");
+}

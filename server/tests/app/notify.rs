@@ -127,6 +127,21 @@ async fn a_brief_email_reaches_a_real_smtp_server_once_with_both_parts_and_a_wor
     let r = anonymous.post(&link).body("List-Unsubscribe=One-Click").send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(app.ok(&c, "get_brief_prefs", &[]).await["email"], false);
+    // An email still queued from before (a retry, say) is not sent after that.
+    let mut tx = app::db::begin_as(&pool, ada).await.unwrap();
+    let queued: Uuid = sqlx::query_scalar(
+        "insert into emails (user_id, key, to_address, subject, message_id)
+         values ($1, 'brief:' || $2::text || '-again', 'ada@example.com', 's', '<again@buildos>') returning id",
+    )
+    .bind(ada)
+    .bind(brief_id)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let r = app::notify::email::deliver(&pool, &mailer, &base, &key, ada, queued).await.unwrap();
+    assert_eq!(r, Delivery::Unsubscribed);
+    assert_eq!(smtp.received().len(), 1, "still just the one");
     // The page for people: the address, partly hidden.
     let token = link.split("token=").nth(1).unwrap();
     assert_eq!(app.ok(&anonymous, "unsubscribe_info", &[("token", token)]).await, "a•••@example.com");
@@ -245,6 +260,27 @@ async fn phone_verification_by_twilio_with_expiry_and_an_attempt_limit(pool: PgP
         .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(app.ok(&c, "confirm_phone", &[("code", &code)]).await, "+14155550100");
+
+    // At most five codes a day, however patient the caller (each would reset the guesses).
+    for _ in 0..3 {
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await.unwrap();
+        sqlx::query("update phone_verifications set created_at = now() - interval '2 minutes'")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        app.ok(&c, "start_phone_verification", &[("phone", "+14155550100")]).await;
+    }
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await.unwrap();
+    sqlx::query("update phone_verifications set created_at = now() - interval '2 minutes'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let e = app.call(&c, "start_phone_verification", &[("phone", "+14155550100")]).await.unwrap_err();
+    assert!(matches!(&e, app::error::AppError::TooManyRequests(m) if m.contains("last day")), "{e:?}");
     let prefs = app.ok(&c, "get_sms_prefs", &[]).await;
     assert_eq!((prefs["phone"].as_str(), prefs["verified"].as_bool()), (Some("+14155550100"), Some(true)));
 }
@@ -288,6 +324,10 @@ async fn the_delivery_webhook_accepts_twilios_signature_and_rejects_tampering(po
     assert_eq!(status, "sent", "nothing changed");
 
     assert_eq!(post(params("delivered"), good).await, 204);
+    let status: String = system_scalar(&pool, "select status from sms_messages").await;
+    assert_eq!(status, "delivered");
+    // A late (or replayed) "sent" callback does not move it back.
+    assert_eq!(post(params("sent"), signature(TWILIO_TOKEN, &url, &params("sent"))).await, 204);
     let status: String = system_scalar(&pool, "select status from sms_messages").await;
     assert_eq!(status, "delivered");
 }

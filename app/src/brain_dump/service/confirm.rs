@@ -59,7 +59,10 @@ fn check_change(op: &Operation) -> Result<(), String> {
             bounded(&f.description, "Description", 0, 2000)?;
             bounded(&f.context, "Context", 0, 100_000)
         }
-        Table::ProjectContext => bounded(&f.context, "Context", 1, 100_000),
+        Table::ProjectContext => match &f.context {
+            Some(c) if !c.trim().is_empty() => bounded(&f.context, "Context", 1, 100_000),
+            _ => Err("Write what to add to the project's context, or untick this.".into()),
+        },
         Table::Task => {
             bounded(&f.title, "Title", 1, 500)?;
             bounded(&f.description, "Description", 0, 5000)?;
@@ -182,6 +185,25 @@ async fn lock_target(
     Ok(row)
 }
 
+/// What the database would refuse about a change to `row` (its current
+/// values), in words: context grown past its limit, a repeat without a start date.
+fn conflicts_with_row(op: &Operation, row: &serde_json::Value) -> Option<String> {
+    let f = &op.fields;
+    match (op.table, op.kind) {
+        (Table::ProjectContext, Kind::Update) => {
+            let now = row["context"].as_str().map_or(0, |c| c.chars().count());
+            let added = f.context.as_deref().map_or(0, |c| c.trim().chars().count());
+            (now + added + 2 > 100_000).then(|| "The project's context would grow past 100,000 characters.".into())
+        }
+        (Table::Task, Kind::Update) => {
+            let repeats = f.recurrence.is_some() || !row["recurrence"].is_null();
+            let starts = f.start_date.is_some() || !row["start_date"].is_null();
+            (repeats && !starts).then(|| "A repeating task needs a start date: add one, or untick this.".into())
+        }
+        _ => None,
+    }
+}
+
 /// Apply an update or delete to its (locked, checked) target.
 async fn apply_change(tx: &mut sqlx::PgConnection, user_id: Uuid, op: &Operation, id: Uuid) -> Result<(), AppError> {
     let f = &op.fields;
@@ -211,7 +233,7 @@ async fn apply_change(tx: &mut sqlx::PgConnection, user_id: Uuid, op: &Operation
                 user_id,
                 trimmed(&f.name),
                 trimmed(&f.description),
-                f.context
+                trimmed(&f.context)
             )
             .execute(&mut *tx)
             .await?;
@@ -240,8 +262,8 @@ async fn apply_change(tx: &mut sqlx::PgConnection, user_id: Uuid, op: &Operation
                 id,
                 user_id,
                 trimmed(&f.title),
-                f.description,
-                f.details,
+                trimmed(&f.description),
+                trimmed(&f.details),
                 f.priority.map(|p| p.as_str()),
                 f.status.map(|s| s.as_str()),
                 f.start_date,
@@ -257,7 +279,7 @@ async fn apply_change(tx: &mut sqlx::PgConnection, user_id: Uuid, op: &Operation
                 id,
                 user_id,
                 trimmed(&f.title),
-                f.body
+                trimmed(&f.body)
             )
             .execute(&mut *tx)
             .await?;
@@ -349,6 +371,9 @@ pub async fn confirm(
                     format!("\"{}\" repeats: complete it from its page, so that the next one is created.", t.name),
                 ),
                 Some(t) => {
+                    if let Some(m) = conflicts_with_row(op, &t.row) {
+                        op_error(&mut errors, op, m);
+                    }
                     befores.insert(op.id.clone(), t.row);
                 }
             }
@@ -386,10 +411,16 @@ pub async fn confirm(
             stale.join(", ")
         )));
     }
+    // New projects first, so that what goes into them finds them whatever the order proposed.
+    let mut order: Vec<usize> = (0..ops.len()).collect();
+    order.sort_by_key(|&i| !(ops[i].table == Table::Project && ops[i].kind == Kind::Create));
+    let mut slots: Vec<Option<Checked>> = checked.into_iter().map(Some).collect();
+    let ordered: Vec<(&Operation, Checked)> =
+        order.into_iter().filter_map(|i| slots[i].take().map(|c| (&ops[i], c))).collect();
     let now: DateTime<Utc> = sqlx::query_scalar!(r#"select now() as "now!""#).fetch_one(&mut *tx).await?;
     let mut created: HashMap<String, Uuid> = HashMap::new();
     let mut applied = Vec::with_capacity(ops.len());
-    for (op, input) in ops.iter().zip(checked) {
+    for (op, input) in ordered {
         let project_id = match &op.project {
             Some(ProjectRef::Existing(pid)) => Some(*pid),
             Some(ProjectRef::New(r)) => created.get(r).copied(),
