@@ -3,51 +3,13 @@
 //! exactly once), and a PostgreSQL restart (jobs enqueued after it are done).
 
 use sqlx::PgPool;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-/// aiosmtpd on a free port, writing a Maildir; killed on drop.
-struct Smtp {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Smtp {
-    async fn start() -> Smtp {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let dir = std::env::temp_dir().join(format!("buildos-smtp-{}", Uuid::new_v4()));
-        let python = std::env::var("BUILDOS_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
-        let mut child = Command::new(python)
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&dir)
-            .spawn()
-            .expect("python3 -m aiosmtpd");
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                return Smtp { child, port, dir };
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("aiosmtpd did not start");
-    }
-
-    fn count(&self) -> usize {
-        std::fs::read_dir(self.dir.join("new")).map(|d| d.count()).unwrap_or(0)
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+#[path = "../../server/tests/app/smtp.rs"]
+mod smtp;
+use smtp::Smtp;
 
 /// The URL of the test's own database (sqlx::test made it from DATABASE_URL).
 fn url_of(pool: &PgPool) -> String {

@@ -8,4 +8,5 @@ mod crud;
 mod isolation;
 mod llm;
 mod notify;
+mod smtp;
 mod support;

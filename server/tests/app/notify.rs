@@ -2,9 +2,10 @@
 //! 127.0.0.1, phone verification, the signed delivery-status webhook, and
 //! unsubscribing from a link without logging in.
 
+use crate::smtp::Smtp;
 use crate::support::{TWILIO_TOKEN, TestApp};
 use app::brain_dump::llm::Engine;
-use app::notify::email::{Delivery, Mailer};
+use app::notify::email::Delivery;
 use app::notify::sms::{SmsSender, signature};
 use axum::extract::State;
 use axum::routing::post;
@@ -12,58 +13,8 @@ use axum::{Form, Json, Router};
 use mail_parser::{MessageParser, MimeHeaders};
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use std::path::PathBuf;
-use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
-
-/// aiosmtpd on a free port, storing what it receives in a Maildir; killed on drop.
-struct Smtp {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Smtp {
-    async fn start() -> Smtp {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let dir = std::env::temp_dir().join(format!("buildos-smtp-{}", Uuid::new_v4()));
-        // Debian's python3 (where python3-aiosmtpd installs), not whatever python3 is first on PATH.
-        let python = std::env::var("BUILDOS_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
-        let mut child = Command::new(python)
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&dir)
-            .spawn()
-            .expect("python3 -m aiosmtpd (Debian package python3-aiosmtpd; scripts/setup.sh installs it)");
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                return Smtp { child, port, dir };
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("aiosmtpd did not start");
-    }
-
-    fn mailer(&self) -> Mailer {
-        Mailer::smtp(&format!("smtp://127.0.0.1:{}", self.port)).unwrap()
-    }
-
-    /// Every message received so far, raw.
-    fn received(&self) -> Vec<Vec<u8>> {
-        let Ok(entries) = std::fs::read_dir(self.dir.join("new")) else { return Vec::new() };
-        entries.map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect()
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 /// Run a query in the system scope (the tests look across people).
 async fn system_scalar<T>(pool: &PgPool, sql: &'static str) -> T
@@ -75,6 +26,14 @@ where
     let v: T = sqlx::query_scalar(sql).fetch_one(&mut *tx).await.unwrap();
     tx.commit().await.unwrap();
     v
+}
+
+/// Run a statement in the system scope (the tests change other rows than a person's own).
+async fn system_exec(pool: &PgPool, sql: &'static str) {
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await.unwrap();
+    sqlx::query(sql).execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
 }
 
 async fn user_id(pool: &PgPool, email: &str) -> Uuid {
@@ -233,52 +192,22 @@ async fn phone_verification_by_twilio_with_expiry_and_an_attempt_limit(pool: PgP
     assert!(e.field_message("code").unwrap().contains("Too many"), "{e:?}");
 
     // A new code (a minute later); it expires after ten minutes.
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await.unwrap();
-    sqlx::query("update phone_verifications set created_at = now() - interval '2 minutes'")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    system_exec(&pool, "update phone_verifications set created_at = now() - interval '2 minutes'").await;
     app.ok(&c, "start_phone_verification", &[("phone", "+14155550100")]).await;
     let code = deliver_code(&pool, &sender, &fake, ada).await;
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await.unwrap();
-    sqlx::query("update phone_verifications set expires_at = now() - interval '1 second'")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    system_exec(&pool, "update phone_verifications set expires_at = now() - interval '1 second'").await;
     let e = app.call(&c, "confirm_phone", &[("code", &code)]).await.unwrap_err();
     assert!(e.field_message("code").unwrap().contains("expired"), "{e:?}");
 
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await.unwrap();
-    sqlx::query("update phone_verifications set expires_at = now() + interval '5 minutes'")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    system_exec(&pool, "update phone_verifications set expires_at = now() + interval '5 minutes'").await;
     assert_eq!(app.ok(&c, "confirm_phone", &[("code", &code)]).await, "+14155550100");
 
     // At most five codes a day, however patient the caller (each would reset the guesses).
     for _ in 0..3 {
-        let mut tx = pool.begin().await.unwrap();
-        sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await.unwrap();
-        sqlx::query("update phone_verifications set created_at = now() - interval '2 minutes'")
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
+        system_exec(&pool, "update phone_verifications set created_at = now() - interval '2 minutes'").await;
         app.ok(&c, "start_phone_verification", &[("phone", "+14155550100")]).await;
     }
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await.unwrap();
-    sqlx::query("update phone_verifications set created_at = now() - interval '2 minutes'")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    system_exec(&pool, "update phone_verifications set created_at = now() - interval '2 minutes'").await;
     let e = app.call(&c, "start_phone_verification", &[("phone", "+14155550100")]).await.unwrap_err();
     assert!(matches!(&e, app::error::AppError::TooManyRequests(m) if m.contains("last day")), "{e:?}");
     let prefs = app.ok(&c, "get_sms_prefs", &[]).await;
