@@ -442,3 +442,26 @@ pub struct Me {
     pub display_name: String,
     pub timezone: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_parse<T: serde::de::DeserializeOwned>(names: impl IntoIterator<Item = &'static str>) -> usize {
+        names.into_iter().map(|n| serde_json::from_value::<T>(serde_json::json!(n)).map(|_| 1).expect(n)).sum()
+    }
+
+    /// The API's enums mirror the app's: same names, same count (they are
+    /// separate so the API's schema is its own, but must not drift).
+    #[test]
+    fn api_enums_match_the_app() {
+        use app::project::model::ProjectStatus as P;
+        use app::task::model::{Priority as Pr, TaskStatus as S};
+        use app::task::recurrence::Recurrence as R;
+        assert_eq!(all_parse::<ProjectStatus>(P::ALL.iter().map(|v| v.as_str())), 4);
+        assert_eq!(all_parse::<Priority>(Pr::ALL.iter().map(|v| v.as_str())), Pr::ALL.len());
+        assert_eq!(all_parse::<TaskStatus>(S::ALL.iter().map(|v| v.as_str())), S::ALL.len());
+        assert_eq!(all_parse::<Recurrence>(R::ALL.iter().map(|v| v.as_str())), R::ALL.len());
+        assert_eq!(P::ALL.len(), 4);
+    }
+}
