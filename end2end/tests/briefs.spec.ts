@@ -27,7 +27,7 @@ test('generate a brief now: the status changes by itself, then the brief is show
 
   await page.goto('/briefs');
   await ready(page);
-  await expect(page.getByText('No brief yet.')).toBeVisible();
+  // (The worker's hourly tick may have made today's brief already: then Generate now redoes it.)
   await page.getByRole('button', { name: 'Generate now' }).click();
   if (hydrated()) {
     // No reload: the page hears the worker through server-sent events.
