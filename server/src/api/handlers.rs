@@ -411,6 +411,20 @@ pub async fn create_brain_dump(
     Ok((StatusCode::CREATED, Json(dump.into())))
 }
 
+/// Process a dump again (after a failure, an interrupted request, or to get
+/// fresh proposals); an applied dump cannot be.
+#[utoipa::path(post, path = "/api/v1/brain-dumps/{id}/process", tag = "brain dumps", params(("id" = Uuid, Path)),
+    responses((status = 200, body = ApiBrainDump), (status = 502, description = "The AI service failed", body = super::problem::Problem)))]
+pub async fn process_brain_dump(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<ApiBrainDump>> {
+    let dump =
+        app::brain_dump::service::parse(&state.pool, user.id, id, today_of(&user.timezone), &state.engine).await?;
+    Ok(Json(dump.into()))
+}
+
 #[utoipa::path(get, path = "/api/v1/brain-dumps/{id}", tag = "brain dumps", params(("id" = Uuid, Path)),
     responses((status = 200, body = ApiBrainDump)))]
 pub async fn get_brain_dump(

@@ -64,7 +64,7 @@ impl Modify for Common {
         list_projects, create_project, get_project, update_project, delete_project,
         list_tasks, create_task, get_task, update_task, delete_task,
         list_notes, create_note, get_note, update_note, delete_note,
-        create_brain_dump, get_brain_dump, confirm_brain_dump, undo_brain_dump,
+        create_brain_dump, get_brain_dump, process_brain_dump, confirm_brain_dump, undo_brain_dump,
         list_briefs, get_brief, generate_brief,
     ),
     components(schemas(Problem, problem::FieldProblem)),
@@ -125,6 +125,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/notes/{id}", get(get_note).patch(update_note).delete(delete_note))
         .route("/api/v1/brain-dumps", post(create_brain_dump))
         .route("/api/v1/brain-dumps/{id}", get(get_brain_dump))
+        .route("/api/v1/brain-dumps/{id}/process", post(process_brain_dump))
         .route("/api/v1/brain-dumps/{id}/confirm", post(confirm_brain_dump))
         .route("/api/v1/brain-dumps/{id}/undo", post(undo_brain_dump))
         .route("/api/v1/briefs", get(list_briefs))

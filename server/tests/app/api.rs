@@ -233,6 +233,7 @@ async fn brain_dumps_and_briefs_through_the_api(pool: PgPool) {
     let (_, tasks) = api.get("/api/v1/tasks").await;
     assert_eq!(tasks["items"][0]["title"], "Buy seeds");
     assert_eq!(api.post(&format!("/api/v1/brain-dumps/{id}/confirm"), json!({ "operation_ids": [] })).await.0, 409);
+    assert_eq!(api.post(&format!("/api/v1/brain-dumps/{id}/process"), json!({})).await.0, 409, "applied: not again");
     let (s, undone) = api.post(&format!("/api/v1/brain-dumps/{id}/undo"), json!({})).await;
     assert_eq!((s, undone["status"].as_str()), (StatusCode::OK, Some("undone")));
     assert_eq!(api.get("/api/v1/tasks").await.1["total"], 0);
