@@ -60,6 +60,9 @@ log "Checking prerequisites"
 # (cargo-leptos still writes the site to ./target/site.)
 if [ "${CI:-}" = "true" ] && [ -z "${CARGO_TARGET_DIR:-}" ]; then
   export CARGO_TARGET_DIR="${HOME}/.cache/buildos/target"
+  # Incremental state is most of a target directory's size and helps little
+  # between CI runs of different commits; without it the shared cache stays small.
+  export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
   mkdir -p "$CARGO_TARGET_DIR"
   log "CI: CARGO_TARGET_DIR=${CARGO_TARGET_DIR}"
 fi
