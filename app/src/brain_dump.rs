@@ -51,8 +51,7 @@ pub async fn save_draft(#[server(default)] content: String) -> Result<Uuid, AppE
 #[server(endpoint = "parse_brain_dump")]
 pub async fn parse_brain_dump(id: String) -> Result<BrainDump, AppError> {
     let (pool, user) = require_user().await?;
-    let tz: chrono_tz::Tz = user.timezone.parse().unwrap_or(chrono_tz::UTC);
-    let today = offline::dates::local_today(chrono::Utc::now(), &tz);
+    let today = offline::dates::today_in(&user.timezone);
     service::parse(&pool, user.id, forms::id(&id)?, today, &engine()).await
 }
 
@@ -98,8 +97,7 @@ pub async fn undo_brain_dump(id: String) -> Result<(), AppError> {
 pub async fn process_brain_dump(#[server(default)] content: String) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
     let id = service::save_draft(&pool, user.id, &content).await?;
-    let tz: chrono_tz::Tz = user.timezone.parse().unwrap_or(chrono_tz::UTC);
-    let today = offline::dates::local_today(chrono::Utc::now(), &tz);
+    let today = offline::dates::today_in(&user.timezone);
     service::parse(&pool, user.id, id, today, &engine()).await?;
     leptos_axum::redirect(&format!("/brain-dump/{id}"));
     Ok(())

@@ -20,12 +20,6 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use crate::{auth::request::require_user, forms};
 
-#[cfg(feature = "ssr")]
-fn local_today(timezone: &str) -> chrono::NaiveDate {
-    let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::UTC);
-    chrono::Utc::now().with_timezone(&tz).date_naive()
-}
-
 /// The brief page's data: the latest brief and the list of past ones.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BriefsOverview {
@@ -54,7 +48,7 @@ pub async fn get_brief(id: String) -> Result<Brief, AppError> {
 #[server(endpoint = "generate_brief")]
 pub async fn generate_brief() -> Result<uuid::Uuid, AppError> {
     let (pool, user) = require_user().await?;
-    service::generate_now(&pool, user.id, local_today(&user.timezone)).await
+    service::generate_now(&pool, user.id, crate::brain_dump::offline::dates::today_in(&user.timezone)).await
 }
 
 #[server(endpoint = "get_brief_prefs")]

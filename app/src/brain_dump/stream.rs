@@ -7,7 +7,7 @@
 
 use super::llm::Engine;
 use super::model::{DumpStatus, ParseEvent};
-use super::offline::dates::local_today;
+use super::offline::dates::today_in;
 use super::service;
 use crate::auth::request::current_in;
 use crate::error::AppError;
@@ -48,8 +48,7 @@ pub async fn events(
     let (tx, rx) = mpsc::unbounded_channel::<ParseEvent>();
     let _ = tx.send(ParseEvent::Status { message: "Received; starting…".into() });
     tokio::spawn(async move {
-        let tz: chrono_tz::Tz = user.timezone.parse().unwrap_or(chrono_tz::UTC);
-        let today = local_today(chrono::Utc::now(), &tz);
+        let today = today_in(&user.timezone);
         let emit = |e: ParseEvent| {
             let _ = tx.send(e);
         };

@@ -179,6 +179,64 @@ pub async fn list_project_tasks(pool: &PgPool, user_id: Uuid, project_id: Uuid) 
     Ok(rows.into_iter().map(TaskSummary::from).collect())
 }
 
+/// What a task list can be narrowed to (the API's filters).
+#[derive(Debug, Default)]
+pub struct TaskFilter {
+    pub project_id: Option<Uuid>,
+    pub status: Option<String>,
+    /// Due on or before.
+    pub due_before: Option<NaiveDate>,
+    /// Due on or after.
+    pub due_after: Option<NaiveDate>,
+}
+
+/// A page of the person's tasks matching `f` (by due date), and how many match in all.
+pub async fn list_tasks(
+    pool: &PgPool,
+    user_id: Uuid,
+    f: &TaskFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Task>, i64), AppError> {
+    let mut tx = begin_as(pool, user_id).await?;
+    let total: i64 = sqlx::query_scalar!(
+        r#"select count(*) as "n!" from tasks
+           where user_id = $1 and deleted_at is null
+             and ($2::uuid is null or project_id = $2) and ($3::text is null or status = $3)
+             and ($4::date is null or due_date <= $4) and ($5::date is null or due_date >= $5)"#,
+        user_id,
+        f.project_id,
+        f.status,
+        f.due_before,
+        f.due_after
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let rows = sqlx::query_as!(
+        Row,
+        "select t.id, t.project_id, p.name as \"project_name?\", p.slug as \"project_slug?\", t.parent_task_id,
+                t.title, t.description, t.details, t.priority, t.status, t.duration_minutes,
+                t.start_date, t.due_date, t.recurrence, t.recurrence_end, t.completed_at, t.deleted_at, t.updated_at
+         from tasks t left join projects p on p.id = t.project_id
+         where t.user_id = $1 and t.deleted_at is null
+           and ($2::uuid is null or t.project_id = $2) and ($3::text is null or t.status = $3)
+           and ($4::date is null or t.due_date <= $4) and ($5::date is null or t.due_date >= $5)
+         order by t.due_date nulls last, t.created_at
+         limit $6 offset $7",
+        user_id,
+        f.project_id,
+        f.status,
+        f.due_before,
+        f.due_after,
+        limit,
+        offset
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((rows.into_iter().map(Task::from).collect(), total))
+}
+
 pub async fn get_task(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<Task, AppError> {
     let mut tx = begin_as(pool, user_id).await?;
     let row = sqlx::query_as!(

@@ -4,6 +4,7 @@ use super::auth::ApiUser;
 use super::problem::{ApiError, ApiJson, ApiPath, ApiQuery};
 use super::types::*;
 use crate::AppState;
+use app::brain_dump::offline::dates::today_in;
 use app::db::begin_as;
 use app::error::AppError;
 use app::note::model::Note;
@@ -185,31 +186,14 @@ pub async fn list_tasks(
     ApiQuery(f): ApiQuery<TaskFilter>,
 ) -> ApiResult<Json<Page<ApiTask>>> {
     let (limit, offset) = page.bounds()?;
-    let status = text(f.status);
-    let mut tx = begin_as(&state.pool, user.id).await?;
-    let rows = sqlx::query!(
-        r#"select id, count(*) over () as "total!" from tasks
-           where user_id = $1 and deleted_at is null
-             and ($2::uuid is null or project_id = $2) and ($3::text is null or status = $3)
-             and ($4::date is null or due_date <= $4) and ($5::date is null or due_date >= $5)
-           order by due_date nulls last, created_at
-           limit $6 offset $7"#,
-        user.id,
-        f.project_id,
-        status,
-        f.due_before,
-        f.due_after,
-        limit,
-        offset
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    let total = rows.first().map(|r| r.total).unwrap_or(0);
-    let mut items = Vec::with_capacity(rows.len());
-    for r in rows {
-        items.push(app::task::service::get_task(&state.pool, user.id, r.id).await?.into());
-    }
+    let filter = app::task::service::TaskFilter {
+        project_id: f.project_id,
+        status: text(f.status),
+        due_before: f.due_before,
+        due_after: f.due_after,
+    };
+    let (tasks, total) = app::task::service::list_tasks(&state.pool, user.id, &filter, limit, offset).await?;
+    let items = tasks.into_iter().map(ApiTask::from).collect();
     Ok(Json(Page { items, total, limit, offset }))
 }
 
@@ -391,11 +375,6 @@ pub async fn delete_note(
 
 // ---- brain dumps ----------------------------------------------------------
 
-fn today_of(timezone: &str) -> NaiveDate {
-    let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::UTC);
-    chrono::Utc::now().with_timezone(&tz).date_naive()
-}
-
 /// Create a brain dump from text and process it (offline parser or LLM); the
 /// proposals come back, nothing is applied until confirm.
 #[utoipa::path(post, path = "/api/v1/brain-dumps", tag = "brain dumps", request_body = NewBrainDump,
@@ -407,7 +386,7 @@ pub async fn create_brain_dump(
 ) -> ApiResult<(StatusCode, Json<ApiBrainDump>)> {
     let id = app::brain_dump::service::create(&state.pool, user.id, &b.content).await?;
     let dump =
-        app::brain_dump::service::parse(&state.pool, user.id, id, today_of(&user.timezone), &state.engine).await?;
+        app::brain_dump::service::parse(&state.pool, user.id, id, today_in(&user.timezone), &state.engine).await?;
     Ok((StatusCode::CREATED, Json(dump.into())))
 }
 
@@ -421,7 +400,7 @@ pub async fn process_brain_dump(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<ApiBrainDump>> {
     let dump =
-        app::brain_dump::service::parse(&state.pool, user.id, id, today_of(&user.timezone), &state.engine).await?;
+        app::brain_dump::service::parse(&state.pool, user.id, id, today_in(&user.timezone), &state.engine).await?;
     Ok(Json(dump.into()))
 }
 
@@ -499,6 +478,6 @@ pub async fn get_brief(
 /// Generate today's brief now (the worker does it within seconds).
 #[utoipa::path(post, path = "/api/v1/briefs/generate", tag = "briefs", responses((status = 202, body = Created)))]
 pub async fn generate_brief(State(state): State<AppState>, user: ApiUser) -> ApiResult<(StatusCode, Json<Created>)> {
-    let id = app::brief::service::generate_now(&state.pool, user.id, today_of(&user.timezone)).await?;
+    let id = app::brief::service::generate_now(&state.pool, user.id, today_in(&user.timezone)).await?;
     Ok((StatusCode::ACCEPTED, Json(Created { id })))
 }

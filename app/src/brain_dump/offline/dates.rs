@@ -21,6 +21,12 @@ pub fn local_today<Tz: TimeZone>(now: chrono::DateTime<chrono::Utc>, tz: &Tz) ->
     now.with_timezone(tz).date_naive()
 }
 
+/// Today in the IANA `timezone` of a person (UTC when it is not one).
+pub fn today_in(timezone: &str) -> NaiveDate {
+    let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::UTC);
+    local_today(chrono::Utc::now(), &tz)
+}
+
 const WEEKDAYS: &str = "monday|tuesday|wednesday|thursday|friday|saturday|sunday";
 const MONTHS: &str = "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?";
 
