@@ -24,7 +24,7 @@ pg_start
 [ "${BUILDOS_PG_LOCAL}" = 1 ] || die "the queue benchmark seeds with the local superuser: unset DATABASE_URL"
 
 log "release build of the worker"
-SQLX_OFFLINE=true cargo build --release -p worker >&2
+SQLX_OFFLINE=true cargo build --release -p worker --features bench >&2
 bin="$(target_dir)/release"
 
 pg_drop_db buildos_bench_queue

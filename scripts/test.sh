@@ -93,10 +93,10 @@ check_sqlx_offline() {
   # crates. (A dependency compiled inside it, such as apalis-postgres, would
   # write its own queries into the cache being compared with ours.)
   log "sqlx: building the dependencies offline"
-  SQLX_OFFLINE=true cargo check --all-targets -p app -p server -p worker --features app/ssr
+  SQLX_OFFLINE=true cargo check --all-targets -p domain -p app -p server -p worker --features app/ssr,domain/openapi,worker/test-hooks,worker/bench
   log "sqlx: checking the offline query cache"
   DATABASE_URL="$url" cargo sqlx prepare --workspace --check -- \
-    --all-targets -p app -p server -p worker --features app/ssr
+    --all-targets -p domain -p app -p server -p worker --features app/ssr,domain/openapi,worker/test-hooks,worker/bench
 }
 if ! skip sqlx; then
   check_sqlx_offline
@@ -108,24 +108,25 @@ export SQLX_OFFLINE=true
 # Never build server and frontend in one cargo invocation: feature
 # unification would enable both `ssr` and `hydrate` in the shared `app` crate.
 if ! skip clippy; then
-  log "clippy: app (ssr) + server + worker, with their tests"
-  cargo clippy -p app -p server -p worker --all-targets --features app/ssr -- -D warnings
+  log "clippy: domain + app (ssr) + server + worker, with their tests"
+  cargo clippy -p domain -p app -p server -p worker --all-targets --features app/ssr,domain/openapi,worker/test-hooks,worker/bench -- -D warnings
   log "clippy: frontend (wasm32)"
   cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 fi
 
 # --- g. unit + integration tests ------------------------------------------
 if ! skip test; then
-  log "cargo test: app (ssr)"
-  cargo test -p app --features ssr
+  # One feature set for every step, so nothing is rebuilt between them.
+  log "cargo test: domain + app (ssr)"
+  cargo test -p domain -p app --features app/ssr,domain/openapi
   log "cargo test: server + worker"
-  cargo test -p server -p worker
+  cargo test -p server -p worker --features worker/test-hooks
   # The one test that restarts PostgreSQL runs alone, after the others, and
   # only against our own cluster (never a DATABASE_URL someone else runs).
   if [ "${BUILDOS_PG_LOCAL}" = 1 ]; then
     log "cargo test: the worker through a PostgreSQL restart"
     # (Same packages as above, so nothing is rebuilt with other features.)
-    BUILDOS_PG_RESTART_CMD="$(pg_restart_cmd)" cargo test -p server -p worker -- --ignored --test-threads=1
+    BUILDOS_PG_RESTART_CMD="$(pg_restart_cmd)" cargo test -p server -p worker --features worker/test-hooks -- --ignored --test-threads=1
   else
     log "skipping the PostgreSQL restart test: DATABASE_URL is not the project's own PostgreSQL"
   fi

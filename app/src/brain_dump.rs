@@ -1,15 +1,7 @@
-//! Brain dumps: free text in, proposed projects, tasks and notes out, applied on confirm.
+//! Brain dumps: server functions (thin: authenticate, convert, call the
+//! service), the review form's adapter, and the pages.
 
-#[cfg(feature = "ssr")]
-pub mod llm;
-pub mod model;
-#[cfg(feature = "ssr")]
-pub mod offline;
-pub mod operation;
-#[cfg(feature = "ssr")]
-pub mod service;
-#[cfg(feature = "ssr")]
-pub mod stream;
+pub use domain::brain_dump::{model, operation, review};
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -19,12 +11,15 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 #[cfg(feature = "ssr")]
-use crate::{auth::request::require_user, forms};
+use {
+    crate::{auth::request::require_user, forms},
+    domain::brain_dump::{llm::Engine, service},
+};
 
-/// The engine configured for this server (offline when none was provided).
+/// The engine configured for this server.
 #[cfg(feature = "ssr")]
-fn engine() -> llm::Engine {
-    use_context::<llm::Engine>().unwrap_or_default()
+fn engine() -> Result<Engine, AppError> {
+    Ok(crate::auth::request::settings()?.engine.clone())
 }
 
 /// The draft being typed.
@@ -44,21 +39,20 @@ pub async fn get_draft() -> Result<Option<Draft>, AppError> {
 #[server(endpoint = "save_draft")]
 pub async fn save_draft(#[server(default)] content: String) -> Result<Uuid, AppError> {
     let (pool, user) = require_user().await?;
-    service::save_draft(&pool, user.id, &content).await
+    Ok(service::save_draft(&pool, user.id, &content).await?)
 }
 
 /// Propose operations (offline engine), using the person's local date.
 #[server(endpoint = "parse_brain_dump")]
 pub async fn parse_brain_dump(id: String) -> Result<BrainDump, AppError> {
     let (pool, user) = require_user().await?;
-    let today = offline::dates::today_in(&user.timezone);
-    service::parse(&pool, user.id, forms::id(&id)?, today, &engine()).await
+    Ok(service::parse(&pool, user.id, forms::id(&id)?, user.today(), &engine()?).await?)
 }
 
 #[server(endpoint = "get_brain_dump")]
 pub async fn get_brain_dump(id: String) -> Result<BrainDump, AppError> {
     let (pool, user) = require_user().await?;
-    service::get_dump(&pool, user.id, forms::id(&id)?).await
+    Ok(service::get_dump(&pool, user.id, forms::id(&id)?).await?)
 }
 
 /// Apply the reviewed operations; returns how many items were created.
@@ -70,26 +64,26 @@ pub async fn confirm_brain_dump(
     operations: Vec<Operation>,
 ) -> Result<usize, AppError> {
     let (pool, user) = require_user().await?;
-    service::confirm(&pool, user.id, forms::id(&id)?, version, operations).await
+    Ok(service::confirm(&pool, user.id, forms::id(&id)?, version, operations).await?)
 }
 
 /// Stop processing: the text goes back to the editor. True when something was stopped.
 #[server(endpoint = "cancel_brain_dump")]
 pub async fn cancel_brain_dump(id: String) -> Result<bool, AppError> {
     let (pool, user) = require_user().await?;
-    service::cancel(&pool, user.id, forms::id(&id)?).await
+    Ok(service::cancel(&pool, user.id, forms::id(&id)?).await?)
 }
 
 #[server(endpoint = "list_brain_dumps")]
 pub async fn list_brain_dumps() -> Result<Vec<model::DumpSummary>, AppError> {
     let (pool, user) = require_user().await?;
-    service::list_dumps(&pool, user.id).await
+    Ok(service::list_dumps(&pool, user.id).await?)
 }
 
 #[server(endpoint = "undo_brain_dump")]
 pub async fn undo_brain_dump(id: String) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
-    service::undo(&pool, user.id, forms::id(&id)?).await
+    Ok(service::undo(&pool, user.id, forms::id(&id)?).await?)
 }
 
 /// Save the text and propose operations in one step, then open the review.
@@ -97,8 +91,7 @@ pub async fn undo_brain_dump(id: String) -> Result<(), AppError> {
 pub async fn process_brain_dump(#[server(default)] content: String) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
     let id = service::save_draft(&pool, user.id, &content).await?;
-    let today = offline::dates::today_in(&user.timezone);
-    service::parse(&pool, user.id, id, today, &engine()).await?;
+    service::parse(&pool, user.id, id, user.today(), &engine()?).await?;
     leptos_axum::redirect(&format!("/brain-dump/{id}"));
     Ok(())
 }
@@ -133,14 +126,66 @@ pub async fn confirm_review(
     let (pool, user) = require_user().await?;
     let id = forms::id(&id)?;
     let version = chrono::DateTime::parse_from_rfc3339(&version)
-        .map_err(|_| AppError::Conflict("This review page is out of date; reload it.".into()))?
+        .map_err(|_| AppError(domain::Error::Conflict("This review page is out of date; reload it.".into())))?
         .to_utc();
     let stored = service::get_dump(&pool, user.id, id).await?.operations;
-    let reviewed = review::apply_edits(stored, &ops)?;
+    let reviewed = apply_edits(stored, &ops)?;
     service::confirm(&pool, user.id, id, version, reviewed).await?;
     leptos_axum::redirect(&format!("/brain-dump/{id}"));
     Ok(())
 }
 
 pub mod pages;
-pub mod review;
+
+/// The stored operations with the person's ticks and edits; a card missing
+/// from the form is unticked. Unreadable dates are named by the card's id.
+pub fn apply_edits(
+    stored: Vec<Operation>,
+    cards: &std::collections::BTreeMap<String, CardEdit>,
+) -> Result<Vec<Operation>, AppError> {
+    use domain::task::model::Priority;
+    use domain::task::recurrence::Recurrence;
+    use operation::{Kind, Table};
+    let mut c = crate::error::Checks::default();
+    let ops = stored
+        .into_iter()
+        .map(|mut op| {
+            let Some(card) = cards.get(&op.id) else {
+                op.enabled = false;
+                return op;
+            };
+            op.enabled = card.enabled == "on";
+            if op.kind == Kind::Delete {
+                return op;
+            }
+            // On a change, an emptied text field means "keep what it is".
+            let text = Some(card.text.clone()).filter(|t| op.kind == Kind::Create || !t.trim().is_empty());
+            let f = &mut op.fields;
+            match op.table {
+                Table::Project => f.name = text,
+                Table::Task => {
+                    f.title = text;
+                    if let Some(p) = &card.priority {
+                        f.priority = Priority::parse(p);
+                    }
+                    if let Some(r) = &card.recurrence {
+                        f.recurrence = Recurrence::parse(r);
+                    }
+                    for (value, slot, label) in [
+                        (&card.start_date, &mut f.start_date, "Start date"),
+                        (&card.due_date, &mut f.due_date, "Due date"),
+                    ] {
+                        if let Some(d) = c.take(&op.id, crate::forms::date(value, label)) {
+                            *slot = d;
+                        }
+                    }
+                }
+                Table::Note => f.body = text,
+                Table::ProjectContext => f.context = text,
+            }
+            op
+        })
+        .collect();
+    c.finish()?;
+    Ok(ops)
+}

@@ -1,16 +1,9 @@
 //! Daily briefs: what matters today in each active project, built by the worker
 //! at each person's chosen local time, shown on the brief page and emailed.
 
-#[cfg(feature = "ssr")]
-pub mod events;
-pub mod model;
 pub mod pages;
-#[cfg(feature = "ssr")]
-pub mod schedule;
-#[cfg(feature = "ssr")]
-pub mod service;
-#[cfg(feature = "ssr")]
-pub mod summary;
+
+pub use domain::brief::{mask, model};
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -18,7 +11,10 @@ use model::{Brief, BriefListItem, BriefPrefs};
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use crate::{auth::request::require_user, forms};
+use {
+    crate::{auth::request::require_user, forms},
+    domain::brief::service,
+};
 
 /// The brief page's data: the latest brief and the list of past ones.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,20 +37,20 @@ pub async fn get_briefs() -> Result<BriefsOverview, AppError> {
 #[server(endpoint = "get_brief")]
 pub async fn get_brief(id: String) -> Result<Brief, AppError> {
     let (pool, user) = require_user().await?;
-    service::get_brief(&pool, user.id, forms::id(&id)?).await
+    Ok(service::get_brief(&pool, user.id, forms::id(&id)?).await?)
 }
 
 /// Generate today's brief now (the worker picks it up within a second).
 #[server(endpoint = "generate_brief")]
 pub async fn generate_brief() -> Result<uuid::Uuid, AppError> {
     let (pool, user) = require_user().await?;
-    service::generate_now(&pool, user.id, crate::brain_dump::offline::dates::today_in(&user.timezone)).await
+    Ok(service::generate_now(&pool, user.id, user.today()).await?)
 }
 
 #[server(endpoint = "get_brief_prefs")]
 pub async fn get_brief_prefs() -> Result<BriefPrefs, AppError> {
     let (pool, user) = require_user().await?;
-    service::get_prefs(&pool, user.id).await
+    Ok(service::get_prefs(&pool, user.id).await?)
 }
 
 /// The brief preferences form (all text; checkboxes send "on").
@@ -93,7 +89,7 @@ pub async fn save_brief_prefs(#[server(flatten)] form: BriefPrefsForm) -> Result
         ("day_of_week", form.day_of_week.as_str()),
         ("time_of_day", form.time_of_day.as_str()),
     ];
-    c.finish().map_err(|e| e.with_input(input))?;
+    c.finish().map_err(|e| AppError(e).with_input(input))?;
     let prefs = BriefPrefs {
         enabled: form.enabled == "on",
         frequency: frequency.unwrap_or(model::Frequency::Daily),
@@ -101,7 +97,7 @@ pub async fn save_brief_prefs(#[server(flatten)] form: BriefPrefsForm) -> Result
         time_of_day: time.unwrap_or_default(),
         email: form.email == "on",
     };
-    service::save_prefs(&pool, user.id, &prefs).await
+    Ok(service::save_prefs(&pool, user.id, &prefs).await?)
 }
 
 /// Who an unsubscribe link is for (the address, partly hidden), without logging in.
@@ -109,8 +105,8 @@ pub async fn save_brief_prefs(#[server(flatten)] form: BriefPrefsForm) -> Result
 pub async fn unsubscribe_info(token: String) -> Result<String, AppError> {
     let pool = crate::auth::request::pool()?;
     let user_id = unsubscribe_user(&pool, &token).await?;
-    let email: String = sqlx::query_scalar!("select email from users where id = $1", user_id).fetch_one(&pool).await?;
-    Ok(mask(&email))
+    let user = domain::account::service::get_user(&pool, user_id).await?;
+    Ok(mask(&user.email))
 }
 
 /// Stop brief emails for the person a signed link names (no login needed).
@@ -118,24 +114,13 @@ pub async fn unsubscribe_info(token: String) -> Result<String, AppError> {
 pub async fn unsubscribe(token: String) -> Result<(), AppError> {
     let pool = crate::auth::request::pool()?;
     let user_id = unsubscribe_user(&pool, &token).await?;
-    service::unsubscribe(&pool, user_id).await
+    Ok(service::unsubscribe(&pool, user_id).await?)
 }
 
+/// Whose a signed unsubscribe link is.
 #[cfg(feature = "ssr")]
 pub async fn unsubscribe_user(pool: &sqlx::PgPool, token: &str) -> Result<uuid::Uuid, AppError> {
-    let key = crate::notify::token::signing_key(pool).await?;
-    crate::notify::token::verify(&key, "unsubscribe", token).ok_or_else(|| {
-        AppError::field("token", "This unsubscribe link is not valid. Use the link from your latest email.")
-    })
-}
-
-/// "a•••@example.com"
-pub fn mask(email: &str) -> String {
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            let first: String = local.chars().take(1).collect();
-            format!("{first}•••@{domain}")
-        }
-        None => "•••".into(),
-    }
+    let settings = crate::auth::request::settings()?;
+    Ok(domain::brief::service::unsubscribe_user(pool, settings.secret_key.as_ref().map(|k| k.expose().as_str()), token)
+        .await?)
 }

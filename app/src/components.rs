@@ -55,10 +55,10 @@ impl Prefill {
     /// A message for the whole form; field errors are shown at their fields instead.
     pub fn summary(&self) -> Option<String> {
         match &self.0 {
-            Some(AppError::Validation(inv)) if inv.fields.len() > 1 => {
-                Some(AppError::Validation(inv.clone()).to_string())
+            Some(AppError(domain::Error::Validation(inv))) if inv.fields.len() > 1 => {
+                Some(domain::Error::Validation(inv.clone()).to_string())
             }
-            Some(AppError::Validation(_)) | None => None,
+            Some(AppError(domain::Error::Validation(_))) | None => None,
             Some(other) => Some(other.to_string()),
         }
     }
@@ -180,11 +180,11 @@ where
                     .get()
                     .map(|result| match result {
                         Ok(data) => view_fn(data).into_any(),
-                        Err(AppError::Unauthorized) => {
+                        Err(AppError(domain::Error::Unauthorized)) => {
                             let next = path.get_untracked();
                             view! { <Redirect path=format!("/login?next={next}") /> }.into_any()
                         }
-                        Err(AppError::NotFound) => {
+                        Err(AppError(domain::Error::NotFound)) => {
                             view! {
                                 <div class="empty">
                                     <h1 class="text-xl font-semibold">"Not found"</h1>

@@ -23,12 +23,13 @@ pub struct Dashboard {
 #[server(endpoint = "get_dashboard")]
 pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     let (pool, user) = crate::auth::request::require_user().await?;
-    let tz: chrono_tz::Tz = user.timezone.parse().unwrap_or(chrono_tz::UTC);
-    let now = chrono::Utc::now().with_timezone(&tz);
-    let lists = crate::task::service::dashboard_lists(&pool, user.id, now.date_naive()).await?;
+    let (uid, today) = (user.id, user.today());
+    let lists =
+        domain::db::as_user(&pool, uid, move |tx| Box::pin(domain::task::service::dashboard_lists(tx, uid, today)))
+            .await?;
     Ok(Dashboard {
         greeting_name: user.greeting_name().to_string(),
-        today_label: now.format("%A %-d %B").to_string(),
+        today_label: today.format("%A %-d %B").to_string(),
         today: lists.today,
         overdue: lists.overdue,
         upcoming: lists.upcoming,

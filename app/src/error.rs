@@ -1,118 +1,53 @@
-//! The one error type that crosses the server-function boundary.
+//! The error server functions return: the domain's error, carried across the
+//! server-function boundary (serialised as the domain error itself).
 
+pub use domain::error::{Checks, FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 use server_fn::codec::JsonEncoding;
 use server_fn::error::{FromServerFnError, ServerFnErrorErr};
-use std::collections::BTreeMap;
 
-/// What went wrong, in words safe to show the person who asked.
-///
-/// Internal details never cross this boundary: they are logged on the server
-/// (with their cause chain) and the browser gets [`AppError::Internal`].
-#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
-pub enum AppError {
-    #[error("Not found.")]
-    NotFound,
-    #[error("Please log in.")]
-    Unauthorized,
-    #[error("You cannot do that.")]
-    Forbidden,
-    #[error("{}", .0.summary())]
-    Validation(Invalid),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("{0}")]
-    TooManyRequests(String),
-    /// A service we depend on (the AI endpoint) failed; the message says what to do.
-    #[error("{0}")]
-    Upstream(String),
-    #[error("Something went wrong on our side. Please try again.")]
-    Internal,
-    /// The request never reached our code (network down, bad encoding).
-    #[error("Could not reach the server: {0}")]
-    Transport(String),
-}
-
-/// Field errors, plus what the person typed so a form can show it again
-/// (the no-JavaScript path re-renders the page from this).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Invalid {
-    pub fields: Vec<FieldError>,
-    pub input: BTreeMap<String, String>,
-}
-
+/// What went wrong, in words safe to show (see [`domain::Error`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
+#[serde(transparent)]
+pub struct AppError(pub domain::Error);
+
+impl std::ops::Deref for AppError {
+    type Target = domain::Error;
+    fn deref(&self) -> &domain::Error {
+        &self.0
+    }
 }
 
-impl Invalid {
-    pub fn summary(&self) -> String {
-        match self.fields.as_slice() {
-            [one] => one.message.clone(),
-            _ => "Please correct the fields marked below.".to_string(),
-        }
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl From<domain::Error> for AppError {
+    fn from(e: domain::Error) -> Self {
+        AppError(e)
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError(e.into())
     }
 }
 
 impl AppError {
     /// A validation error on one field.
     pub fn field(field: &str, message: impl Into<String>) -> Self {
-        AppError::Validation(Invalid {
-            fields: vec![FieldError { field: field.into(), message: message.into() }],
-            input: BTreeMap::new(),
-        })
-    }
-
-    /// The message for `field`, when this is a validation error naming it.
-    pub fn field_message(&self, field: &str) -> Option<String> {
-        match self {
-            AppError::Validation(inv) => inv.fields.iter().find(|f| f.field == field).map(|f| f.message.clone()),
-            _ => None,
-        }
-    }
-
-    /// What the person typed into `field`, when it came back with an error.
-    pub fn input(&self, field: &str) -> Option<String> {
-        match self {
-            AppError::Validation(inv) => inv.input.get(field).cloned(),
-            _ => None,
-        }
+        AppError(domain::Error::field(field, message))
     }
 
     /// Attach the submitted values to a validation error (other errors pass through).
     pub fn with_input<'a>(self, input: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        match self {
-            AppError::Validation(mut inv) => {
-                inv.input.extend(input.into_iter().map(|(k, v)| (k.to_string(), v.to_string())));
-                AppError::Validation(inv)
-            }
-            other => other,
-        }
-    }
-}
-
-/// Collects field errors so a form reports all of them at once.
-#[derive(Debug, Default)]
-pub struct Checks(Vec<FieldError>);
-
-impl Checks {
-    pub fn fail(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(FieldError { field: field.into(), message: message.into() });
-    }
-
-    /// Keep the value when `result` is Ok, record the error against `field` otherwise.
-    pub fn take<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
-        result.map_err(|m| self.fail(field, m)).ok()
-    }
-
-    pub fn finish(self) -> Result<(), AppError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(AppError::Validation(Invalid { fields: self.0, input: BTreeMap::new() }))
-        }
+        AppError(self.0.with_input(input))
     }
 }
 
@@ -120,36 +55,6 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport(value.to_string())
+        AppError(domain::Error::Transport(value.to_string()))
     }
 }
-
-#[cfg(feature = "ssr")]
-mod ssr {
-    use super::AppError;
-
-    /// Log an unexpected failure with its cause chain; the caller gets `Internal`.
-    pub fn internal(error: impl Into<anyhow::Error>) -> AppError {
-        let error = error.into();
-        tracing::error!(error = format!("{error:#}"), "internal error");
-        AppError::Internal
-    }
-
-    impl From<sqlx::Error> for AppError {
-        fn from(error: sqlx::Error) -> Self {
-            match error {
-                sqlx::Error::RowNotFound => AppError::NotFound,
-                other => internal(other),
-            }
-        }
-    }
-
-    impl From<anyhow::Error> for AppError {
-        fn from(error: anyhow::Error) -> Self {
-            internal(error)
-        }
-    }
-}
-
-#[cfg(feature = "ssr")]
-pub use ssr::internal;

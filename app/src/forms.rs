@@ -1,25 +1,13 @@
-//! Turning submitted form text into typed values, with messages that name the problem.
+//! Form adapters: the text a browser submits, turned into the domain's typed
+//! inputs, with every problem named by its field and the typed text kept.
 
+use crate::error::{AppError, Checks};
 use chrono::NaiveDate;
-
-/// Trimmed text that must be present and at most `max` characters.
-pub fn required(value: &str, label: &str, max: usize) -> Result<String, String> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(format!("{label} is required."));
-    }
-    optional(value, label, max)
-}
-
-/// Trimmed text, possibly empty, at most `max` characters.
-pub fn optional(value: &str, label: &str, max: usize) -> Result<String, String> {
-    let value = value.trim();
-    let len = value.chars().count();
-    if len > max {
-        return Err(format!("{label} is too long ({len} characters; the limit is {max})."));
-    }
-    Ok(value.to_string())
-}
+use domain::project::{self, ProjectInput, Tags};
+use domain::task::model::{Priority, TaskStatus};
+use domain::task::recurrence::Recurrence;
+use domain::task::{self, Minutes, TaskInput};
+use serde::{Deserialize, Serialize};
 
 /// An ISO date (`YYYY-MM-DD`, what `<input type=date>` sends) or nothing.
 pub fn date(value: &str, label: &str) -> Result<Option<NaiveDate>, String> {
@@ -32,71 +20,180 @@ pub fn date(value: &str, label: &str) -> Result<Option<NaiveDate>, String> {
         .map_err(|_| format!("{label} must be a date like 2026-12-31."))
 }
 
-/// A whole number of minutes between 1 and a week, or nothing.
-pub fn minutes(value: &str, label: &str) -> Result<Option<i32>, String> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Ok(None);
-    }
-    match value.parse::<i32>() {
-        Ok(n) if (1..=10080).contains(&n) => Ok(Some(n)),
-        _ => Err(format!("{label} must be a whole number of minutes from 1 to 10080.")),
-    }
-}
-
-/// Comma-separated tags: trimmed, lowercased, de-duplicated, at most 20 of 40 characters.
-pub fn tags(value: &str) -> Result<Vec<String>, String> {
-    let mut tags: Vec<String> = Vec::new();
-    for tag in value.split(',').map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()) {
-        if tag.chars().count() > 40 {
-            return Err(format!("Tag \"{tag}\" is too long (the limit is 40 characters)."));
-        }
-        if !tags.contains(&tag) {
-            tags.push(tag);
-        }
-    }
-    if tags.len() > 20 {
-        return Err("At most 20 tags.".into());
-    }
-    Ok(tags)
-}
-
-/// A URL slug from a name: lowercase ASCII letters and digits joined by single dashes.
-pub fn slugify(name: &str) -> String {
-    let mut slug = String::new();
-    for c in name.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_alphanumeric() {
-            slug.push(c);
-        } else if !slug.is_empty() && !slug.ends_with('-') {
-            slug.push('-');
-        }
-    }
-    let slug = slug.trim_end_matches('-');
-    let slug: String = slug.chars().take(60).collect();
-    let slug = slug.trim_end_matches('-');
-    if slug.is_empty() { "project".to_string() } else { slug.to_string() }
-}
-
 /// An id from a URL or form; anything unparsable is simply not found.
-pub fn id(value: &str) -> Result<uuid::Uuid, crate::error::AppError> {
-    value.trim().parse().map_err(|_| crate::error::AppError::NotFound)
+pub fn id(value: &str) -> Result<uuid::Uuid, AppError> {
+    value.trim().parse().map_err(|_| AppError(domain::Error::NotFound))
+}
+
+/// One of a text enum's values, or `default` when blank.
+fn choice<T: Copy>(value: &str, default: T, parse: fn(&str) -> Option<T>, message: &str) -> Result<T, String> {
+    match value.trim() {
+        "" => Ok(default),
+        v => parse(v).ok_or_else(|| message.to_string()),
+    }
+}
+
+/// The editable fields of a project, as typed into a form.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProjectForm {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub context: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub tags: String,
+    #[serde(default)]
+    pub start_date: String,
+    #[serde(default)]
+    pub end_date: String,
+}
+
+impl ProjectForm {
+    pub fn pairs(&self) -> [(&'static str, &str); 7] {
+        [
+            ("name", &self.name),
+            ("description", &self.description),
+            ("context", &self.context),
+            ("status", &self.status),
+            ("tags", &self.tags),
+            ("start_date", &self.start_date),
+            ("end_date", &self.end_date),
+        ]
+    }
+
+    pub fn parse(&self) -> Result<ProjectInput, AppError> {
+        let mut c = Checks::default();
+        let name = c.take("name", project::Name::parse(&self.name, "Name"));
+        let description = c.take("description", project::Description::parse(&self.description, "Description"));
+        let context = c.take("context", project::Context::parse(&self.context, "Context"));
+        let status = c.take(
+            "status",
+            choice(
+                &self.status,
+                Default::default(),
+                domain::project::model::ProjectStatus::parse,
+                "Status is not one of the choices.",
+            ),
+        );
+        let tags = c.take("tags", Tags::parse(&self.tags));
+        let start_date = c.take("start_date", date(&self.start_date, "Start date")).flatten();
+        let end_date = c.take("end_date", date(&self.end_date, "End date")).flatten();
+        project::check_dates(&mut c, start_date, end_date);
+        let input = match (name, description, context, status, tags) {
+            (Some(name), Some(description), Some(context), Some(status), Some(tags)) => {
+                Some(ProjectInput { name, description, context, status, tags, start_date, end_date })
+            }
+            _ => None,
+        };
+        c.finish().map_err(|e| AppError(e).with_input(self.pairs()))?;
+        Ok(input.expect("every field parsed"))
+    }
+}
+
+/// The editable fields of a task, as typed into a form (all text).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TaskForm {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub details: String,
+    #[serde(default)]
+    pub priority: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub duration_minutes: String,
+    #[serde(default)]
+    pub start_date: String,
+    #[serde(default)]
+    pub due_date: String,
+    #[serde(default)]
+    pub recurrence: String,
+    #[serde(default)]
+    pub recurrence_end: String,
+    #[serde(default)]
+    pub parent_task_id: String,
+}
+
+impl TaskForm {
+    /// The submitted values, for re-showing them next to an error.
+    pub fn pairs(&self) -> [(&'static str, &str); 11] {
+        [
+            ("title", &self.title),
+            ("description", &self.description),
+            ("details", &self.details),
+            ("priority", &self.priority),
+            ("status", &self.status),
+            ("duration_minutes", &self.duration_minutes),
+            ("start_date", &self.start_date),
+            ("due_date", &self.due_date),
+            ("recurrence", &self.recurrence),
+            ("recurrence_end", &self.recurrence_end),
+            ("parent_task_id", &self.parent_task_id),
+        ]
+    }
+
+    pub fn parse(&self) -> Result<TaskInput, AppError> {
+        let mut c = Checks::default();
+        let title = c.take("title", task::Title::parse(&self.title, "Title"));
+        let description = c.take("description", task::Description::parse(&self.description, "Description"));
+        let details = c.take("details", task::Details::parse(&self.details, "Details"));
+        let priority = c.take(
+            "priority",
+            choice(&self.priority, Priority::Medium, Priority::parse, "Priority must be low, medium or high."),
+        );
+        let status = c.take(
+            "status",
+            choice(&self.status, TaskStatus::Backlog, TaskStatus::parse, "Status is not one of the choices."),
+        );
+        let duration_minutes = c.take("duration_minutes", Minutes::parse(&self.duration_minutes, "Duration")).flatten();
+        let start_date = c.take("start_date", date(&self.start_date, "Start date")).flatten();
+        let due_date = c.take("due_date", date(&self.due_date, "Due date")).flatten();
+        let recurrence = match self.recurrence.trim() {
+            "" | "none" => None,
+            r => c.take(
+                "recurrence",
+                Recurrence::parse(r).ok_or_else(|| "Repeat is not one of the choices.".to_string()),
+            ),
+        };
+        let recurrence_end = c.take("recurrence_end", date(&self.recurrence_end, "Repeat until")).flatten();
+        let parent_task_id = match self.parent_task_id.trim() {
+            "" => None,
+            p => c.take("parent_task_id", p.parse().map_err(|_| "Parent task was not found.".to_string())),
+        };
+        // A start date that did not parse is named already; the rules between fields wait for it.
+        if self.start_date.trim().is_empty() || start_date.is_some() {
+            task::check_repeat(&mut c, start_date, recurrence, recurrence_end);
+        }
+        let input = match (title, description, details, priority, status) {
+            (Some(title), Some(description), Some(details), Some(priority), Some(status)) => Some(TaskInput {
+                project_id: None,
+                title,
+                description,
+                details,
+                priority,
+                status,
+                duration_minutes,
+                start_date,
+                due_date,
+                recurrence,
+                recurrence_end,
+                parent_task_id,
+            }),
+            _ => None,
+        };
+        c.finish().map_err(|e| AppError(e).with_input(self.pairs()))?;
+        Ok(input.expect("every field parsed"))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn required_names_the_field_when_blank() {
-        assert_eq!(required("  ", "Name", 10), Err("Name is required.".into()));
-        assert_eq!(required(" a ", "Name", 10), Ok("a".into()));
-    }
-
-    #[test]
-    fn length_limit_counts_characters_not_bytes() {
-        assert!(optional("ééé", "Title", 3).is_ok());
-        assert!(optional("éééé", "Title", 3).unwrap_err().contains("limit is 3"));
-    }
 
     #[test]
     fn dates_must_be_iso() {
@@ -106,20 +203,40 @@ mod tests {
     }
 
     #[test]
-    fn tags_are_normalised() {
-        assert_eq!(tags(" Work, home,work ,,"), Ok(vec!["work".into(), "home".into()]));
+    fn a_task_form_names_every_bad_field_and_keeps_the_text() {
+        let form = TaskForm {
+            title: " ".into(),
+            duration_minutes: "0".into(),
+            recurrence: "weekly".into(),
+            ..TaskForm::default()
+        };
+        let e = form.parse().unwrap_err();
+        assert_eq!(e.field_message("title").unwrap(), "Title is required.");
+        assert!(e.field_message("duration_minutes").unwrap().contains("from 1 to 10080"));
+        assert_eq!(e.input("recurrence").as_deref(), Some("weekly"));
     }
 
     #[test]
-    fn slugs_are_url_safe() {
-        assert_eq!(slugify("  Launch the Café — v2!  "), "launch-the-caf-v2");
-        assert_eq!(slugify("!!!"), "project");
+    fn a_repeating_task_needs_a_start_date() {
+        let form = TaskForm { title: "Water plants".into(), recurrence: "weekly".into(), ..TaskForm::default() };
+        assert_eq!(
+            form.parse().unwrap_err().field_message("start_date").unwrap(),
+            "A repeating task needs a start date."
+        );
     }
 
     #[test]
-    fn minutes_are_bounded() {
-        assert_eq!(minutes("30", "Duration"), Ok(Some(30)));
-        assert!(minutes("0", "Duration").is_err());
-        assert!(minutes("abc", "Duration").is_err());
+    fn a_project_form_checks_its_dates() {
+        let form = ProjectForm {
+            name: "Garden".into(),
+            start_date: "2026-05-01".into(),
+            end_date: "2026-04-01".into(),
+            ..ProjectForm::default()
+        };
+        assert!(form.parse().unwrap_err().field_message("end_date").is_some());
+        assert_eq!(
+            ProjectForm { name: " Garden ".into(), ..ProjectForm::default() }.parse().unwrap().name.as_str(),
+            "Garden"
+        );
     }
 }

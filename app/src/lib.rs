@@ -1,4 +1,6 @@
-//! BuildOS: shared types, pages and server functions, used by the server, the browser and the worker.
+//! BuildOS's user interface: pages, components and thin server functions
+//! (authenticate, convert the form, call a domain service), compiled for the
+//! server (`ssr`) and for the browser (`hydrate`).
 
 pub mod admin;
 pub mod api_token;
@@ -7,15 +9,9 @@ pub mod brain_dump;
 pub mod brief;
 pub mod components;
 pub mod dashboard;
-#[cfg(feature = "ssr")]
-pub mod db;
 pub mod error;
 pub mod forms;
-#[cfg(feature = "ssr")]
-pub mod jobs;
 pub mod note;
-#[cfg(feature = "ssr")]
-pub mod notify;
 pub mod phone;
 pub mod profile;
 pub mod project;

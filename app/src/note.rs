@@ -1,14 +1,26 @@
-//! Notes on a project: server functions.
+//! Notes on a project: server functions (thin: authenticate, convert, call the service).
 
-pub mod model;
-#[cfg(feature = "ssr")]
-pub mod service;
+pub use domain::note::model;
 
 use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::{auth::request::require_user, forms};
+use {
+    crate::{auth::request::require_user, error::Checks, forms},
+    domain::db::as_user,
+    domain::note::{self, NoteInput, service},
+};
+
+/// The note form's text, as typed input (every problem named, the text kept).
+#[cfg(feature = "ssr")]
+fn parse(title: &str, body: &str) -> Result<NoteInput, AppError> {
+    let mut c = Checks::default();
+    let parsed_title = c.take("title", note::Title::parse(title, "Title"));
+    let parsed_body = c.take("body", note::Body::parse(body, "Note"));
+    c.finish().map_err(|e| AppError(e).with_input([("title", title), ("body", body)]))?;
+    Ok(NoteInput { title: parsed_title.expect("parsed"), body: parsed_body.expect("parsed") })
+}
 
 #[server(endpoint = "create_note")]
 pub async fn create_note(
@@ -17,9 +29,8 @@ pub async fn create_note(
     #[server(default)] body: String,
 ) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
-    let project_id = forms::id(&project_id)?;
-    let input = service::NoteInput::parse(&title, &body)?;
-    service::insert_note(&pool, user.id, project_id, input).await?;
+    let (uid, project_id, input) = (user.id, forms::id(&project_id)?, parse(&title, &body)?);
+    as_user(&pool, uid, move |tx| Box::pin(service::insert_note(tx, uid, project_id, input))).await?;
     Ok(())
 }
 
@@ -30,15 +41,15 @@ pub async fn update_note(
     #[server(default)] body: String,
 ) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
-    let input = service::NoteInput::parse(&title, &body)?;
-    service::update_note(&pool, user.id, forms::id(&id)?, input).await
+    let (uid, id, input) = (user.id, forms::id(&id)?, parse(&title, &body)?);
+    Ok(as_user(&pool, uid, move |tx| Box::pin(service::update_note(tx, uid, id, input))).await?)
 }
 
 #[server(endpoint = "delete_note")]
 pub async fn delete_note(id: String) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
-    let id = forms::id(&id)?;
-    let slug = service::set_note_deleted(&pool, user.id, id, true).await?;
+    let (uid, id) = (user.id, forms::id(&id)?);
+    let slug = as_user(&pool, uid, move |tx| Box::pin(service::set_note_deleted(tx, uid, id, true))).await?;
     leptos_axum::redirect(&format!("/projects/{slug}?deleted_note={id}"));
     Ok(())
 }
@@ -46,7 +57,8 @@ pub async fn delete_note(id: String) -> Result<(), AppError> {
 #[server(endpoint = "restore_note")]
 pub async fn restore_note(id: String) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
-    let slug = service::set_note_deleted(&pool, user.id, forms::id(&id)?, false).await?;
+    let (uid, id) = (user.id, forms::id(&id)?);
+    let slug = as_user(&pool, uid, move |tx| Box::pin(service::set_note_deleted(tx, uid, id, false))).await?;
     leptos_axum::redirect(&format!("/projects/{slug}"));
     Ok(())
 }

@@ -8,64 +8,28 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use crate::auth::request::require_user;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SmsPrefs {
-    pub phone: Option<String>,
-    pub verified: bool,
-    /// A number waiting for its code.
-    pub pending_phone: Option<String>,
-    pub brief_ready: bool,
-    pub task_reminders: bool,
-    pub quiet_start: Option<String>,
-    pub quiet_end: Option<String>,
-    pub daily_cap: i16,
-}
+pub use domain::sms::SmsPrefs;
 
 #[server(endpoint = "get_sms_prefs")]
 pub async fn get_sms_prefs() -> Result<SmsPrefs, AppError> {
     let (pool, user) = require_user().await?;
-    let mut tx = crate::db::begin_as(&pool, user.id).await?;
-    let p = sqlx::query!(
-        "select phone, verified_at, brief_ready, task_reminders, quiet_start, quiet_end, daily_cap
-         from sms_preferences where user_id = $1",
-        user.id
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let pending =
-        sqlx::query_scalar!("select phone from phone_verifications where user_id = $1 and expires_at > now()", user.id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    tx.commit().await?;
-    let t = |t: Option<chrono::NaiveTime>| t.map(|t| t.format("%H:%M").to_string());
-    Ok(match p {
-        None => SmsPrefs { daily_cap: 5, pending_phone: pending, ..SmsPrefs::default() },
-        Some(p) => SmsPrefs {
-            phone: p.phone,
-            verified: p.verified_at.is_some(),
-            pending_phone: pending,
-            brief_ready: p.brief_ready,
-            task_reminders: p.task_reminders,
-            quiet_start: t(p.quiet_start),
-            quiet_end: t(p.quiet_end),
-            daily_cap: p.daily_cap,
-        },
-    })
+    let uid = user.id;
+    Ok(domain::db::as_user(&pool, uid, move |tx| Box::pin(domain::sms::get_prefs(tx, uid))).await?)
 }
 
 /// Text a six-digit code to `phone`.
 #[server(endpoint = "start_phone_verification")]
 pub async fn start_phone_verification(#[server(default)] phone: String) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
-    crate::notify::sms::start_verification(&pool, user.id, &phone)
+    domain::notify::sms::start_verification(&pool, user.id, &phone)
         .await
-        .map_err(|e| e.with_input([("phone", phone.as_str())]))
+        .map_err(|e| AppError(e).with_input([("phone", phone.as_str())]))
 }
 
 #[server(endpoint = "confirm_phone")]
 pub async fn confirm_phone(#[server(default)] code: String) -> Result<String, AppError> {
     let (pool, user) = require_user().await?;
-    crate::notify::sms::confirm_verification(&pool, user.id, &code).await
+    Ok(domain::notify::sms::confirm_verification(&pool, user.id, &code).await?)
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -102,33 +66,27 @@ pub async fn save_sms_prefs(#[server(flatten)] form: SmsPrefsForm) -> Result<(),
     if start.is_some() != end.is_some() {
         c.fail("quiet_end", "Give both ends of the quiet hours, or neither.");
     }
-    let cap = form.daily_cap.trim().parse::<i16>().ok().filter(|n| (0..=50).contains(n));
+    let cap = form.daily_cap.trim().parse::<i16>().ok().filter(|n| (0..=domain::sms::DAILY_CAP_MAX).contains(n));
     if cap.is_none() {
-        c.fail("daily_cap", "The daily limit is a number from 0 to 50.");
+        c.fail("daily_cap", format!("The daily limit is a number from 0 to {}.", domain::sms::DAILY_CAP_MAX));
     }
     let input = [
         ("quiet_start", form.quiet_start.as_str()),
         ("quiet_end", form.quiet_end.as_str()),
         ("daily_cap", form.daily_cap.as_str()),
     ];
-    c.finish().map_err(|e| e.with_input(input))?;
-    let mut tx = crate::db::begin_as(&pool, user.id).await?;
-    sqlx::query!(
-        "insert into sms_preferences (user_id, brief_ready, task_reminders, quiet_start, quiet_end, daily_cap)
-         values ($1, $2, $3, $4, $5, $6)
-         on conflict (user_id) do update set brief_ready = $2, task_reminders = $3, quiet_start = $4,
-                                             quiet_end = $5, daily_cap = $6",
-        user.id,
-        form.brief_ready == "on",
-        form.task_reminders == "on",
-        start,
-        end,
-        cap.unwrap_or(5)
-    )
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    c.finish().map_err(|e| AppError(e).with_input(input))?;
+    let prefs = domain::sms::SmsPrefsInput {
+        brief_ready: form.brief_ready == "on",
+        task_reminders: form.task_reminders == "on",
+        quiet: start.zip(end),
+        daily_cap: cap.unwrap_or(5),
+    };
+    let uid = user.id;
+    Ok(domain::db::as_user(&pool, uid, move |tx| {
+        Box::pin(async move { domain::sms::save_prefs(tx, uid, &prefs).await })
+    })
+    .await?)
 }
 
 /// The phone and SMS section of the profile page.

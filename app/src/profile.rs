@@ -25,15 +25,21 @@ pub async fn update_profile(
 ) -> Result<(), AppError> {
     let (pool, user) = crate::auth::request::require_user().await?;
     let mut c = crate::error::Checks::default();
-    let name = c.take("display_name", crate::forms::optional(&display_name, "Display name", 100));
-    let tz = timezone.trim();
-    if tz.parse::<chrono_tz::Tz>().is_err() {
-        c.fail("timezone", "Timezone must be an IANA name like Europe/Paris or America/New_York.");
-    }
-    c.finish().map_err(|e| e.with_input([("display_name", display_name.as_str()), ("timezone", timezone.as_str())]))?;
-    sqlx::query!("update users set display_name = $2, timezone = $3 where id = $1", user.id, name, tz)
-        .execute(&pool)
-        .await?;
+    let name = c.take("display_name", domain::account::DisplayName::parse(&display_name, "Display name"));
+    let tz = c.take(
+        "timezone",
+        domain::account::Timezone::new(&timezone)
+            .and_then(|t| if timezone.trim().is_empty() { Err("Timezone is required.".to_string()) } else { Ok(t) }),
+    );
+    c.finish().map_err(|e| {
+        AppError(e).with_input([("display_name", display_name.as_str()), ("timezone", timezone.as_str())])
+    })?;
+    let profile = domain::account::ProfileInput { display_name: name.expect("parsed"), timezone: tz.expect("parsed") };
+    let uid = user.id;
+    domain::db::as_user(&pool, uid, move |tx| {
+        Box::pin(async move { domain::account::service::update_profile(tx, uid, &profile).await })
+    })
+    .await?;
     Ok(())
 }
 

@@ -1,19 +1,23 @@
-//! Projects: server functions (thin: authenticate, then call the service) and pages.
+//! Projects: server functions (thin: authenticate, convert, call the service) and pages.
 
-pub mod model;
 pub mod pages;
-#[cfg(feature = "ssr")]
-pub mod service;
+
+pub use domain::project::model;
 
 use crate::error::AppError;
-use crate::note::model::Note;
-use crate::task::model::TaskSummary;
+use crate::forms::ProjectForm;
+use domain::note::model::Note;
+use domain::task::model::TaskSummary;
 use leptos::prelude::*;
-use model::{Project, ProjectForm};
+use model::{Project, ProjectSummary};
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use crate::{auth::request::require_user, forms};
+use {
+    crate::{auth::request::require_user, forms},
+    domain::db::as_user,
+    domain::project::service::{self, ProjectKey},
+};
 
 /// Everything the project page shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,26 +27,38 @@ pub struct ProjectDetail {
     pub notes: Vec<Note>,
 }
 
+/// The projects page shows this many; more would want paging.
+pub const LIST_LIMIT: i64 = 500;
+
 #[server(endpoint = "list_projects")]
-pub async fn list_projects() -> Result<Vec<Project>, AppError> {
+pub async fn list_projects() -> Result<Vec<ProjectSummary>, AppError> {
     let (pool, user) = require_user().await?;
-    service::list_projects(&pool, user.id).await
+    let uid = user.id;
+    let (items, _) =
+        as_user(&pool, uid, move |tx| Box::pin(service::list_projects(tx, uid, None, LIST_LIMIT, 0))).await?;
+    Ok(items)
 }
 
 #[server(endpoint = "get_project")]
 pub async fn get_project(slug: String) -> Result<ProjectDetail, AppError> {
     let (pool, user) = require_user().await?;
-    let project = service::get_project_by_slug(&pool, user.id, &slug).await?;
-    let tasks = crate::task::service::list_project_tasks(&pool, user.id, project.id).await?;
-    let notes = crate::note::service::list_notes(&pool, user.id, project.id).await?;
-    Ok(ProjectDetail { project, tasks, notes })
+    let uid = user.id;
+    Ok(as_user(&pool, uid, move |tx| {
+        Box::pin(async move {
+            let project = service::get_project(&mut *tx, uid, ProjectKey::Slug(&slug)).await?;
+            let tasks = domain::task::service::list_project_tasks(&mut *tx, uid, project.id).await?;
+            let (notes, _) = domain::note::service::list_notes(&mut *tx, uid, Some(project.id), LIST_LIMIT, 0).await?;
+            Ok(ProjectDetail { project, tasks, notes })
+        })
+    })
+    .await?)
 }
 
 #[server(endpoint = "create_project")]
 pub async fn create_project(#[server(flatten)] form: ProjectForm) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
-    let input = service::ProjectInput::parse(&form)?;
-    let slug = service::insert_project(&pool, user.id, input).await?;
+    let (uid, input) = (user.id, form.parse()?);
+    let (_, slug) = as_user(&pool, uid, move |tx| Box::pin(service::insert_project(tx, uid, input))).await?;
     leptos_axum::redirect(&format!("/projects/{slug}"));
     Ok(())
 }
@@ -50,9 +66,8 @@ pub async fn create_project(#[server(flatten)] form: ProjectForm) -> Result<(), 
 #[server(endpoint = "update_project")]
 pub async fn update_project(id: String, #[server(flatten)] form: ProjectForm) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
-    let id = forms::id(&id)?;
-    let input = service::ProjectInput::parse(&form)?;
-    let slug = service::update_project(&pool, user.id, id, input).await?;
+    let (uid, id, input) = (user.id, forms::id(&id)?, form.parse()?);
+    let slug = as_user(&pool, uid, move |tx| Box::pin(service::update_project(tx, uid, id, input))).await?;
     leptos_axum::redirect(&format!("/projects/{slug}"));
     Ok(())
 }
@@ -60,8 +75,8 @@ pub async fn update_project(id: String, #[server(flatten)] form: ProjectForm) ->
 #[server(endpoint = "delete_project")]
 pub async fn delete_project(id: String) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
-    let id = forms::id(&id)?;
-    service::set_project_deleted(&pool, user.id, id, true).await?;
+    let (uid, id) = (user.id, forms::id(&id)?);
+    as_user(&pool, uid, move |tx| Box::pin(service::set_project_deleted(tx, uid, id, true))).await?;
     leptos_axum::redirect(&format!("/projects?deleted={id}"));
     Ok(())
 }
@@ -69,8 +84,8 @@ pub async fn delete_project(id: String) -> Result<(), AppError> {
 #[server(endpoint = "restore_project")]
 pub async fn restore_project(id: String) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
-    let id = forms::id(&id)?;
-    let slug = service::set_project_deleted(&pool, user.id, id, false).await?;
+    let (uid, id) = (user.id, forms::id(&id)?);
+    let slug = as_user(&pool, uid, move |tx| Box::pin(service::set_project_deleted(tx, uid, id, false))).await?;
     leptos_axum::redirect(&format!("/projects/{slug}"));
     Ok(())
 }

@@ -1,17 +1,21 @@
-//! Tasks: server functions (thin: authenticate, then call the service) and pages.
+//! Tasks: server functions (thin: authenticate, convert, call the service) and pages.
 
-pub mod model;
 pub mod pages;
-pub mod recurrence;
-#[cfg(feature = "ssr")]
-pub mod service;
+
+pub use domain::task::{model, recurrence};
 
 use crate::error::AppError;
+use crate::forms::TaskForm;
 use leptos::prelude::*;
-use model::{Task, TaskForm};
+use model::Task;
 
 #[cfg(feature = "ssr")]
-use crate::{auth::request::require_user, forms};
+use {
+    crate::{auth::request::require_user, forms},
+    domain::db::as_user,
+    domain::task::TaskInput,
+    domain::task::service,
+};
 
 /// Where to send the browser after changing a task: back to its project, or the dashboard.
 #[cfg(feature = "ssr")]
@@ -22,7 +26,8 @@ fn back_to(slug: Option<String>) -> String {
 #[server(endpoint = "get_task")]
 pub async fn get_task(id: String) -> Result<Task, AppError> {
     let (pool, user) = require_user().await?;
-    service::get_task(&pool, user.id, forms::id(&id)?).await
+    let (uid, id) = (user.id, forms::id(&id)?);
+    Ok(as_user(&pool, uid, move |tx| Box::pin(service::get_task(tx, uid, id))).await?)
 }
 
 /// Add a task, to a project when `project_id` is given.
@@ -36,9 +41,14 @@ pub async fn create_task(
         "" => None,
         p => Some(forms::id(p)?),
     };
-    let input = service::TaskInput::parse(&form)?;
-    let id = service::insert_task(&pool, user.id, project_id, input).await?;
-    let task = service::get_task(&pool, user.id, id).await?;
+    let (uid, input) = (user.id, TaskInput { project_id, ..form.parse()? });
+    let task = as_user(&pool, uid, move |tx| {
+        Box::pin(async move {
+            let id = service::insert_task(&mut *tx, uid, input).await?;
+            service::get_task(tx, uid, id).await
+        })
+    })
+    .await?;
     // Without JavaScript the browser follows this; with it, the page refetches.
     leptos_axum::redirect(&back_to(task.project_slug));
     Ok(())
@@ -47,10 +57,14 @@ pub async fn create_task(
 #[server(endpoint = "update_task")]
 pub async fn update_task(id: String, #[server(flatten)] form: TaskForm) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
-    let id = forms::id(&id)?;
-    let input = service::TaskInput::parse(&form)?;
-    service::update_task(&pool, user.id, id, input).await?;
-    let task = service::get_task(&pool, user.id, id).await?;
+    let (uid, id, input) = (user.id, forms::id(&id)?, form.parse()?);
+    let task = as_user(&pool, uid, move |tx| {
+        Box::pin(async move {
+            service::update_task(&mut *tx, uid, id, input).await?;
+            service::get_task(tx, uid, id).await
+        })
+    })
+    .await?;
     leptos_axum::redirect(&back_to(task.project_slug));
     Ok(())
 }
@@ -59,21 +73,23 @@ pub async fn update_task(id: String, #[server(flatten)] form: TaskForm) -> Resul
 #[server(endpoint = "complete_task")]
 pub async fn complete_task(id: String) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
-    service::complete_task(&pool, user.id, forms::id(&id)?).await?;
+    let (uid, id) = (user.id, forms::id(&id)?);
+    as_user(&pool, uid, move |tx| Box::pin(service::complete_task(tx, uid, id))).await?;
     Ok(())
 }
 
 #[server(endpoint = "reopen_task")]
 pub async fn reopen_task(id: String) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
-    service::reopen_task(&pool, user.id, forms::id(&id)?).await
+    let (uid, id) = (user.id, forms::id(&id)?);
+    Ok(as_user(&pool, uid, move |tx| Box::pin(service::reopen_task(tx, uid, id))).await?)
 }
 
 #[server(endpoint = "delete_task")]
 pub async fn delete_task(id: String) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
-    let id = forms::id(&id)?;
-    let slug = service::set_task_deleted(&pool, user.id, id, true).await?;
+    let (uid, id) = (user.id, forms::id(&id)?);
+    let slug = as_user(&pool, uid, move |tx| Box::pin(service::set_task_deleted(tx, uid, id, true))).await?;
     leptos_axum::redirect(&format!("{}?deleted_task={id}", back_to(slug)));
     Ok(())
 }
@@ -81,7 +97,8 @@ pub async fn delete_task(id: String) -> Result<(), AppError> {
 #[server(endpoint = "restore_task")]
 pub async fn restore_task(id: String) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
-    let slug = service::set_task_deleted(&pool, user.id, forms::id(&id)?, false).await?;
+    let (uid, id) = (user.id, forms::id(&id)?);
+    let slug = as_user(&pool, uid, move |tx| Box::pin(service::set_task_deleted(tx, uid, id, false))).await?;
     leptos_axum::redirect(&back_to(slug));
     Ok(())
 }

@@ -1,23 +1,25 @@
 //! The BuildOS web server: Leptos pages and server functions on axum, sessions in PostgreSQL.
 
 pub mod api;
-pub mod config;
 pub mod csrf;
 pub mod fn_errors;
+pub mod session_store;
+pub mod sse;
 pub mod webhooks;
 
 use anyhow::{Context, Result};
-use app::auth::session_store::PgSessionStore;
 use app::{App, shell};
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use config::Config;
+use domain::settings::Settings;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use session_store::PgSessionStore;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
+use std::sync::Arc;
 use tower_http::compression::CompressionLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -27,13 +29,9 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
-    pub engine: app::brain_dump::llm::Engine,
-    pub briefs: app::brief::events::BriefBus,
-    pub public_base_url: String,
-    pub twilio_auth_token: Option<std::sync::Arc<str>>,
+    pub settings: Arc<Settings>,
+    pub briefs: sse::brief::BriefBus,
     pub api_limiter: api::auth::ApiLimiter,
-    /// Whether POST /api/v1/auth/register accepts new accounts.
-    pub registration_open: bool,
 }
 
 pub async fn connect(database_url: &str) -> Result<PgPool> {
@@ -68,16 +66,16 @@ pub async fn prepare_jobs(pool: &PgPool) -> Result<()> {
     Ok(())
 }
 
-/// Options for Leptos from `LEPTOS_*` variables, with this project's defaults.
-pub fn leptos_options(config: &Config) -> LeptosOptions {
-    let var = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_string());
+/// Options for Leptos, from the settings.
+pub fn leptos_options(settings: &Settings) -> LeptosOptions {
+    let site = &settings.site;
     LeptosOptions::builder()
-        .output_name(var("LEPTOS_OUTPUT_NAME", "buildos"))
-        .site_root(var("LEPTOS_SITE_ROOT", "target/site"))
-        .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR", "pkg"))
-        .env(if var("LEPTOS_ENV", "DEV").eq_ignore_ascii_case("prod") { Env::PROD } else { Env::DEV })
-        .site_addr(config.addr)
-        .reload_port(var("LEPTOS_RELOAD_PORT", "3001").parse::<u32>().unwrap_or(3001))
+        .output_name(site.output_name.clone())
+        .site_root(site.site_root.clone())
+        .site_pkg_dir(site.pkg_dir.clone())
+        .env(if site.production { Env::PROD } else { Env::DEV })
+        .site_addr(settings.addr)
+        .reload_port(site.reload_port)
         .build()
 }
 
@@ -92,40 +90,36 @@ async fn healthz(State(pool): State<PgPool>) -> (StatusCode, &'static str) {
 }
 
 /// The whole HTTP application.
-pub fn router(config: &Config, pool: PgPool) -> Router {
-    let leptos_options = leptos_options(config);
+pub fn router(settings: Settings, pool: PgPool) -> Router {
+    let leptos_options = leptos_options(&settings);
     let routes = generate_route_list(App);
+    let settings = Arc::new(settings);
     let state = AppState {
         leptos_options: leptos_options.clone(),
         pool: pool.clone(),
-        engine: config.engine.clone(),
-        briefs: app::brief::events::BriefBus::start(pool.clone()),
-        public_base_url: config.public_base_url.clone(),
-        twilio_auth_token: config.twilio_auth_token.as_deref().map(Into::into),
-        api_limiter: api::auth::ApiLimiter::new(config.api_rate_per_minute),
-        registration_open: config.registration_open,
+        briefs: sse::brief::BriefBus::start(pool.clone()),
+        api_limiter: api::auth::ApiLimiter::new(settings.api_rate_per_minute),
+        settings: settings.clone(),
     };
     let context = {
         let pool = pool.clone();
-        let engine = config.engine.clone();
-        let registration = app::auth::RegistrationOpen(config.registration_open);
+        let settings = settings.clone();
         move || {
             provide_context(pool.clone());
-            provide_context(engine.clone());
-            provide_context(registration);
+            provide_context(settings.clone());
         }
     };
     let sessions = SessionManagerLayer::new(PgSessionStore::new(pool))
         .with_name("buildos_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(config.cookie_secure)
-        .with_expiry(Expiry::OnInactivity(time::Duration::days(app::auth::SESSION_DAYS)));
+        .with_secure(settings.cookie_secure)
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(domain::account::SESSION_DAYS)));
     Router::new()
         .route("/healthz", get(healthz))
         .merge(api::router())
-        .route("/brain-dump/{id}/events", get(app::brain_dump::stream::events))
-        .route("/briefs/events", get(app::brief::events::events))
+        .route("/brain-dump/{id}/events", get(sse::brain_dump::events))
+        .route("/briefs/events", get(sse::brief::events))
         .route("/webhooks/twilio/status", axum::routing::post(webhooks::twilio_status))
         .route("/unsubscribe/one-click", get(webhooks::one_click_page).post(webhooks::one_click))
         .leptos_routes_with_context(&state, routes, context.clone(), {

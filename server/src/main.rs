@@ -1,7 +1,7 @@
 //! `server`: migrate the database, then serve BuildOS over HTTP.
 
 use anyhow::{Context, Result};
-use server::config::Config;
+use domain::settings::Settings;
 
 // SSR allocates many small strings; mimalloc is markedly faster than glibc's
 // allocator for that under concurrency (see docs/benchmarks.md).
@@ -33,16 +33,15 @@ fn main() -> Result<()> {
 }
 
 async fn run() -> Result<()> {
-    let _ = dotenvy::dotenv();
-    let config = Config::from_env()?;
-    init_tracing(config.log_json);
-    let pool = server::connect(&config.database_url).await?;
+    let settings = Settings::from_env()?;
+    init_tracing(settings.log_json);
+    let pool = server::connect(settings.database_url.expose()).await?;
     server::prepare_database(&pool).await?;
-    let listener = tokio::net::TcpListener::bind(config.addr)
+    let listener = tokio::net::TcpListener::bind(settings.addr)
         .await
-        .with_context(|| format!("binding {} (is another server using PORT?)", config.addr))?;
-    tracing::info!(url = %config.public_base_url, engine = config.engine.name(), "BuildOS is listening");
-    server::serve(listener, server::router(&config, pool), shutdown_signal()).await
+        .with_context(|| format!("binding {} (is another server using PORT?)", settings.addr))?;
+    tracing::info!(url = %settings.public_base_url, engine = settings.engine.name(), "BuildOS is listening");
+    server::serve(listener, server::router(settings, pool), shutdown_signal()).await
 }
 
 fn init_tracing(json: bool) {

@@ -6,7 +6,6 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use sqlx::PgPool;
 
 /// `POST /webhooks/twilio/status`: a message's delivery status. The
 /// X-Twilio-Signature must sign our public URL of this endpoint and the body.
@@ -15,12 +14,12 @@ pub async fn twilio_status(
     headers: HeaderMap,
     Form(params): Form<Vec<(String, String)>>,
 ) -> Response {
-    let Some(token) = state.twilio_auth_token.clone() else {
+    let Some(token) = state.settings.twilio_auth_token.as_ref().map(|t| t.expose().clone()) else {
         return (StatusCode::NOT_FOUND, "Twilio is not configured.").into_response();
     };
-    let url = format!("{}/webhooks/twilio/status", state.public_base_url.trim_end_matches('/'));
+    let url = format!("{}/webhooks/twilio/status", state.settings.public_base_url);
     let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !app::notify::sms::verify_signature(&token, &url, &params, signature) {
+    if !domain::notify::sms::verify_signature(&token, &url, &params, signature) {
         tracing::warn!("Twilio webhook with a bad signature refused");
         return (StatusCode::FORBIDDEN, "Bad signature.").into_response();
     }
@@ -28,7 +27,7 @@ pub async fn twilio_status(
     let (Some(sid), Some(status)) = (get("MessageSid"), get("MessageStatus")) else {
         return (StatusCode::BAD_REQUEST, "MessageSid and MessageStatus are required.").into_response();
     };
-    match app::notify::sms::record_status(&state.pool, sid, status).await {
+    match domain::notify::sms::record_status(&state.pool, sid, status).await {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(error) => {
             tracing::warn!(%error, "recording an SMS status failed");
@@ -49,12 +48,13 @@ pub async fn one_click_page(Query(q): Query<TokenQuery>) -> Redirect {
 }
 
 /// `POST /unsubscribe/one-click?token=` with `List-Unsubscribe=One-Click`: mail clients unsubscribing.
-pub async fn one_click(State(pool): State<PgPool>, Query(q): Query<TokenQuery>) -> Response {
-    let user_id = match app::brief::unsubscribe_user(&pool, &q.token).await {
+pub async fn one_click(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
+    let (pool, key) = (&state.pool, state.settings.secret_key.as_ref().map(|k| k.expose().as_str()));
+    let user_id = match domain::brief::service::unsubscribe_user(pool, key, &q.token).await {
         Ok(id) => id,
         Err(_) => return (StatusCode::BAD_REQUEST, "This unsubscribe link is not valid.").into_response(),
     };
-    match app::brief::service::unsubscribe(&pool, user_id).await {
+    match domain::brief::service::unsubscribe(pool, user_id).await {
         Ok(()) => (StatusCode::OK, "Unsubscribed.").into_response(),
         Err(error) => {
             tracing::warn!(%error, "one-click unsubscribe failed");

@@ -2,16 +2,16 @@
 //! backoff kept in the database, permanent failures that stop retrying, and
 //! orphaned jobs of a dead worker re-enqueued after 30 s.
 
+#[cfg(feature = "bench")]
 pub mod noop;
 
 use anyhow::{Context, Result};
 use apalis::prelude::*;
 use apalis_cron::{CronScheduler, Tick};
 use apalis_postgres::{Config, PostgresStorage};
-use app::brain_dump::llm::Engine;
-use app::error::AppError;
-use app::jobs::{BRIEFS, BriefJob, EMAIL, EmailJob, MAINTENANCE, MaintenanceJob, SMS, SmsJob};
-use app::notify::email::Mailer;
+use domain::Error as AppError;
+use domain::jobs::{BriefJob, EmailJob, Job, MaintenanceJob, SmsJob};
+use domain::settings::Settings;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use std::str::FromStr;
@@ -22,38 +22,29 @@ use std::time::Duration;
 #[derive(Clone)]
 pub struct Ctx {
     pub pool: PgPool,
-    pub mailer: Mailer,
-    pub engine: Engine,
-    pub base_url: String,
+    pub settings: Arc<Settings>,
     pub signing_key: Arc<Vec<u8>>,
-    pub sms: app::notify::sms::SmsSender,
     /// This process, in worker names: unique per start, so a restarted process
     /// never takes over a dead one's name (its jobs would not be recovered).
     pub instance: String,
 }
 
-fn env(k: &str) -> Option<String> {
-    std::env::var(k).ok().filter(|v| !v.trim().is_empty())
-}
-
 impl Ctx {
-    pub async fn connect(url: &str) -> Result<Self> {
+    pub async fn connect(settings: Settings) -> Result<Self> {
         let pool = PgPoolOptions::new()
-            .max_connections(env("WORKER_DB_CONNECTIONS").and_then(|v| v.parse().ok()).unwrap_or(12))
+            .max_connections(settings.worker.db_connections)
             .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
+            .connect(settings.database_url.expose())
             .await
             .context("connecting to PostgreSQL")?;
         sqlx::migrate!("../migrations").run(&pool).await.context("running migrations")?;
         PostgresStorage::<()>::setup(&pool).await.context("setting up the job tables")?;
-        let signing_key = app::notify::token::signing_key(&pool).await.context("reading the signing key")?;
+        let secret = settings.secret_key.as_ref().map(|k| k.expose().as_str());
+        let signing_key = domain::notify::token::signing_key(&pool, secret).await.context("reading the signing key")?;
         let started = chrono::Utc::now().timestamp_micros();
         Ok(Ctx {
-            mailer: Mailer::from_env().map_err(anyhow::Error::msg)?,
-            engine: Engine::from_env(),
-            base_url: env("PUBLIC_BASE_URL").unwrap_or_else(|| "http://127.0.0.1:3000".into()),
+            settings: Arc::new(settings),
             signing_key: Arc::new(signing_key),
-            sms: app::notify::sms::SmsSender::from_env(),
             instance: format!("{}-{started:x}", std::process::id()),
             pool,
         })
@@ -97,25 +88,29 @@ async fn outcome(ctx: &Ctx, id: &TaskId, attempt: &Attempt, e: AppError) -> BoxD
     }
 }
 
-/// Tests and benchmarks only: pause inside a brief job (to kill a worker mid-job).
-fn test_pause() -> Option<Duration> {
-    env("BUILDOS_TEST_JOB_PAUSE_MS").and_then(|v| v.parse().ok()).map(Duration::from_millis)
-}
-
-async fn brief(job: BriefJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> Result<(), BoxDynError> {
-    if let Some(pause) = test_pause() {
+/// Tests only (built with the `test-hooks` feature): pause inside a brief job,
+/// so that the crash test can kill a worker mid-job.
+#[cfg(feature = "test-hooks")]
+async fn test_pause(job: &BriefJob) {
+    let pause = std::env::var("BUILDOS_TEST_JOB_PAUSE_MS").ok().and_then(|v| v.parse().ok()).map(Duration::from_millis);
+    if let Some(pause) = pause {
         tracing::info!(brief.id = %job.brief_id, "pausing inside the brief job (BUILDOS_TEST_JOB_PAUSE_MS)");
         tokio::time::sleep(pause).await;
     }
-    match app::brief::service::generate(&ctx.pool, job.user_id, job.brief_id, &ctx.engine).await {
+}
+
+async fn brief(job: BriefJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> Result<(), BoxDynError> {
+    #[cfg(feature = "test-hooks")]
+    test_pause(&job).await;
+    match domain::brief::service::generate(&ctx.pool, job.user_id, job.brief_id, &ctx.settings.engine).await {
         Ok(_) => Ok(()),
         Err(e) => {
             // apalis counts attempts from 1 in the handler: this was the last one,
             // or the error is one that stops the job for good.
-            let last = attempt.current() >= app::jobs::MAX_ATTEMPTS as usize;
+            let last = attempt.current() >= domain::jobs::MAX_ATTEMPTS as usize;
             let hopeless = matches!(e, AppError::NotFound | AppError::Validation(_) | AppError::Forbidden);
             if last || hopeless {
-                let _ = app::brief::service::mark_failed(&ctx.pool, job.user_id, job.brief_id, &e.to_string()).await;
+                let _ = domain::brief::service::mark_failed(&ctx.pool, job.user_id, job.brief_id, &e.to_string()).await;
             }
             Err(outcome(&ctx, &id, &attempt, e).await)
         }
@@ -123,9 +118,17 @@ async fn brief(job: BriefJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> R
 }
 
 async fn email(job: EmailJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> Result<(), BoxDynError> {
-    let sent =
-        app::notify::email::deliver(&ctx.pool, &ctx.mailer, &ctx.base_url, &ctx.signing_key, job.user_id, job.email_id)
-            .await;
+    let s = &ctx.settings;
+    let sent = domain::notify::email::deliver(
+        &ctx.pool,
+        &s.mailer,
+        &s.email_from,
+        &s.public_base_url,
+        &ctx.signing_key,
+        job.user_id,
+        job.email_id,
+    )
+    .await;
     match sent {
         Ok(_) => Ok(()),
         Err(e) => Err(outcome(&ctx, &id, &attempt, e).await),
@@ -133,11 +136,11 @@ async fn email(job: EmailJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> R
 }
 
 async fn sms(job: SmsJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> Result<(), BoxDynError> {
-    match app::notify::sms::deliver(&ctx.pool, &ctx.sms, job.user_id, job.sms_id).await {
+    match domain::notify::sms::deliver(&ctx.pool, &ctx.settings.sms, job.user_id, job.sms_id).await {
         // Quiet hours: the same message, enqueued again for when they end.
-        Ok(app::notify::sms::Delivery::Deferred(until)) => {
+        Ok(domain::notify::sms::Delivery::Deferred(until)) => {
             let mut conn = ctx.pool.acquire().await?;
-            app::jobs::enqueue_at(&mut conn, SMS, &job, until).await?;
+            job.enqueue_at(&mut conn, until).await?;
             Ok(())
         }
         Ok(_) => Ok(()),
@@ -148,13 +151,13 @@ async fn sms(job: SmsJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> Resul
 async fn maintenance(job: MaintenanceJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> Result<(), BoxDynError> {
     let MaintenanceJob::Tick = job;
     let now = chrono::Utc::now();
-    if let Err(e) = app::brief::service::schedule_due(&ctx.pool, now).await {
+    if let Err(e) = domain::brief::service::schedule_due(&ctx.pool, now).await {
         return Err(outcome(&ctx, &id, &attempt, e).await);
     }
-    if let Err(e) = app::notify::sms::schedule_reminders(&ctx.pool, now).await {
+    if let Err(e) = domain::notify::sms::schedule_reminders(&ctx.pool, now).await {
         return Err(outcome(&ctx, &id, &attempt, e).await);
     }
-    if let Err(e) = app::jobs::prune(&ctx.pool).await {
+    if let Err(e) = domain::jobs::prune(&ctx.pool).await {
         tracing::warn!(error = %e, "pruning failed");
     }
     Ok(())
@@ -166,39 +169,29 @@ async fn hourly(tick: Tick, ctx: Data<Ctx>) -> Result<(), BoxDynError> {
     let _ = tick;
     let key = format!("tick:{}", chrono::Utc::now().format("%Y-%m-%dT%H"));
     let mut conn = ctx.pool.acquire().await?;
-    app::jobs::enqueue(&mut conn, MAINTENANCE, &MaintenanceJob::Tick, Some(&key)).await?;
+    MaintenanceJob::Tick.enqueue_once(&mut conn, &key).await?;
     Ok(())
-}
-
-/// How often an idle queue looks for work besides LISTEN/NOTIFY wake-ups
-/// (WORKER_POLL_MS, default 1000): the upper bound on a job's wait when a
-/// wake-up is missed under load, and on a scheduled retry's lateness.
-fn poll_interval() -> Duration {
-    Duration::from_millis(env("WORKER_POLL_MS").and_then(|v| v.parse().ok()).unwrap_or(1000).max(5))
-}
-
-fn concurrency() -> usize {
-    env("WORKER_CONCURRENCY").and_then(|v| v.parse().ok()).unwrap_or(8)
 }
 
 /// Every queue's worker, registered with a monitor that restarts a worker whose
 /// database connection failed (after a pause, so a PostgreSQL restart is ridden out).
 pub fn monitor(ctx: Ctx) -> Result<Monitor> {
-    let n = concurrency();
+    let n = ctx.settings.worker.concurrency;
+    let poll = Duration::from_millis(ctx.settings.worker.poll_ms);
     let schedule = cron::Schedule::from_str("0 0 * * * *").context("the hourly schedule")?;
     let mut monitor = Monitor::new();
     macro_rules! queue {
-        ($queue:expr, $ty:ty, $handler:expr, $conc:expr) => {{
+        ($ty:ty, $handler:expr, $conc:expr) => {{
             let ctx = ctx.clone();
             monitor = monitor.register(move |restarts| {
-                WorkerBuilder::new(format!("{}-{}-{restarts}", $queue, ctx.instance))
+                WorkerBuilder::new(format!("{}-{}-{restarts}", <$ty as Job>::QUEUE, ctx.instance))
                     // LISTEN/NOTIFY wake-ups, and a poll as a safety net (and for
                     // retries scheduled in the future).
                     .backend(
                         PostgresStorage::<$ty>::new(&ctx.pool)
-                            .with_config(config($queue, $conc))
+                            .with_config(config(<$ty as Job>::QUEUE, $conc))
                             .with_pubsub()
-                            .poll_with_interval(poll_interval()),
+                            .poll_with_interval(poll),
                     )
                     .data(ctx.clone())
                     .concurrency($conc)
@@ -206,12 +199,13 @@ pub fn monitor(ctx: Ctx) -> Result<Monitor> {
             });
         }};
     }
-    queue!(BRIEFS, BriefJob, brief, n);
-    queue!(EMAIL, EmailJob, email, n);
-    queue!(SMS, SmsJob, sms, n);
-    queue!(MAINTENANCE, MaintenanceJob, maintenance, 1);
+    queue!(BriefJob, brief, n);
+    queue!(EmailJob, email, n);
+    queue!(SmsJob, sms, n);
+    queue!(MaintenanceJob, maintenance, 1);
+    #[cfg(feature = "bench")]
     if noop::enabled() {
-        queue!(noop::QUEUE, noop::NoopJob, noop::handle, noop::concurrency());
+        queue!(noop::NoopJob, noop::handle, noop::concurrency());
     }
     {
         let ctx = ctx.clone();

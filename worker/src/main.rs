@@ -6,24 +6,22 @@
 //! start. Several worker processes can run side by side: jobs are claimed with
 //! `FOR UPDATE SKIP LOCKED`, and every side effect has a unique key.
 
-mod jobs;
-
 use anyhow::{Context, Result};
+use domain::jobs::{Job, MaintenanceJob};
+use domain::settings::Settings;
+use worker::jobs;
 
 use std::time::Duration;
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let _ = dotenvy::dotenv();
+    let settings = Settings::from_env()?;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
-    let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
-    let ctx = jobs::Ctx::connect(&url).await?;
+    let ctx = jobs::Ctx::connect(settings).await?;
     let monitor = jobs::monitor(ctx.clone())?;
-    app::jobs::enqueue(&mut *ctx.pool.acquire().await?, app::jobs::MAINTENANCE, &app::jobs::MaintenanceJob::Tick, None)
-        .await
-        .context("enqueueing the start-up tick")?;
+    MaintenanceJob::Tick.enqueue(&mut *ctx.pool.acquire().await?).await.context("enqueueing the start-up tick")?;
     tracing::info!(instance = %ctx.instance, "worker started");
     monitor
         .run_with_signal(async {
@@ -35,6 +33,7 @@ async fn main() -> Result<()> {
         })
         .await
         .context("running the workers")?;
+    #[cfg(feature = "bench")]
     jobs::noop::report();
     tracing::info!("worker stopped");
     // Give the log a moment to flush.

@@ -58,7 +58,7 @@ async fn person_with_brief(pool: &PgPool, email: &str) -> (Uuid, Uuid) {
         .fetch_one(pool)
         .await
         .unwrap();
-    let mut tx = app::db::begin_as(pool, user).await.unwrap();
+    let mut tx = domain::db::begin_as(pool, user).await.unwrap();
     let project: Uuid =
         sqlx::query_scalar("insert into projects (user_id, name, slug) values ($1, 'Garden', 'garden') returning id")
             .bind(user)
@@ -73,7 +73,7 @@ async fn person_with_brief(pool: &PgPool, email: &str) -> (Uuid, Uuid) {
         .unwrap();
     tx.commit().await.unwrap();
     let today = chrono::Utc::now().date_naive();
-    let brief = app::brief::service::generate_now(pool, user, today).await.unwrap();
+    let brief = domain::brief::service::generate_now(pool, user, today).await.unwrap();
     (user, brief)
 }
 
@@ -101,7 +101,7 @@ async fn job_status(pool: &PgPool, queue: &str) -> Vec<String> {
 }
 
 async fn brief_status(pool: &PgPool, user: Uuid, brief: Uuid) -> String {
-    let mut tx = app::db::begin_as(pool, user).await.unwrap();
+    let mut tx = domain::db::begin_as(pool, user).await.unwrap();
     let s: String =
         sqlx::query_scalar("select status from briefs where id = $1").bind(brief).fetch_one(&mut *tx).await.unwrap();
     tx.commit().await.unwrap();
@@ -177,7 +177,7 @@ async fn a_failing_job_backs_off_and_a_hopeless_one_stops_for_good(pool: PgPool)
     let url = url_of(&pool);
     let (user, _) = person_with_brief(&pool, "ada@example.com").await;
     // An email that can never be sent: the brief it is for does not exist.
-    let mut tx = app::db::begin_as(&pool, user).await.unwrap();
+    let mut tx = domain::db::begin_as(&pool, user).await.unwrap();
     let hopeless: Uuid = sqlx::query_scalar(
         "insert into emails (user_id, key, to_address, subject, message_id)
          values ($1, 'brief:00000000-0000-0000-0000-000000000000', 'not an address', 's', '<x@buildos>') returning id",
@@ -186,9 +186,7 @@ async fn a_failing_job_backs_off_and_a_hopeless_one_stops_for_good(pool: PgPool)
     .fetch_one(&mut *tx)
     .await
     .unwrap();
-    app::jobs::enqueue(&mut tx, "email", &app::jobs::EmailJob { email_id: hopeless, user_id: user }, None)
-        .await
-        .unwrap();
+    domain::jobs::Job::enqueue(&domain::jobs::EmailJob { email_id: hopeless, user_id: user }, &mut tx).await.unwrap();
     tx.commit().await.unwrap();
 
     // SMTP is down (a closed port): the brief's email fails and waits before its next try.
@@ -242,7 +240,7 @@ async fn finished_jobs_are_pruned_after_their_retention(pool: PgPool) {
     {
         sqlx::query(insert).bind(status).bind(attempts).bind(days).execute(&pool).await.unwrap();
     }
-    assert_eq!(app::jobs::prune(&pool).await.unwrap(), 3, "Done 15 d, Killed 20 d, dead Failed 40 d");
+    assert_eq!(domain::jobs::prune(&pool).await.unwrap(), 3, "Done 15 d, Killed 20 d, dead Failed 40 d");
     let left: Vec<(String, i32)> = sqlx::query_as(
         "select status, extract(day from now() - done_at)::int from apalis.jobs order by status, done_at desc",
     )

@@ -1,8 +1,9 @@
 //! Who is asking: the pool, the session and the signed-in person of the current request.
 
 use super::{SESSION_DAYS, USER_ID_KEY, User};
-use crate::error::{AppError, internal};
+use crate::error::AppError;
 use axum::extract::ConnectInfo;
+use domain::error::internal;
 use leptos::prelude::use_context;
 use sqlx::PgPool;
 use std::net::{IpAddr, SocketAddr};
@@ -11,11 +12,13 @@ use uuid::Uuid;
 
 /// The pool, provided as context by the server for every request.
 pub fn pool() -> Result<PgPool, AppError> {
-    use_context::<PgPool>().ok_or_else(|| internal(anyhow::anyhow!("no PgPool in context")))
+    use_context::<PgPool>().ok_or_else(|| AppError(internal(anyhow::anyhow!("no PgPool in context"))))
 }
 
 pub async fn session() -> Result<Session, AppError> {
-    leptos_axum::extract::<Session>().await.map_err(|e| internal(anyhow::anyhow!("session layer missing: {e}")))
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(|e| AppError(internal(anyhow::anyhow!("session layer missing: {e}"))))
 }
 
 /// The peer address (the server runs with connect info).
@@ -34,31 +37,28 @@ pub async fn current(pool: &PgPool) -> Result<Option<User>, AppError> {
 
 /// The signed-in person of `session` (for handlers outside server functions).
 pub async fn current_in(pool: &PgPool, session: &Session) -> Result<Option<User>, AppError> {
-    let Some(id) = session.get::<Uuid>(USER_ID_KEY).await.map_err(internal)? else {
+    let Some(id) = session.get::<Uuid>(USER_ID_KEY).await.map_err(|e| AppError(internal(e)))? else {
         return Ok(None);
     };
     let session_id = session.id().map(|i| i.to_string());
-    let row = sqlx::query!(
-        r#"select u.id, u.email, u.display_name, u.timezone,
-                  (select s.expires_at < now() + make_interval(days => $3::int - 1)
-                     from sessions s where s.id = $2) as renew
-           from users u where u.id = $1"#,
-        id,
-        session_id,
-        SESSION_DAYS as i32
-    )
-    .fetch_optional(pool)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    if row.renew == Some(true) {
+    let Some((user, renew)) = domain::account::service::session_user(pool, id, session_id).await? else {
+        return Ok(None);
+    };
+    if renew {
         session.set_expiry(Some(Expiry::OnInactivity(time::Duration::days(SESSION_DAYS))));
     }
-    Ok(Some(User { id: row.id, email: row.email, display_name: row.display_name, timezone: row.timezone }))
+    Ok(Some(user))
+}
+
+/// The settings of this server, provided as context for every request.
+pub fn settings() -> Result<std::sync::Arc<domain::settings::Settings>, AppError> {
+    use_context::<std::sync::Arc<domain::settings::Settings>>()
+        .ok_or_else(|| AppError(internal(anyhow::anyhow!("no Settings in context"))))
 }
 
 /// The pool and the signed-in person, or `Unauthorized`.
 pub async fn require_user() -> Result<(PgPool, User), AppError> {
     let pool = pool()?;
-    let user = current(&pool).await?.ok_or(AppError::Unauthorized)?;
+    let user = current(&pool).await?.ok_or(AppError(domain::Error::Unauthorized))?;
     Ok((pool, user))
 }

@@ -382,7 +382,7 @@ fn Review(
             move || {
                 let _ = confirm.version().get();
                 let p = Prefill::of(confirm);
-                let conflict = matches!(p.0, Some(AppError::Conflict(_)));
+                let conflict = matches!(p.0, Some(AppError(domain::Error::Conflict(_))));
                 let (id, ops, p2, names, version) = (id.clone(), ops.clone(), p.clone(), names.clone(), version.clone());
                 let targets = targets.clone();
                 view! {

@@ -1,6 +1,6 @@
 //! The projects list and a project's page (context, tasks, notes).
 
-use super::model::{Project, ProjectStatus};
+use super::model::{Project, ProjectStatus, ProjectSummary};
 use super::{CreateProject, DeleteProject, ProjectDetail, RestoreProject, UpdateProject};
 use crate::components::{Empty, Field, FormError, Layout, Prefill, Select, TextArea, loaded};
 use crate::note::{CreateNote, DeleteNote, RestoreNote};
@@ -51,7 +51,7 @@ pub fn ProjectsPage() -> impl IntoView {
             })}
             <div class="grid gap-6 md:grid-cols-[2fr_1fr]">
                 <section aria-label="Your projects">
-                    {loaded(projects, |projects: Vec<Project>| {
+                    {loaded(projects, |projects: Vec<ProjectSummary>| {
                         if projects.is_empty() {
                             return view! { <Empty><p>"No projects yet. Give your first one a name on the right — you can add its tasks and notes next."</p></Empty> }.into_any();
                         }

@@ -23,6 +23,13 @@ pub struct ApiUser {
     pub timezone: String,
 }
 
+impl ApiUser {
+    /// Today's date where this person is.
+    pub fn today(&self) -> chrono::NaiveDate {
+        domain::brain_dump::offline::dates::today_in(&self.timezone)
+    }
+}
+
 /// Requests per minute per person, whatever token they use (API_RATE_PER_MINUTE, default 600).
 #[derive(Clone)]
 pub struct ApiLimiter(pub Arc<DefaultKeyedRateLimiter<Uuid>>);
@@ -31,11 +38,6 @@ impl ApiLimiter {
     pub fn new(per_minute: u32) -> Self {
         let n = NonZeroU32::new(per_minute.max(1)).expect("at least one");
         ApiLimiter(Arc::new(RateLimiter::keyed(Quota::per_minute(n))))
-    }
-
-    pub fn from_env() -> Self {
-        let n = std::env::var("API_RATE_PER_MINUTE").ok().and_then(|v| v.parse().ok()).unwrap_or(600);
-        Self::new(n)
     }
 }
 
@@ -52,7 +54,7 @@ impl FromRequestParts<AppState> for ApiUser {
             .filter(|t| !t.is_empty() && t.len() <= 200)
             .ok_or_else(unauthorized)?;
         let (token_id, user_id) =
-            app::api_token::service::authenticate(&state.pool, token).await?.ok_or_else(unauthorized)?;
+            domain::api_token::service::authenticate(&state.pool, token).await?.ok_or_else(unauthorized)?;
         if let Err(not_until) = state.api_limiter.0.check_key(&user_id) {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             return Err(ApiError {
@@ -60,10 +62,7 @@ impl FromRequestParts<AppState> for ApiUser {
                 ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests with this token; slow down.")
             });
         }
-        let timezone: String = sqlx::query_scalar!("select timezone from users where id = $1", user_id)
-            .fetch_optional(&state.pool)
-            .await?
-            .ok_or_else(unauthorized)?;
-        Ok(ApiUser { id: user_id, token_id, timezone })
+        let user = domain::account::service::get_user(&state.pool, user_id).await.map_err(|_| unauthorized())?;
+        Ok(ApiUser { id: user_id, token_id, timezone: user.timezone })
     }
 }

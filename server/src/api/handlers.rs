@@ -1,50 +1,42 @@
-//! The /api/v1 endpoints: thin translations onto the services the pages use.
+//! The /api/v1 endpoints: typed JSON in (the domain's own inputs), the same
+//! services the pages use, JSON out.
 
 use super::auth::ApiUser;
 use super::problem::{ApiError, ApiJson, ApiPath, ApiQuery};
 use super::types::*;
 use crate::AppState;
-use app::brain_dump::offline::dates::today_in;
-use app::db::begin_as;
-use app::error::AppError;
-use app::note::model::Note;
-use app::project::model::ProjectForm;
-use app::task::model::TaskForm;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::NaiveDate;
+use domain::account::{NewAccount, User};
+use domain::brief::model::{Brief, BriefListItem};
+use domain::db::as_user;
+use domain::note::model::Note;
+use domain::note::{NoteInput, service as notes};
+use domain::project::ProjectInput;
+use domain::project::model::{Project, ProjectSummary};
+use domain::project::service::{self as projects, ProjectKey};
+use domain::task::model::Task;
+use domain::task::{TaskInput, service as tasks};
+use domain::{Error, patch};
 use uuid::Uuid;
 
 type ApiResult<T> = Result<T, ApiError>;
 
-fn text<T: serde::Serialize>(v: Option<T>) -> Option<String> {
-    v.and_then(|v| serde_json::to_value(v).ok()).and_then(|v| v.as_str().map(str::to_string))
-}
-
-fn date(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.to_string()).unwrap_or_default()
-}
-
 // ---- account --------------------------------------------------------------
 
 /// Create an account (when registration is open).
-#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = Register,
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = NewAccount,
     responses((status = 201, description = "Account created", body = Created)), security(()))]
 pub async fn register(
     State(state): State<AppState>,
-    ApiJson(body): ApiJson<Register>,
+    ApiJson(new): ApiJson<NewAccount>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    if !state.registration_open {
+    if !state.settings.registration_open {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "Registration is closed on this server."));
     }
-    let new = app::auth::service::NewAccount::parse(
-        &body.email,
-        &body.password,
-        body.display_name.as_deref().unwrap_or(""),
-        body.timezone.as_deref().unwrap_or("UTC"),
-    )?;
-    let id = app::auth::service::create_account(&state.pool, new).await?;
+    // The address being taken is a conflict with what exists, not a bad field.
+    let id = domain::account::service::create_account(&state.pool, new).await.map_err(ApiError::conflicting)?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -57,111 +49,93 @@ pub async fn create_token(
     ApiJson(body): ApiJson<TokenRequest>,
 ) -> ApiResult<(StatusCode, Json<ApiToken>)> {
     let ip = Some(peer.ip());
-    let user_id =
-        app::auth::service::check_password(&state.pool, &body.email, body.password, ip).await.map_err(|e| match e {
-            AppError::Validation(_) => {
+    let user_id = domain::account::service::check_password(&state.pool, &body.email, body.password, ip).await.map_err(
+        |e| match e {
+            Error::Validation(_) => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "That email and password do not match an account.")
             }
             other => other.into(),
-        })?;
-    let t = app::api_token::service::create(&state.pool, user_id, &body.name).await?;
+        },
+    )?;
+    let t =
+        domain::api_token::service::create(&state.pool, user_id, &body.name).await.map_err(ApiError::conflicting)?;
     Ok((StatusCode::CREATED, Json(ApiToken { id: t.id, name: t.name, token: t.token })))
 }
 
 /// Who the token belongs to.
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = Me)))]
-pub async fn me(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Me>> {
-    let r = sqlx::query!("select id, email, display_name, timezone from users where id = $1", user.id)
-        .fetch_one(&state.pool)
-        .await?;
-    Ok(Json(Me { id: r.id, email: r.email, display_name: r.display_name, timezone: r.timezone }))
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = User)))]
+pub async fn me(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<User>> {
+    Ok(Json(domain::account::service::get_user(&state.pool, user.id).await?))
 }
 
 // ---- projects -------------------------------------------------------------
 
-async fn find_project(state: &AppState, user: Uuid, id: Uuid) -> ApiResult<app::project::model::Project> {
-    app::project::service::list_projects(&state.pool, user)
-        .await?
-        .into_iter()
-        .find(|p| p.id == id)
-        .ok_or_else(|| AppError::NotFound.into())
-}
-
 #[utoipa::path(get, path = "/api/v1/projects", tag = "projects", params(PageQuery, ProjectFilter),
-    responses((status = 200, body = Page<ApiProject>)))]
+    responses((status = 200, body = Page<ProjectSummary>)))]
 pub async fn list_projects(
     State(state): State<AppState>,
     user: ApiUser,
     ApiQuery(page): ApiQuery<PageQuery>,
     ApiQuery(filter): ApiQuery<ProjectFilter>,
-) -> ApiResult<Json<Page<ApiProject>>> {
+) -> ApiResult<Json<Page<ProjectSummary>>> {
     let (limit, offset) = page.bounds()?;
-    let status = text(filter.status);
-    let all: Vec<ApiProject> = app::project::service::list_projects(&state.pool, user.id)
-        .await?
-        .into_iter()
-        .map(ApiProject::from)
-        .filter(|p| status.as_ref().is_none_or(|s| &p.status == s))
-        .collect();
-    let total = all.len() as i64;
-    let items = all.into_iter().skip(offset as usize).take(limit as usize).collect();
+    let uid = user.id;
+    let (items, total) =
+        as_user(&state.pool, uid, move |tx| Box::pin(projects::list_projects(tx, uid, filter.status, limit, offset)))
+            .await?;
     Ok(Json(Page { items, total, limit, offset }))
 }
 
-#[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = ProjectBody,
-    responses((status = 201, body = ApiProject)))]
+#[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = ProjectInput,
+    responses((status = 201, body = Project)))]
 pub async fn create_project(
     State(state): State<AppState>,
     user: ApiUser,
-    ApiJson(b): ApiJson<ProjectBody>,
-) -> ApiResult<(StatusCode, Json<ApiProject>)> {
-    let form = ProjectForm {
-        name: b.name.unwrap_or_default(),
-        description: b.description.unwrap_or_default(),
-        context: b.context.unwrap_or_default(),
-        status: text(b.status).unwrap_or_default(),
-        tags: b.tags.unwrap_or_default().join(","),
-        start_date: date(b.start_date),
-        end_date: date(b.end_date),
-    };
-    let input = app::project::service::ProjectInput::parse(&form)?;
-    let mut tx = begin_as(&state.pool, user.id).await?;
-    let (id, _) = app::project::service::insert_project_in(&mut tx, user.id, input).await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(find_project(&state, user.id, id).await?.into())))
+    ApiJson(input): ApiJson<ProjectInput>,
+) -> ApiResult<(StatusCode, Json<Project>)> {
+    input.check().map_err(ApiError::conflicting)?;
+    let uid = user.id;
+    let project = as_user(&state.pool, uid, move |tx| {
+        Box::pin(async move {
+            let (id, _) = projects::insert_project(&mut *tx, uid, input).await?;
+            projects::get_project(tx, uid, ProjectKey::Id(id)).await
+        })
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(project)))
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "projects", params(("id" = Uuid, Path)),
-    responses((status = 200, body = ApiProject)))]
+    responses((status = 200, body = Project)))]
 pub async fn get_project(
     State(state): State<AppState>,
     user: ApiUser,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<ApiProject>> {
-    Ok(Json(find_project(&state, user.id, id).await?.into()))
+) -> ApiResult<Json<Project>> {
+    let uid = user.id;
+    Ok(Json(as_user(&state.pool, uid, move |tx| Box::pin(projects::get_project(tx, uid, ProjectKey::Id(id)))).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/projects/{id}", tag = "projects", params(("id" = Uuid, Path)),
-    request_body = ProjectBody, responses((status = 200, body = ApiProject)))]
+    request_body = ProjectChanges, responses((status = 200, body = Project)))]
 pub async fn update_project(
     State(state): State<AppState>,
     user: ApiUser,
     ApiPath(id): ApiPath<Uuid>,
-    ApiJson(b): ApiJson<ProjectBody>,
-) -> ApiResult<Json<ApiProject>> {
-    let p = find_project(&state, user.id, id).await?;
-    let form = ProjectForm {
-        name: b.name.unwrap_or(p.name),
-        description: b.description.unwrap_or(p.description),
-        context: b.context.unwrap_or(p.context),
-        status: text(b.status).unwrap_or_else(|| p.status.as_str().into()),
-        tags: b.tags.unwrap_or(p.tags).join(","),
-        start_date: date(b.start_date.or(p.start_date)),
-        end_date: date(b.end_date.or(p.end_date)),
-    };
-    let input = app::project::service::ProjectInput::parse(&form)?;
-    app::project::service::update_project(&state.pool, user.id, id, input).await?;
-    Ok(Json(find_project(&state, user.id, id).await?.into()))
+    ApiJson(changes): ApiJson<serde_json::Map<String, serde_json::Value>>,
+) -> ApiResult<Json<Project>> {
+    let uid = user.id;
+    let project = as_user(&state.pool, uid, move |tx| {
+        Box::pin(async move {
+            let current = projects::get_project(&mut *tx, uid, ProjectKey::Id(id)).await?;
+            let input: ProjectInput = patch::merged(&current, changes.into())?;
+            input.check().map_err(conflict)?;
+            projects::update_project(&mut *tx, uid, id, input).await?;
+            projects::get_project(tx, uid, ProjectKey::Id(id)).await
+        })
+    })
+    .await?;
+    Ok(Json(project))
 }
 
 #[utoipa::path(delete, path = "/api/v1/projects/{id}", tag = "projects", params(("id" = Uuid, Path)),
@@ -171,92 +145,99 @@ pub async fn delete_project(
     user: ApiUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    app::project::service::set_project_deleted(&state.pool, user.id, id, true).await?;
+    let uid = user.id;
+    as_user(&state.pool, uid, move |tx| Box::pin(projects::set_project_deleted(tx, uid, id, true))).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Rules between fields that the current state breaks: a conflict (409), named by field.
+fn conflict(e: Error) -> Error {
+    match e {
+        Error::Validation(inv) => Error::Conflict(
+            inv.fields.into_iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join(" "),
+        ),
+        other => other,
+    }
 }
 
 // ---- tasks ----------------------------------------------------------------
 
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", params(PageQuery, TaskFilter),
-    responses((status = 200, body = Page<ApiTask>)))]
+    responses((status = 200, body = Page<Task>)))]
 pub async fn list_tasks(
     State(state): State<AppState>,
     user: ApiUser,
     ApiQuery(page): ApiQuery<PageQuery>,
     ApiQuery(f): ApiQuery<TaskFilter>,
-) -> ApiResult<Json<Page<ApiTask>>> {
+) -> ApiResult<Json<Page<Task>>> {
     let (limit, offset) = page.bounds()?;
-    let filter = app::task::service::TaskFilter {
+    let filter = tasks::TaskFilter {
         project_id: f.project_id,
-        status: text(f.status),
+        status: f.status,
         due_before: f.due_before,
         due_after: f.due_after,
     };
-    let (tasks, total) = app::task::service::list_tasks(&state.pool, user.id, &filter, limit, offset).await?;
-    let items = tasks.into_iter().map(ApiTask::from).collect();
+    let uid = user.id;
+    let (items, total) = as_user(&state.pool, uid, move |tx| {
+        Box::pin(async move { tasks::list_tasks(tx, uid, &filter, limit, offset).await })
+    })
+    .await?;
     Ok(Json(Page { items, total, limit, offset }))
 }
 
-#[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks", request_body = TaskBody,
-    responses((status = 201, body = ApiTask)))]
+#[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks", request_body = TaskInput,
+    responses((status = 201, body = Task)))]
 pub async fn create_task(
     State(state): State<AppState>,
     user: ApiUser,
-    ApiJson(b): ApiJson<TaskBody>,
-) -> ApiResult<(StatusCode, Json<ApiTask>)> {
-    let form = TaskForm {
-        title: b.title.unwrap_or_default(),
-        description: b.description.unwrap_or_default(),
-        details: b.details.unwrap_or_default(),
-        priority: text(b.priority).unwrap_or_default(),
-        status: text(b.status).unwrap_or_default(),
-        duration_minutes: b.duration_minutes.map(|d| d.to_string()).unwrap_or_default(),
-        start_date: date(b.start_date),
-        due_date: date(b.due_date),
-        recurrence: text(b.recurrence).unwrap_or_default(),
-        recurrence_end: date(b.recurrence_end),
-        ..TaskForm::default()
-    };
-    let input = app::task::service::TaskInput::parse(&form)?;
-    let id = app::task::service::insert_task(&state.pool, user.id, b.project_id, input).await?;
-    Ok((StatusCode::CREATED, Json(app::task::service::get_task(&state.pool, user.id, id).await?.into())))
+    ApiJson(input): ApiJson<TaskInput>,
+) -> ApiResult<(StatusCode, Json<Task>)> {
+    input.check().map_err(ApiError::conflicting)?;
+    let uid = user.id;
+    let task = as_user(&state.pool, uid, move |tx| {
+        Box::pin(async move {
+            let id = tasks::insert_task(&mut *tx, uid, input).await?;
+            tasks::get_task(tx, uid, id).await
+        })
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(task)))
 }
 
 #[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks", params(("id" = Uuid, Path)),
-    responses((status = 200, body = ApiTask)))]
+    responses((status = 200, body = Task)))]
 pub async fn get_task(
     State(state): State<AppState>,
     user: ApiUser,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<ApiTask>> {
-    Ok(Json(app::task::service::get_task(&state.pool, user.id, id).await?.into()))
+) -> ApiResult<Json<Task>> {
+    let uid = user.id;
+    Ok(Json(as_user(&state.pool, uid, move |tx| Box::pin(tasks::get_task(tx, uid, id))).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/tasks/{id}", tag = "tasks", params(("id" = Uuid, Path)),
-    request_body = TaskBody, responses((status = 200, body = ApiTask)))]
+    request_body = TaskChanges, responses((status = 200, body = Task)))]
 pub async fn update_task(
     State(state): State<AppState>,
     user: ApiUser,
     ApiPath(id): ApiPath<Uuid>,
-    ApiJson(b): ApiJson<TaskBody>,
-) -> ApiResult<Json<ApiTask>> {
-    let t = app::task::service::get_task(&state.pool, user.id, id).await?;
-    let form = TaskForm {
-        title: b.title.unwrap_or(t.title),
-        description: b.description.unwrap_or(t.description),
-        details: b.details.unwrap_or(t.details),
-        priority: text(b.priority).unwrap_or_else(|| t.priority.as_str().into()),
-        status: text(b.status).unwrap_or_else(|| t.status.as_str().into()),
-        duration_minutes: b.duration_minutes.or(t.duration_minutes).map(|d| d.to_string()).unwrap_or_default(),
-        start_date: date(b.start_date.or(t.start_date)),
-        due_date: date(b.due_date.or(t.due_date)),
-        recurrence: text(b.recurrence).or_else(|| t.recurrence.map(|r| r.as_str().into())).unwrap_or_default(),
-        recurrence_end: date(b.recurrence_end.or(t.recurrence_end)),
-        parent_task_id: t.parent_task_id.map(|p| p.to_string()).unwrap_or_default(),
-    };
-    let input = app::task::service::TaskInput::parse(&form)?;
-    app::task::service::update_task(&state.pool, user.id, id, input).await?;
-    Ok(Json(app::task::service::get_task(&state.pool, user.id, id).await?.into()))
+    ApiJson(changes): ApiJson<serde_json::Map<String, serde_json::Value>>,
+) -> ApiResult<Json<Task>> {
+    let uid = user.id;
+    let task = as_user(&state.pool, uid, move |tx| {
+        Box::pin(async move {
+            let current = tasks::get_task(&mut *tx, uid, id).await?;
+            let input: TaskInput = patch::merged(&current, changes.into())?;
+            input.check().map_err(conflict)?;
+            if input.parent_task_id == Some(id) {
+                return Err(Error::Conflict("parent_task_id: A task cannot be its own parent.".into()));
+            }
+            tasks::update_task(&mut *tx, uid, id, input).await?;
+            tasks::get_task(tx, uid, id).await
+        })
+    })
+    .await?;
+    Ok(Json(task))
 }
 
 #[utoipa::path(delete, path = "/api/v1/tasks/{id}", tag = "tasks", params(("id" = Uuid, Path)),
@@ -266,100 +247,76 @@ pub async fn delete_task(
     user: ApiUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    app::task::service::set_task_deleted(&state.pool, user.id, id, true).await?;
+    let uid = user.id;
+    as_user(&state.pool, uid, move |tx| Box::pin(tasks::set_task_deleted(tx, uid, id, true))).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 // ---- notes ----------------------------------------------------------------
 
-async fn find_note(state: &AppState, user: Uuid, id: Uuid) -> ApiResult<Note> {
-    let mut tx = begin_as(&state.pool, user).await?;
-    let note = sqlx::query_as!(
-        Note,
-        "select id, project_id, title, body, created_at, updated_at from notes
-         where id = $1 and user_id = $2 and deleted_at is null",
-        id,
-        user
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    note.ok_or_else(|| AppError::NotFound.into())
-}
-
 #[utoipa::path(get, path = "/api/v1/notes", tag = "notes", params(PageQuery, NoteFilter),
-    responses((status = 200, body = Page<ApiNote>)))]
+    responses((status = 200, body = Page<Note>)))]
 pub async fn list_notes(
     State(state): State<AppState>,
     user: ApiUser,
     ApiQuery(page): ApiQuery<PageQuery>,
     ApiQuery(f): ApiQuery<NoteFilter>,
-) -> ApiResult<Json<Page<ApiNote>>> {
+) -> ApiResult<Json<Page<Note>>> {
     let (limit, offset) = page.bounds()?;
-    let mut tx = begin_as(&state.pool, user.id).await?;
-    let rows = sqlx::query!(
-        r#"select id, project_id, title, body, created_at, updated_at, count(*) over () as "total!" from notes
-           where user_id = $1 and deleted_at is null and ($2::uuid is null or project_id = $2)
-           order by created_at desc limit $3 offset $4"#,
-        user.id,
-        f.project_id,
-        limit,
-        offset
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    let total = rows.first().map(|r| r.total).unwrap_or(0);
-    let items = rows
-        .into_iter()
-        .map(|r| ApiNote {
-            id: r.id,
-            project_id: r.project_id,
-            title: r.title,
-            body: r.body,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        })
-        .collect();
+    let uid = user.id;
+    let (items, total) =
+        as_user(&state.pool, uid, move |tx| Box::pin(notes::list_notes(tx, uid, f.project_id, limit, offset))).await?;
     Ok(Json(Page { items, total, limit, offset }))
 }
 
-#[utoipa::path(post, path = "/api/v1/notes", tag = "notes", request_body = NoteBody,
-    responses((status = 201, body = ApiNote)))]
+#[utoipa::path(post, path = "/api/v1/notes", tag = "notes", request_body = NewNote,
+    responses((status = 201, body = Note)))]
 pub async fn create_note(
     State(state): State<AppState>,
     user: ApiUser,
-    ApiJson(b): ApiJson<NoteBody>,
-) -> ApiResult<(StatusCode, Json<ApiNote>)> {
-    let project = b.project_id.ok_or_else(|| ApiError::field("project_id", "A note belongs to a project."))?;
-    let input =
-        app::note::service::NoteInput::parse(b.title.as_deref().unwrap_or(""), b.body.as_deref().unwrap_or(""))?;
-    let id = app::note::service::insert_note(&state.pool, user.id, project, input).await?;
-    Ok((StatusCode::CREATED, Json(find_note(&state, user.id, id).await?.into())))
+    ApiJson(new): ApiJson<NewNote>,
+) -> ApiResult<(StatusCode, Json<Note>)> {
+    let uid = user.id;
+    let note = as_user(&state.pool, uid, move |tx| {
+        Box::pin(async move {
+            let id = notes::insert_note(&mut *tx, uid, new.project_id, new.note).await?;
+            notes::get_note(tx, uid, id).await
+        })
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(note)))
 }
 
 #[utoipa::path(get, path = "/api/v1/notes/{id}", tag = "notes", params(("id" = Uuid, Path)),
-    responses((status = 200, body = ApiNote)))]
+    responses((status = 200, body = Note)))]
 pub async fn get_note(
     State(state): State<AppState>,
     user: ApiUser,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<ApiNote>> {
-    Ok(Json(find_note(&state, user.id, id).await?.into()))
+) -> ApiResult<Json<Note>> {
+    let uid = user.id;
+    Ok(Json(as_user(&state.pool, uid, move |tx| Box::pin(notes::get_note(tx, uid, id))).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/notes/{id}", tag = "notes", params(("id" = Uuid, Path)),
-    request_body = NoteBody, responses((status = 200, body = ApiNote)))]
+    request_body = NoteChanges, responses((status = 200, body = Note)))]
 pub async fn update_note(
     State(state): State<AppState>,
     user: ApiUser,
     ApiPath(id): ApiPath<Uuid>,
-    ApiJson(b): ApiJson<NoteBody>,
-) -> ApiResult<Json<ApiNote>> {
-    let n = find_note(&state, user.id, id).await?;
-    let input = app::note::service::NoteInput::parse(&b.title.unwrap_or(n.title), &b.body.unwrap_or(n.body))?;
-    app::note::service::update_note(&state.pool, user.id, id, input).await?;
-    Ok(Json(find_note(&state, user.id, id).await?.into()))
+    ApiJson(changes): ApiJson<serde_json::Map<String, serde_json::Value>>,
+) -> ApiResult<Json<Note>> {
+    let uid = user.id;
+    let note = as_user(&state.pool, uid, move |tx| {
+        Box::pin(async move {
+            let current = notes::get_note(&mut *tx, uid, id).await?;
+            let input: NoteInput = patch::merged(&current, changes.into())?;
+            notes::update_note(&mut *tx, uid, id, input).await?;
+            notes::get_note(tx, uid, id).await
+        })
+    })
+    .await?;
+    Ok(Json(note))
 }
 
 #[utoipa::path(delete, path = "/api/v1/notes/{id}", tag = "notes", params(("id" = Uuid, Path)),
@@ -369,7 +326,8 @@ pub async fn delete_note(
     user: ApiUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    app::note::service::set_note_deleted(&state.pool, user.id, id, true).await?;
+    let uid = user.id;
+    as_user(&state.pool, uid, move |tx| Box::pin(notes::set_note_deleted(tx, uid, id, true))).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -384,9 +342,9 @@ pub async fn create_brain_dump(
     user: ApiUser,
     ApiJson(b): ApiJson<NewBrainDump>,
 ) -> ApiResult<(StatusCode, Json<ApiBrainDump>)> {
-    let id = app::brain_dump::service::create(&state.pool, user.id, &b.content).await?;
-    let dump =
-        app::brain_dump::service::parse(&state.pool, user.id, id, today_in(&user.timezone), &state.engine).await?;
+    use domain::brain_dump::service;
+    let id = service::create(&state.pool, user.id, &b.content).await?;
+    let dump = service::parse(&state.pool, user.id, id, user.today(), &state.settings.engine).await?;
     Ok((StatusCode::CREATED, Json(dump.into())))
 }
 
@@ -400,7 +358,7 @@ pub async fn process_brain_dump(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<ApiBrainDump>> {
     let dump =
-        app::brain_dump::service::parse(&state.pool, user.id, id, today_in(&user.timezone), &state.engine).await?;
+        domain::brain_dump::service::parse(&state.pool, user.id, id, user.today(), &state.settings.engine).await?;
     Ok(Json(dump.into()))
 }
 
@@ -411,7 +369,7 @@ pub async fn get_brain_dump(
     user: ApiUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<ApiBrainDump>> {
-    Ok(Json(app::brain_dump::service::get_dump(&state.pool, user.id, id).await?.into()))
+    Ok(Json(domain::brain_dump::service::get_dump(&state.pool, user.id, id).await?.into()))
 }
 
 /// Apply the chosen operations, in one transaction.
@@ -423,14 +381,15 @@ pub async fn confirm_brain_dump(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(b): ApiJson<ConfirmBody>,
 ) -> ApiResult<Json<Confirmed>> {
-    let dump = app::brain_dump::service::get_dump(&state.pool, user.id, id).await?;
-    let unknown: Vec<&String> =
-        b.operation_ids.iter().filter(|o| !dump.operations.iter().any(|s| &s.id == *o)).collect();
+    use domain::brain_dump::service;
+    let dump = service::get_dump(&state.pool, user.id, id).await?;
+    let unknown: Vec<&str> =
+        b.operation_ids.iter().filter(|o| !dump.operations.iter().any(|s| &s.id == *o)).map(String::as_str).collect();
     if !unknown.is_empty() {
-        let names: Vec<&str> = unknown.iter().map(|s| s.as_str()).collect();
-        return Err(ApiError::field(
-            "operation_ids",
-            format!("Not operations of this brain dump: {}.", names.join(", ")),
+        // Ids that this dump does not have: a conflict with what it holds.
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("Not operations of this brain dump: {}.", unknown.join(", ")),
         ));
     }
     let ops = dump
@@ -441,8 +400,9 @@ pub async fn confirm_brain_dump(
             o
         })
         .collect();
-    let applied =
-        app::brain_dump::service::confirm(&state.pool, user.id, id, b.version.unwrap_or(dump.updated_at), ops).await?;
+    let applied = service::confirm(&state.pool, user.id, id, b.version.unwrap_or(dump.updated_at), ops)
+        .await
+        .map_err(ApiError::conflicting)?;
     Ok(Json(Confirmed { applied }))
 }
 
@@ -453,31 +413,30 @@ pub async fn undo_brain_dump(
     user: ApiUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<ApiBrainDump>> {
-    app::brain_dump::service::undo(&state.pool, user.id, id).await?;
-    Ok(Json(app::brain_dump::service::get_dump(&state.pool, user.id, id).await?.into()))
+    domain::brain_dump::service::undo(&state.pool, user.id, id).await?;
+    Ok(Json(domain::brain_dump::service::get_dump(&state.pool, user.id, id).await?.into()))
 }
 
 // ---- briefs ---------------------------------------------------------------
 
-#[utoipa::path(get, path = "/api/v1/briefs", tag = "briefs", responses((status = 200, body = Vec<ApiBriefListItem>)))]
-pub async fn list_briefs(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Vec<ApiBriefListItem>>> {
-    let list = app::brief::service::list_briefs(&state.pool, user.id).await?;
-    Ok(Json(list.into_iter().map(Into::into).collect()))
+#[utoipa::path(get, path = "/api/v1/briefs", tag = "briefs", responses((status = 200, body = Vec<BriefListItem>)))]
+pub async fn list_briefs(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Vec<BriefListItem>>> {
+    Ok(Json(domain::brief::service::list_briefs(&state.pool, user.id).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/briefs/{id}", tag = "briefs", params(("id" = Uuid, Path)),
-    responses((status = 200, body = ApiBrief)))]
+    responses((status = 200, body = Brief)))]
 pub async fn get_brief(
     State(state): State<AppState>,
     user: ApiUser,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<ApiBrief>> {
-    Ok(Json(app::brief::service::get_brief(&state.pool, user.id, id).await?.into()))
+) -> ApiResult<Json<Brief>> {
+    Ok(Json(domain::brief::service::get_brief(&state.pool, user.id, id).await?))
 }
 
 /// Generate today's brief now (the worker does it within seconds).
 #[utoipa::path(post, path = "/api/v1/briefs/generate", tag = "briefs", responses((status = 202, body = Created)))]
 pub async fn generate_brief(State(state): State<AppState>, user: ApiUser) -> ApiResult<(StatusCode, Json<Created>)> {
-    let id = app::brief::service::generate_now(&state.pool, user.id, today_in(&user.timezone)).await?;
+    let id = domain::brief::service::generate_now(&state.pool, user.id, user.today()).await?;
     Ok((StatusCode::ACCEPTED, Json(Created { id })))
 }

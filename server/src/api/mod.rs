@@ -14,6 +14,7 @@ use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
 use handlers::*;
 use problem::{ApiError, Problem};
+use utoipa::openapi::link::Link;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{self, Content, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -40,6 +41,33 @@ impl Modify for Common {
             ("422", "Invalid input; `errors` names the fields"),
             ("429", "Too many requests; see Retry-After"),
         ];
+        // Links from each create operation to what can be done with what it made,
+        // so clients (and stateful fuzzing) can follow them.
+        let links: &[(&str, &str, &[&str])] = &[
+            ("/api/v1/projects", "201", &["get_project", "update_project", "delete_project"]),
+            ("/api/v1/tasks", "201", &["get_task", "update_task", "delete_task"]),
+            ("/api/v1/notes", "201", &["get_note", "update_note", "delete_note"]),
+            (
+                "/api/v1/brain-dumps",
+                "201",
+                &["get_brain_dump", "process_brain_dump", "confirm_brain_dump", "undo_brain_dump"],
+            ),
+            ("/api/v1/briefs/generate", "202", &["get_brief"]),
+        ];
+        for (path, status, targets) in links {
+            let response = doc
+                .paths
+                .paths
+                .get_mut(*path)
+                .and_then(|item| item.post.as_mut())
+                .and_then(|op| op.responses.responses.get_mut(*status));
+            if let Some(utoipa::openapi::RefOr::T(response)) = response {
+                for target in *targets {
+                    let link = Link::builder().operation_id(*target).parameter("id", "$response.body#/id").build();
+                    response.links.insert(target.to_string(), link.into());
+                }
+            }
+        }
         for item in doc.paths.paths.values_mut() {
             for op in [&mut item.get, &mut item.post, &mut item.patch, &mut item.delete].into_iter().flatten() {
                 for (code, text) in errors {

@@ -1,10 +1,10 @@
 //! Errors as RFC 9457 problem details (`application/problem+json`), and the
 //! extractors that turn bad input into them (never a 5xx, never plain text).
 
-use app::error::AppError;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use domain::Error as AppError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -48,6 +48,18 @@ impl ApiError {
             detail: message.clone(),
             errors: vec![FieldProblem { field: field.into(), message }],
             retry_after: None,
+        }
+    }
+}
+
+impl ApiError {
+    /// Field errors that depend on what is stored (an address already taken,
+    /// fields that contradict each other or the item's current state): 409,
+    /// still naming the fields. Other errors as usual.
+    pub fn conflicting(e: AppError) -> Self {
+        match e {
+            AppError::Validation(_) => ApiError { status: StatusCode::CONFLICT, ..ApiError::from(e) },
+            other => other.into(),
         }
     }
 }
@@ -140,9 +152,7 @@ where
         if has_nul(&value) {
             return Err(ApiError::new(StatusCode::BAD_REQUEST, "Text cannot contain NUL characters."));
         }
-        serde_json::from_value(value)
-            .map(ApiJson)
-            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("Invalid body: {e}")))
+        domain::patch::read(value).map(ApiJson).map_err(ApiError::from)
     }
 }
 

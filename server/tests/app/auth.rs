@@ -1,7 +1,7 @@
 //! Sign-up, log-in, log-out, sessions, rate limits and the cross-origin guard.
 
 use crate::support::{PASSWORD, TestApp};
-use app::error::AppError;
+use domain::Error as AppError;
 use reqwest::{Client, StatusCode};
 use sqlx::PgPool;
 
@@ -104,7 +104,7 @@ async fn failed_logins_are_limited_per_account(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     app.signed_up("ada@example.com").await;
     let client = TestApp::client();
-    for _ in 0..app::auth::rate_limit::PER_ACCOUNT {
+    for _ in 0..domain::account::rate_limit::PER_ACCOUNT {
         let err = app
             .call(&client, "login", &[("email", "ada@example.com"), ("password", "wrong password")])
             .await
@@ -124,7 +124,7 @@ async fn failed_logins_are_limited_per_address_across_accounts(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     app.signed_up("ada@example.com").await;
     let client = TestApp::client();
-    for i in 0..app::auth::rate_limit::PER_ADDRESS {
+    for i in 0..domain::account::rate_limit::PER_ADDRESS {
         let email = format!("guess{i}@example.com");
         let err = app.call(&client, "login", &[("email", &email), ("password", "wrong password")]).await.unwrap_err();
         assert!(matches!(err, AppError::Validation(_)), "{err:?}");
@@ -243,6 +243,10 @@ async fn parallel_guesses_cannot_slip_past_the_account_limit(pool: PgPool) {
     let results = futures::future::join_all(guesses).await;
     let checked = results.iter().filter(|r| matches!(r, Err(AppError::Validation(_)))).count();
     let refused = results.iter().filter(|r| matches!(r, Err(AppError::TooManyRequests(_)))).count();
-    assert_eq!(checked as i64, app::auth::rate_limit::PER_ACCOUNT, "only the allowed number were checked: {results:?}");
+    assert_eq!(
+        checked as i64,
+        domain::account::rate_limit::PER_ACCOUNT,
+        "only the allowed number were checked: {results:?}"
+    );
     assert_eq!(checked + refused, 10);
 }

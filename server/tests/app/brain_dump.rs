@@ -1,7 +1,7 @@
 //! Brain dumps end to end through the server functions: draft, parse (offline), confirm, undo.
 
 use crate::support::TestApp;
-use app::error::AppError;
+use domain::Error as AppError;
 use reqwest::Client;
 use serde_json::{Value, json};
 use sqlx::PgPool;

@@ -2,9 +2,9 @@
 //! "generate now", the page's data, and the job rows they enqueue.
 
 use crate::support::TestApp;
-use app::brain_dump::llm::Engine;
-use app::brief::service::{Generated, generate, schedule_due};
 use chrono::{DateTime, TimeZone, Utc};
+use domain::brain_dump::llm::Engine;
+use domain::brief::service::{Generated, generate, schedule_due};
 use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;

@@ -1,8 +1,8 @@
 //! Projects, tasks and notes: create, edit, complete (with recurrence), soft delete and undo, dashboard.
 
 use crate::support::TestApp;
-use app::error::AppError;
 use chrono::{Days, Utc};
+use domain::Error as AppError;
 use serde_json::Value;
 use sqlx::PgPool;
 

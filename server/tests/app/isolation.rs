@@ -1,7 +1,7 @@
 //! Tenant isolation: another person's ids get "not found", and the database itself hides rows.
 
 use crate::support::TestApp;
-use app::error::AppError;
+use domain::Error as AppError;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -86,7 +86,7 @@ async fn row_level_security_hides_other_rows_even_without_the_apps_filter(pool: 
     };
     let (alice_id, bob_id) = (id_of("alice@example.com").await, id_of("bob@example.com").await);
 
-    let mut tx = app::db::begin_as(&pool, bob_id).await.unwrap();
+    let mut tx = domain::db::begin_as(&pool, bob_id).await.unwrap();
     for table in ["projects", "tasks", "notes", "brain_dumps"] {
         assert_eq!(count(&mut tx, table).await.unwrap(), 0, "Bob sees none of Alice's {table}");
     }
@@ -99,7 +99,7 @@ async fn row_level_security_hides_other_rows_even_without_the_apps_filter(pool: 
     tx.rollback().await.unwrap();
 
     // Updates and deletes cannot touch what the policy hides.
-    let mut tx = app::db::begin_as(&pool, bob_id).await.unwrap();
+    let mut tx = domain::db::begin_as(&pool, bob_id).await.unwrap();
     let hit = sqlx::query("update tasks set title = 'hijacked'").execute(&mut *tx).await.unwrap();
     assert_eq!(hit.rows_affected(), 0);
     let hit = sqlx::query("delete from notes").execute(&mut *tx).await.unwrap();
@@ -111,7 +111,7 @@ async fn row_level_security_hides_other_rows_even_without_the_apps_filter(pool: 
     assert_eq!(count(&mut conn, "projects").await.unwrap(), 0);
 
     // Alice still sees her own.
-    let mut tx = app::db::begin_as(&pool, alice_id).await.unwrap();
+    let mut tx = domain::db::begin_as(&pool, alice_id).await.unwrap();
     for table in ["projects", "tasks", "notes", "brain_dumps"] {
         assert_eq!(count(&mut tx, table).await.unwrap(), 1, "Alice sees her {table}");
     }

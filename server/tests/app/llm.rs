@@ -2,13 +2,13 @@
 //! output, malformed or schema-violating output, a 429 then success, a timeout.
 
 use crate::support::TestApp;
-use app::brain_dump::llm::{Engine, LlmConfig};
-use app::error::AppError;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use domain::Error as AppError;
+use domain::brain_dump::llm::{Engine, LlmConfig};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use std::collections::VecDeque;
@@ -141,7 +141,7 @@ async fn llm_proposals_are_checked_one_by_one_and_the_good_ones_apply(pool: PgPo
         op(json!({ "table": "note", "project_ref": "new-project-1", "body": "Ask the neighbour about compost." })),
     ] });
     let (fake, engine) = start(vec![Reply::Content(answer.to_string())], Duration::from_secs(5)).await;
-    let app = TestApp::spawn_with(pool, engine).await;
+    let app = TestApp::builder(pool).engine(engine).spawn().await;
     let c = app.signed_up("ada@example.com").await;
     app.project(&c, "Move house").await;
     let (_, parsed) = dump_and_parse(&app, &c, "Garden: seeds by friday, water daily from dec 1. compost?").await;
@@ -195,7 +195,7 @@ async fn malformed_or_schema_violating_output_is_a_clear_error_and_nothing_is_ap
         Reply::Content(r#"{"operations":[{"table":"task"}]}"#.into()),
     ];
     let (_, engine) = start(replies, Duration::from_secs(5)).await;
-    let app = TestApp::spawn_with(pool, engine).await;
+    let app = TestApp::builder(pool).engine(engine).spawn().await;
     let c = app.signed_up("ada@example.com").await;
     for _ in 0..2 {
         let (id, parsed) = dump_and_parse(&app, &c, "buy seeds").await;
@@ -217,7 +217,7 @@ async fn malformed_or_schema_violating_output_is_a_clear_error_and_nothing_is_ap
 async fn a_rate_limited_request_is_retried_and_then_succeeds(pool: PgPool) {
     let ok = json!({ "operations": [op(json!({ "title": "Buy seeds" }))] }).to_string();
     let (fake, engine) = start(vec![Reply::RateLimited, Reply::Content(ok)], Duration::from_secs(5)).await;
-    let app = TestApp::spawn_with(pool, engine).await;
+    let app = TestApp::builder(pool).engine(engine).spawn().await;
     let c = app.signed_up("ada@example.com").await;
     let (_, parsed) = dump_and_parse(&app, &c, "buy seeds").await;
     let dump = parsed.unwrap();
@@ -228,7 +228,7 @@ async fn a_rate_limited_request_is_retried_and_then_succeeds(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn a_model_that_does_not_answer_in_time_is_a_clear_error(pool: PgPool) {
     let (_, engine) = start(vec![Reply::Slow(Duration::from_secs(5))], Duration::from_millis(500)).await;
-    let app = TestApp::spawn_with(pool, engine).await;
+    let app = TestApp::builder(pool).engine(engine).spawn().await;
     let c = app.signed_up("ada@example.com").await;
     let (id, parsed) = dump_and_parse(&app, &c, "buy seeds").await;
     match parsed {
@@ -250,7 +250,7 @@ async fn proposals_reach_the_browser_while_the_model_is_still_answering(pool: Pg
     ] });
     let (fake, engine) =
         start(vec![Reply::Trickled(answer.to_string(), Duration::from_millis(40))], Duration::from_secs(30)).await;
-    let app = TestApp::spawn_with(pool, engine).await;
+    let app = TestApp::builder(pool).engine(engine).spawn().await;
     let c = app.signed_up("ada@example.com").await;
     let id = app.ok(&c, "save_draft", &[("content", "Garden: seeds, fence")]).await.as_str().unwrap().to_string();
     let response = c.get(app.url(&format!("/brain-dump/{id}/events"))).send().await.unwrap();
@@ -275,7 +275,7 @@ async fn cancelling_stops_processing_and_gives_the_text_back(pool: PgPool) {
     let slow = json!({ "operations": [op(json!({ "title": "Buy seeds" })), op(json!({ "title": "Call mum" }))] });
     let (_, engine) =
         start(vec![Reply::Trickled(slow.to_string(), Duration::from_millis(200))], Duration::from_secs(60)).await;
-    let app = TestApp::spawn_with(pool, engine).await;
+    let app = TestApp::builder(pool).engine(engine).spawn().await;
     let c = app.signed_up("ada@example.com").await;
     let id = app.ok(&c, "save_draft", &[("content", "buy seeds, call mum")]).await.as_str().unwrap().to_string();
     let response = c.get(app.url(&format!("/brain-dump/{id}/events"))).send().await.unwrap();
@@ -328,7 +328,7 @@ async fn changes_and_deletes_of_existing_items_apply_and_undo_puts_them_back(poo
     let (project, boxes, van) = existing(&app0, &c0).await;
     let (fake, engine) =
         start(vec![Reply::Content(changes(&project, &boxes, &van, &stranger_task))], Duration::from_secs(5)).await;
-    let app = TestApp::spawn_with(pool, engine).await;
+    let app = TestApp::builder(pool).engine(engine).spawn().await;
     let c = c0;
     let (_, parsed) = dump_and_parse(&app, &c, "boxes: 30, by dec 5, urgent. No van. Lift broken. Label boxes.").await;
     let dump = parsed.unwrap();
@@ -405,7 +405,7 @@ async fn a_change_to_an_item_edited_after_the_review_applies_nothing_and_names_i
     let mut answer: Value = serde_json::from_str(&changes(&project, &boxes, &van, &boxes)).unwrap();
     answer["operations"].as_array_mut().unwrap().remove(3);
     let (_, engine) = start(vec![Reply::Content(answer.to_string())], Duration::from_secs(5)).await;
-    let app = TestApp::spawn_with(pool, engine).await;
+    let app = TestApp::builder(pool).engine(engine).spawn().await;
     let (_, parsed) = dump_and_parse(&app, &c, "boxes, van, lift, labels").await;
     let dump = parsed.unwrap();
     // Meanwhile, in another tab: the van task is edited.
@@ -446,7 +446,7 @@ async fn proposals_in_any_order_and_changes_the_database_would_refuse_are_named(
         op(json!({ "kind": "update", "target_id": boxes, "recurrence": "weekly" })),
     ] });
     let (_, engine) = start(vec![Reply::Content(answer.to_string())], Duration::from_secs(5)).await;
-    let app = TestApp::spawn_with(pool, engine).await;
+    let app = TestApp::builder(pool).engine(engine).spawn().await;
     let (_, parsed) = dump_and_parse(&app, &c, "seeds for the garden; the lift; boxes weekly").await;
     let dump = parsed.unwrap();
     let confirm = |ops: Value| {

@@ -6,6 +6,7 @@ mod brain_dump;
 mod briefs;
 mod crud;
 mod isolation;
+mod limits;
 mod llm;
 mod notify;
 mod smtp;

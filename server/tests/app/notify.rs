@@ -4,12 +4,12 @@
 
 use crate::smtp::Smtp;
 use crate::support::{TWILIO_TOKEN, TestApp};
-use app::brain_dump::llm::Engine;
-use app::notify::email::Delivery;
-use app::notify::sms::{SmsSender, signature};
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Form, Json, Router};
+use domain::brain_dump::llm::Engine;
+use domain::notify::email::Delivery;
+use domain::notify::sms::{SmsSender, signature};
 use mail_parser::{MessageParser, MimeHeaders};
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -50,15 +50,35 @@ async fn a_brief_email_reaches_a_real_smtp_server_once_with_both_parts_and_a_wor
     app.task(&c, &garden, &[("title", "Buy seeds <now>"), ("due_date", &today)]).await;
     let brief_id: Uuid = app.ok(&c, "generate_brief", &[]).await.as_str().unwrap().parse().unwrap();
     let ada = user_id(&pool, "ada@example.com").await;
-    app::brief::service::generate(&pool, ada, brief_id, &Engine::Offline).await.unwrap();
+    domain::brief::service::generate(&pool, ada, brief_id, &Engine::Offline).await.unwrap();
     let email_id: Uuid = system_scalar(&pool, "select id from emails").await;
 
-    let key = app::notify::token::signing_key(&pool).await.unwrap();
+    let key = domain::notify::token::signing_key(&pool, None).await.unwrap();
     let base = app.url("");
     let mailer = smtp.mailer();
-    let sent = app::notify::email::deliver(&pool, &mailer, &base, &key, ada, email_id).await.unwrap();
+    let sent = domain::notify::email::deliver(
+        &pool,
+        &mailer,
+        &domain::notify::email::from_address(None).unwrap(),
+        &base,
+        &key,
+        ada,
+        email_id,
+    )
+    .await
+    .unwrap();
     assert_eq!(sent, Delivery::Sent);
-    let again = app::notify::email::deliver(&pool, &mailer, &base, &key, ada, email_id).await.unwrap();
+    let again = domain::notify::email::deliver(
+        &pool,
+        &mailer,
+        &domain::notify::email::from_address(None).unwrap(),
+        &base,
+        &key,
+        ada,
+        email_id,
+    )
+    .await
+    .unwrap();
     assert_eq!(again, Delivery::AlreadySent, "a second run of the job sends nothing");
 
     let received = smtp.received();
@@ -87,7 +107,7 @@ async fn a_brief_email_reaches_a_real_smtp_server_once_with_both_parts_and_a_wor
     assert_eq!(r.status(), 200);
     assert_eq!(app.ok(&c, "get_brief_prefs", &[]).await["email"], false);
     // An email still queued from before (a retry, say) is not sent after that.
-    let mut tx = app::db::begin_as(&pool, ada).await.unwrap();
+    let mut tx = domain::db::begin_as(&pool, ada).await.unwrap();
     let queued: Uuid = sqlx::query_scalar(
         "insert into emails (user_id, key, to_address, subject, message_id)
          values ($1, 'brief:' || $2::text || '-again', 'ada@example.com', 's', '<again@buildos>') returning id",
@@ -98,7 +118,17 @@ async fn a_brief_email_reaches_a_real_smtp_server_once_with_both_parts_and_a_wor
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    let r = app::notify::email::deliver(&pool, &mailer, &base, &key, ada, queued).await.unwrap();
+    let r = domain::notify::email::deliver(
+        &pool,
+        &mailer,
+        &domain::notify::email::from_address(None).unwrap(),
+        &base,
+        &key,
+        ada,
+        queued,
+    )
+    .await
+    .unwrap();
     assert_eq!(r, Delivery::Unsubscribed);
     assert_eq!(smtp.received().len(), 1, "still just the one");
     // The page for people: the address, partly hidden.
@@ -147,8 +177,8 @@ async fn deliver_code(pool: &PgPool, sender: &SmsSender, fake: &FakeTwilio, user
     let sms_id: Uuid =
         system_scalar(pool, "select id from sms_messages where status = 'queued' order by created_at desc limit 1")
             .await;
-    let sent = app::notify::sms::deliver(pool, sender, user, sms_id).await.unwrap();
-    assert!(matches!(sent, app::notify::sms::Delivery::Sent(_)), "{sent:?}");
+    let sent = domain::notify::sms::deliver(pool, sender, user, sms_id).await.unwrap();
+    assert!(matches!(sent, domain::notify::sms::Delivery::Sent(_)), "{sent:?}");
     let last = fake.sent.lock().unwrap().last().cloned().unwrap();
     let body = last.1.iter().find(|(k, _)| k == "Body").unwrap().1.clone();
     regex::Regex::new(r"\b(\d{6})\b").unwrap().captures(&body).unwrap()[1].to_string()
@@ -179,7 +209,7 @@ async fn phone_verification_by_twilio_with_expiry_and_an_attempt_limit(pool: PgP
     }
     // Asking again within a minute is refused.
     let again = app.call(&c, "start_phone_verification", &[("phone", "+14155550100")]).await.unwrap_err();
-    assert!(matches!(again, app::error::AppError::TooManyRequests(_)), "{again:?}");
+    assert!(matches!(again, domain::Error::TooManyRequests(_)), "{again:?}");
 
     // Five wrong codes, then even the right one is refused.
     let wrong = if code == "000000" { "111111" } else { "000000" };
@@ -209,7 +239,7 @@ async fn phone_verification_by_twilio_with_expiry_and_an_attempt_limit(pool: PgP
     }
     system_exec(&pool, "update phone_verifications set created_at = now() - interval '2 minutes'").await;
     let e = app.call(&c, "start_phone_verification", &[("phone", "+14155550100")]).await.unwrap_err();
-    assert!(matches!(&e, app::error::AppError::TooManyRequests(m) if m.contains("last day")), "{e:?}");
+    assert!(matches!(&e, domain::Error::TooManyRequests(m) if m.contains("last day")), "{e:?}");
     let prefs = app.ok(&c, "get_sms_prefs", &[]).await;
     assert_eq!((prefs["phone"].as_str(), prefs["verified"].as_bool()), (Some("+14155550100"), Some(true)));
 }
@@ -275,7 +305,7 @@ async fn task_reminders_go_once_a_day_to_people_who_asked_and_verified(pool: PgP
     app.task(&quiet, &q, &[("title", "Paint"), ("due_date", &today)]).await;
     let (ada, bob) = (user_id(&pool, "ada@example.com").await, user_id(&pool, "bob@example.com").await);
     for (user, reminders) in [(ada, true), (bob, false)] {
-        let mut tx = app::db::begin_as(&pool, user).await.unwrap();
+        let mut tx = domain::db::begin_as(&pool, user).await.unwrap();
         sqlx::query(
             "insert into sms_preferences (user_id, phone, verified_at, task_reminders) values ($1, '+14155550100', now(), $2)",
         )
@@ -291,8 +321,8 @@ async fn task_reminders_go_once_a_day_to_people_who_asked_and_verified(pool: PgP
             .unwrap();
         tx.commit().await.unwrap();
     }
-    assert_eq!(app::notify::sms::schedule_reminders(&pool, now).await.unwrap(), 1);
-    assert_eq!(app::notify::sms::schedule_reminders(&pool, now).await.unwrap(), 0, "once a day");
+    assert_eq!(domain::notify::sms::schedule_reminders(&pool, now).await.unwrap(), 1);
+    assert_eq!(domain::notify::sms::schedule_reminders(&pool, now).await.unwrap(), 0, "once a day");
     let body: String = system_scalar(&pool, "select body from sms_messages").await;
     assert_eq!(body, "Due today: Water the beds");
     let jobs: i64 =

@@ -1,7 +1,7 @@
 //! A real SMTP listener for tests: aiosmtpd on a free port, writing what it
 //! receives to a Maildir; killed on drop. (Also used by the worker's tests.)
 
-use app::notify::email::Mailer;
+use domain::notify::email::Mailer;
 use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::Duration;

@@ -1,9 +1,10 @@
 //! Test harness: start the app on a free port, call server functions as a browser's JS would.
 
-use app::error::AppError;
+use domain::Error as AppError;
+use domain::brain_dump::llm::Engine;
+use domain::settings::Settings;
 use reqwest::Client;
 use serde_json::Value;
-use server::config::Config;
 use sqlx::PgPool;
 use std::net::SocketAddr;
 
@@ -15,49 +16,63 @@ pub const PASSWORD: &str = "correct horse battery";
 /// The Twilio auth token test servers check webhook signatures with.
 pub const TWILIO_TOKEN: &str = "test-twilio-token";
 
-impl TestApp {
-    pub async fn spawn(pool: PgPool) -> Self {
-        Self::spawn_with(pool, app::brain_dump::llm::Engine::Offline).await
+/// Builds a test server: `TestApp::builder(pool).engine(…).spawn().await`.
+pub struct TestAppBuilder {
+    pool: PgPool,
+    engine: Engine,
+    api_rate_per_minute: u32,
+    registration_open: bool,
+}
+
+impl TestAppBuilder {
+    /// Brain dumps and briefs go to `engine`.
+    pub fn engine(mut self, engine: Engine) -> Self {
+        self.engine = engine;
+        self
     }
 
-    /// A server whose brain dumps go to `engine`.
-    pub async fn spawn_with(pool: PgPool, engine: app::brain_dump::llm::Engine) -> Self {
-        Self::spawn_full(pool, engine, 600).await
+    /// Allow `per_minute` API requests per person.
+    pub fn api_rate_per_minute(mut self, per_minute: u32) -> Self {
+        self.api_rate_per_minute = per_minute;
+        self
     }
 
-    /// A server allowing `per_minute` API requests per token.
-    pub async fn spawn_full(pool: PgPool, engine: app::brain_dump::llm::Engine, per_minute: u32) -> Self {
-        Self::spawn_config(pool, engine, per_minute, true).await
+    /// Whether registration is open (it is by default).
+    pub fn registration_open(mut self, open: bool) -> Self {
+        self.registration_open = open;
+        self
     }
 
-    /// A server whose API registration is closed.
-    pub async fn spawn_closed(pool: PgPool) -> Self {
-        Self::spawn_config(pool, app::brain_dump::llm::Engine::Offline, 600, false).await
-    }
-
-    async fn spawn_config(
-        pool: PgPool,
-        engine: app::brain_dump::llm::Engine,
-        per_minute: u32,
-        registration_open: bool,
-    ) -> Self {
+    pub async fn spawn(self) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let config = Config {
-            database_url: String::new(),
-            addr,
-            public_base_url: format!("http://{addr}"),
-            cookie_secure: false,
-            log_json: false,
-            engine,
-            twilio_auth_token: Some(TWILIO_TOKEN.into()),
-            api_rate_per_minute: per_minute,
-            registration_open,
-        };
-        server::prepare_jobs(&pool).await.expect("job tables");
-        let router = server::router(&config, pool);
+        let outbox = std::env::temp_dir().join(format!("buildos-test-outbox-{}", std::process::id()));
+        let vars = [
+            ("DATABASE_URL", "postgres://unused".to_string()),
+            ("PORT", addr.port().to_string()),
+            ("TWILIO_AUTH_TOKEN", TWILIO_TOKEN.to_string()),
+            ("OUTBOX_DIR", outbox.display().to_string()),
+        ];
+        let mut settings = Settings::from_vars(&|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+            .expect("test settings");
+        settings.engine = self.engine;
+        settings.api_rate_per_minute = self.api_rate_per_minute;
+        settings.registration_open = self.registration_open;
+        server::prepare_jobs(&self.pool).await.expect("job tables");
+        let router = server::router(settings, self.pool);
         tokio::spawn(server::serve(listener, router, std::future::pending()));
-        Self { addr }
+        TestApp { addr }
+    }
+}
+
+impl TestApp {
+    pub fn builder(pool: PgPool) -> TestAppBuilder {
+        TestAppBuilder { pool, engine: Engine::Offline, api_rate_per_minute: 600, registration_open: true }
+    }
+
+    /// A server with the defaults (offline engine, open registration).
+    pub async fn spawn(pool: PgPool) -> Self {
+        Self::builder(pool).spawn().await
     }
 
     pub fn url(&self, path: &str) -> String {

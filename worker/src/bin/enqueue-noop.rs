@@ -4,7 +4,9 @@
 //!   enqueue-noop RATE_PER_SECOND SECONDS
 
 use anyhow::{Context, Result};
+use domain::jobs::Job;
 use std::time::{Duration, Instant};
+use worker::jobs::noop::NoopJob;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<()> {
@@ -19,8 +21,8 @@ async fn main() -> Result<()> {
     for i in 0..total {
         let due = start + Duration::from_secs_f64(i as f64 / rate as f64);
         tokio::time::sleep_until(due.into()).await;
-        let job = serde_json::json!({ "enqueued_us": chrono::Utc::now().timestamp_micros() });
-        app::jobs::enqueue(&mut conn, "noop", &job, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let job = NoopJob { enqueued_us: chrono::Utc::now().timestamp_micros() };
+        job.enqueue(&mut conn).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     eprintln!("enqueued {total} jobs in {:.1} s", start.elapsed().as_secs_f64());
     Ok(())

@@ -6,12 +6,14 @@ use apalis::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 
-pub const QUEUE: &str = "noop";
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NoopJob {
     /// When it was enqueued, in microseconds since the epoch (the benchmark's clock).
     pub enqueued_us: i64,
+}
+
+impl domain::jobs::Job for NoopJob {
+    const QUEUE: &'static str = "noop";
 }
 
 static WAITS: Mutex<Vec<(i64, i64)>> = Mutex::new(Vec::new());

@@ -1,0 +1,118 @@
+//! Brief types shared by the server, the worker and the browser.
+
+use crate::task::model::Priority;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+text_enum!(BriefStatus {
+    Queued = "queued" / "Queued",
+    Generating = "generating" / "Generating",
+    Ready = "ready" / "Ready",
+    Failed = "failed" / "Failed",
+});
+
+text_enum!(Frequency { Daily = "daily" / "Every day", Weekly = "weekly" / "Once a week" });
+
+/// When and how a person gets their brief.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BriefPrefs {
+    pub enabled: bool,
+    pub frequency: Frequency,
+    /// 1 = Monday … 7 = Sunday.
+    pub day_of_week: i16,
+    pub time_of_day: NaiveTime,
+    pub email: bool,
+}
+
+impl Default for BriefPrefs {
+    fn default() -> Self {
+        BriefPrefs {
+            enabled: true,
+            frequency: Frequency::Daily,
+            day_of_week: 1,
+            time_of_day: NaiveTime::from_hms_opt(7, 0, 0).expect("valid time"),
+            email: true,
+        }
+    }
+}
+
+/// A task line in a brief.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BriefTask {
+    pub id: Uuid,
+    pub title: String,
+    pub priority: Priority,
+    pub due_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BriefNote {
+    pub id: Uuid,
+    pub title: String,
+    pub excerpt: String,
+}
+
+/// One active project's part of the brief.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProjectSection {
+    pub project_id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub today: Vec<BriefTask>,
+    pub overdue: Vec<BriefTask>,
+    /// Due in the next seven days (after today).
+    pub upcoming: Vec<BriefTask>,
+    /// Completed in the last seven days.
+    pub completed: Vec<BriefTask>,
+    /// Notes written or edited in the last seven days.
+    pub notes: Vec<BriefNote>,
+}
+
+impl ProjectSection {
+    pub fn is_quiet(&self) -> bool {
+        self.today.is_empty()
+            && self.overdue.is_empty()
+            && self.upcoming.is_empty()
+            && self.completed.is_empty()
+            && self.notes.is_empty()
+    }
+}
+
+/// Everything a brief shows, built by rules from the person's data.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BriefContent {
+    pub projects: Vec<ProjectSection>,
+}
+
+impl BriefContent {
+    pub fn count(&self, section: impl Fn(&ProjectSection) -> usize) -> usize {
+        self.projects.iter().map(section).sum()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Brief {
+    pub id: Uuid,
+    pub brief_date: NaiveDate,
+    pub status: BriefStatus,
+    pub content: Option<BriefContent>,
+    pub summary: Option<String>,
+    pub error: Option<String>,
+    pub generated_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A past brief in the list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BriefListItem {
+    pub id: Uuid,
+    pub brief_date: NaiveDate,
+    pub status: BriefStatus,
+}

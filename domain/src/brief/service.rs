@@ -1,0 +1,402 @@
+//! Briefs on the server and in the worker: building the sections, generating,
+//! scheduling, listing.
+
+use super::model::{
+    Brief, BriefContent, BriefListItem, BriefNote, BriefPrefs, BriefStatus, BriefTask, Frequency, ProjectSection,
+};
+use super::schedule::due_date;
+use super::summary::{self, SummaryEngine};
+use crate::db::begin_as;
+use crate::error::{Error, internal};
+use crate::jobs::{self, BriefJob, EmailJob, Job, SmsJob};
+use crate::task::model::Priority;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sqlx::{PgConnection, PgPool};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// The channel on which brief status changes are announced (payload: JSON {user_id, brief_id, status}).
+pub const CHANNEL: &str = "brief_status";
+
+/// Build the rule-based sections of a brief for `today` (the person's local date).
+pub async fn build_content(conn: &mut PgConnection, user_id: Uuid, today: NaiveDate) -> Result<BriefContent, Error> {
+    let projects = sqlx::query!(
+        "select id, name, slug from projects
+         where user_id = $1 and deleted_at is null and status = 'active' order by lower(name)",
+        user_id
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let ids: Vec<Uuid> = projects.iter().map(|p| p.id).collect();
+    let week_ahead = today + Duration::days(7);
+    let tasks = sqlx::query!(
+        r#"select id, project_id as "project_id!", title, priority, status, start_date, due_date, completed_at
+           from tasks
+           where user_id = $1 and deleted_at is null and project_id = any($2)
+             and ((status <> 'done' and (due_date <= $3 or start_date = $4))
+                  or (status = 'done' and completed_at >= now() - interval '7 days'))
+           order by due_date nulls last, priority = 'high' desc, title"#,
+        user_id,
+        &ids,
+        week_ahead,
+        today
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let notes = sqlx::query!(
+        r#"select id, project_id, coalesce(nullif(title, ''), 'Note') as "title!", left(body, 200) as "excerpt!"
+           from notes
+           where user_id = $1 and deleted_at is null and project_id = any($2) and updated_at >= now() - interval '7 days'
+           order by updated_at desc"#,
+        user_id,
+        &ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut sections: Vec<ProjectSection> = projects
+        .into_iter()
+        .map(|p| ProjectSection { project_id: p.id, name: p.name, slug: p.slug, ..ProjectSection::default() })
+        .collect();
+    let index: HashMap<Uuid, usize> = sections.iter().enumerate().map(|(i, s)| (s.project_id, i)).collect();
+    for t in tasks {
+        let Some(&i) = index.get(&t.project_id) else { continue };
+        let s = &mut sections[i];
+        let line = BriefTask {
+            id: t.id,
+            title: t.title,
+            priority: Priority::parse(&t.priority).unwrap_or(Priority::Medium),
+            due_date: t.due_date,
+        };
+        let list = if t.status == "done" {
+            &mut s.completed
+        } else {
+            match t.due_date {
+                Some(d) if d < today => &mut s.overdue,
+                Some(d) if d == today => &mut s.today,
+                _ if t.start_date == Some(today) => &mut s.today,
+                Some(_) => &mut s.upcoming,
+                None => continue,
+            }
+        };
+        if list.len() < 20 {
+            list.push(line);
+        }
+    }
+    for n in notes {
+        let Some(&i) = index.get(&n.project_id) else { continue };
+        if sections[i].notes.len() < 5 {
+            sections[i].notes.push(BriefNote { id: n.id, title: n.title, excerpt: n.excerpt });
+        }
+    }
+    Ok(BriefContent { projects: sections })
+}
+
+/// What a brief generation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Generated {
+    /// The brief is ready; `email` is the email job enqueued with it, if any.
+    Ready { email: Option<Uuid> },
+    /// It was ready already (a job run twice): nothing was done.
+    AlreadyReady,
+}
+
+async fn announce(conn: &mut PgConnection, user_id: Uuid, brief_id: Uuid, status: BriefStatus) -> Result<(), Error> {
+    let payload = serde_json::json!({ "user_id": user_id, "brief_id": brief_id, "status": status.as_str() });
+    sqlx::query("select pg_notify($1, $2)").bind(CHANNEL).bind(payload.to_string()).execute(conn).await?;
+    Ok(())
+}
+
+/// Generate brief `brief_id`: sections, summary, then (in one transaction)
+/// store it as ready and enqueue its email. Safe to run twice: a ready brief
+/// is left alone, and its email has a unique key.
+pub async fn generate(
+    pool: &PgPool,
+    user_id: Uuid,
+    brief_id: Uuid,
+    engine: &SummaryEngine,
+) -> Result<Generated, Error> {
+    let mut tx = begin_as(pool, user_id).await?;
+    let row = sqlx::query!(
+        "select b.brief_date, b.status, u.email, u.display_name
+         from briefs b join users u on u.id = b.user_id
+         where b.id = $1 and b.user_id = $2 for update of b",
+        brief_id,
+        user_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound)?;
+    if row.status == "ready" {
+        return Ok(Generated::AlreadyReady);
+    }
+    sqlx::query!("update briefs set status = 'generating', error = null where id = $1", brief_id)
+        .execute(&mut *tx)
+        .await?;
+    announce(&mut tx, user_id, brief_id, BriefStatus::Generating).await?;
+    let content = build_content(&mut tx, user_id, row.brief_date).await?;
+    tx.commit().await?;
+
+    let (text, used) = summary::summarize(engine, &content, row.brief_date).await;
+
+    let mut tx = begin_as(pool, user_id).await?;
+    let json = serde_json::to_value(&content).map_err(internal)?;
+    sqlx::query!(
+        "update briefs set status = 'ready', content = $2, summary = $3, summary_engine = $4, generated_at = now(),
+                error = null
+         where id = $1",
+        brief_id,
+        json,
+        text,
+        used
+    )
+    .execute(&mut *tx)
+    .await?;
+    let wants_email: bool = sqlx::query_scalar!(
+        r#"select coalesce((select email and enabled from brief_preferences where user_id = $1), true) as "e!""#,
+        user_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let mut email = None;
+    if wants_email {
+        let key = format!("brief:{brief_id}");
+        let subject = format!("Your brief for {}", row.brief_date.format("%A %-d %B"));
+        let message_id = format!("<brief-{brief_id}@buildos>");
+        let id = sqlx::query_scalar!(
+            "insert into emails (user_id, key, to_address, subject, message_id) values ($1, $2, $3, $4, $5)
+             on conflict (key) do nothing returning id",
+            user_id,
+            key,
+            row.email,
+            subject,
+            message_id
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(id) = id {
+            EmailJob { email_id: id, user_id }.enqueue_once(&mut tx, &key).await?;
+            email = Some(id);
+        }
+    }
+    // A text when it is ready, for people who asked for one and verified their number.
+    let phone = sqlx::query_scalar!(
+        "select phone from sms_preferences where user_id = $1 and brief_ready and verified_at is not null",
+        user_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .flatten();
+    if let Some(phone) = phone {
+        let key = format!("brief:{brief_id}");
+        let body = format!("Your BuildOS brief for {} is ready.", row.brief_date.format("%A %-d %B"));
+        let sms_id = sqlx::query_scalar!(
+            "insert into sms_messages (user_id, key, to_phone, body) values ($1, $2, $3, $4)
+             on conflict (key) do nothing returning id",
+            user_id,
+            key,
+            phone,
+            body
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(sms_id) = sms_id {
+            SmsJob { sms_id, user_id }.enqueue_once(&mut tx, &key).await?;
+        }
+    }
+    announce(&mut tx, user_id, brief_id, BriefStatus::Ready).await?;
+    tx.commit().await?;
+    tracing::info!(user.id = %user_id, brief.id = %brief_id, email = email.is_some(), "brief ready");
+    Ok(Generated::Ready { email })
+}
+
+/// Record that generating brief `brief_id` failed for good (the job gave up).
+pub async fn mark_failed(pool: &PgPool, user_id: Uuid, brief_id: Uuid, error: &str) -> Result<(), Error> {
+    let mut tx = begin_as(pool, user_id).await?;
+    sqlx::query!(
+        "update briefs set status = 'failed', error = $2 where id = $1 and status <> 'ready'",
+        brief_id,
+        error
+    )
+    .execute(&mut *tx)
+    .await?;
+    announce(&mut tx, user_id, brief_id, BriefStatus::Failed).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The hourly scheduler: for everyone whose brief is due at `now`, create the
+/// brief of their local date and enqueue its job, in one transaction. The
+/// unique (person, local date) key makes a second run (another worker, a
+/// repeated hour) create nothing. Returns how many briefs were enqueued.
+pub async fn schedule_due(pool: &PgPool, now: DateTime<Utc>) -> Result<usize, Error> {
+    let mut tx = pool.begin().await?;
+    // The scheduler reads everyone's preferences: the system scope of the RLS policies.
+    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await?;
+    let people = sqlx::query!(
+        r#"select u.id, u.timezone, p.enabled as "enabled?", p.frequency as "frequency?",
+                  p.day_of_week as "day_of_week?", p.time_of_day as "time_of_day?"
+           from users u left join brief_preferences p on p.user_id = u.id"#
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let defaults = BriefPrefs::default();
+    let (mut users, mut dates) = (Vec::new(), Vec::new());
+    for p in people {
+        let tz: chrono_tz::Tz = p.timezone.parse().unwrap_or(chrono_tz::UTC);
+        let prefs = BriefPrefs {
+            enabled: p.enabled.unwrap_or(defaults.enabled),
+            frequency: p.frequency.as_deref().and_then(Frequency::parse).unwrap_or(defaults.frequency),
+            day_of_week: p.day_of_week.unwrap_or(defaults.day_of_week),
+            time_of_day: p.time_of_day.unwrap_or(defaults.time_of_day),
+            email: true,
+        };
+        if let Some(date) = due_date(now, tz, &prefs) {
+            users.push(p.id);
+            dates.push(date);
+        }
+    }
+    let created = sqlx::query!(
+        "insert into briefs (user_id, brief_date) select * from unnest($1::uuid[], $2::date[])
+         on conflict (user_id, brief_date) do nothing returning id, user_id",
+        &users,
+        &dates
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let jobs: Vec<BriefJob> = created.iter().map(|r| BriefJob { brief_id: r.id, user_id: r.user_id }).collect();
+    jobs::enqueue_many(&mut tx, &jobs).await?;
+    tx.commit().await?;
+    if !jobs.is_empty() {
+        tracing::info!(briefs = jobs.len(), "briefs scheduled");
+    }
+    Ok(jobs.len())
+}
+
+/// "Generate now": (re)generate the brief of the person's local `today`.
+pub async fn generate_now(pool: &PgPool, user_id: Uuid, today: NaiveDate) -> Result<Uuid, Error> {
+    let mut tx = begin_as(pool, user_id).await?;
+    let id = sqlx::query_scalar!(
+        "insert into briefs (user_id, brief_date) values ($1, $2)
+         on conflict (user_id, brief_date) do update set status = 'queued', error = null
+           where briefs.status in ('ready', 'failed')
+              -- a job that died (or was cancelled) without a word: not stuck forever
+              or briefs.updated_at < now() - interval '10 minutes'
+         returning id",
+        user_id,
+        today
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(id) = id else {
+        return Err(Error::Conflict("Today's brief is being generated already.".into()));
+    };
+    BriefJob { brief_id: id, user_id }.enqueue(&mut tx).await?;
+    announce(&mut tx, user_id, id, BriefStatus::Queued).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn list_briefs(pool: &PgPool, user_id: Uuid) -> Result<Vec<BriefListItem>, Error> {
+    let mut tx = begin_as(pool, user_id).await?;
+    let rows = sqlx::query!(
+        "select id, brief_date, status from briefs where user_id = $1 order by brief_date desc limit 60",
+        user_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| BriefListItem {
+            id: r.id,
+            brief_date: r.brief_date,
+            status: BriefStatus::parse(&r.status).unwrap_or(BriefStatus::Failed),
+        })
+        .collect())
+}
+
+pub async fn get_brief(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<Brief, Error> {
+    let mut tx = begin_as(pool, user_id).await?;
+    let r = sqlx::query!(
+        "select id, brief_date, status, content, summary, error, generated_at, created_at
+         from briefs where id = $1 and user_id = $2",
+        id,
+        user_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound)?;
+    tx.commit().await?;
+    Ok(Brief {
+        id: r.id,
+        brief_date: r.brief_date,
+        status: BriefStatus::parse(&r.status).unwrap_or(BriefStatus::Failed),
+        content: r.content.map(serde_json::from_value).transpose().map_err(internal)?,
+        summary: r.summary,
+        error: r.error,
+        generated_at: r.generated_at,
+        created_at: r.created_at,
+    })
+}
+
+pub async fn get_prefs(pool: &PgPool, user_id: Uuid) -> Result<BriefPrefs, Error> {
+    let mut tx = begin_as(pool, user_id).await?;
+    let row = sqlx::query!(
+        "select enabled, frequency, day_of_week, time_of_day, email from brief_preferences where user_id = $1",
+        user_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(row
+        .map(|r| BriefPrefs {
+            enabled: r.enabled,
+            frequency: Frequency::parse(&r.frequency).unwrap_or(Frequency::Daily),
+            day_of_week: r.day_of_week,
+            time_of_day: r.time_of_day,
+            email: r.email,
+        })
+        .unwrap_or_default())
+}
+
+pub async fn save_prefs(pool: &PgPool, user_id: Uuid, p: &BriefPrefs) -> Result<(), Error> {
+    let mut tx = begin_as(pool, user_id).await?;
+    sqlx::query!(
+        "insert into brief_preferences (user_id, enabled, frequency, day_of_week, time_of_day, email)
+         values ($1, $2, $3, $4, $5, $6)
+         on conflict (user_id) do update set enabled = $2, frequency = $3, day_of_week = $4, time_of_day = $5, email = $6",
+        user_id,
+        p.enabled,
+        p.frequency.as_str(),
+        p.day_of_week,
+        p.time_of_day,
+        p.email
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Turn brief emails off (from an unsubscribe link).
+pub async fn unsubscribe(pool: &PgPool, user_id: Uuid) -> Result<(), Error> {
+    let mut tx = begin_as(pool, user_id).await?;
+    sqlx::query!(
+        "insert into brief_preferences (user_id, email) values ($1, false)
+         on conflict (user_id) do update set email = false",
+        user_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(user.id = %user_id, "unsubscribed from brief emails");
+    Ok(())
+}
+
+/// Whose a signed unsubscribe link is (`secret_key`: SECRET_KEY, when set).
+pub async fn unsubscribe_user(pool: &PgPool, secret_key: Option<&str>, token: &str) -> Result<Uuid, Error> {
+    let key = crate::notify::token::signing_key(pool, secret_key).await?;
+    crate::notify::token::verify(&key, "unsubscribe", token).ok_or_else(|| {
+        Error::field("token", "This unsubscribe link is not valid. Use the link from your latest email.")
+    })
+}

@@ -1,0 +1,158 @@
+//! The job queue, as the web and the worker write to it: rows in `apalis.jobs`
+//! (apalis-postgres's table, created by its migrations at start-up).
+//!
+//! Jobs are inserted with plain SQL on the caller's connection, so a job is
+//! enqueued in the same transaction as the write it belongs to: both commit or
+//! neither does. The payload is the JSON apalis' codec reads.
+
+use crate::error::{Error, internal};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A kind of job: its payload type names its queue, so a job cannot land on
+/// the wrong one. The worker registers one handler per implementor.
+pub trait Job: Serialize + serde::de::DeserializeOwned + Send + Sync + Unpin + 'static {
+    /// The queue (apalis' `job_type`) this job runs on.
+    const QUEUE: &'static str;
+
+    /// Enqueue in the caller's transaction.
+    fn enqueue<'a>(&'a self, conn: &'a mut PgConnection) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        async move { insert(conn, Self::QUEUE, self, None, None).await.map(drop) }
+    }
+
+    /// Enqueue once per `key` on this queue (later calls with the same key do
+    /// nothing); true when this call enqueued it.
+    fn enqueue_once<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        key: &'a str,
+    ) -> impl Future<Output = Result<bool, Error>> + Send + 'a {
+        async move { insert(conn, Self::QUEUE, self, Some(key), None).await }
+    }
+
+    /// Enqueue to run at `at` (not before).
+    fn enqueue_at<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        async move { insert(conn, Self::QUEUE, self, None, Some(at)).await.map(drop) }
+    }
+}
+
+/// Generate brief `brief_id` (and send it, when the person wants email).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BriefJob {
+    pub brief_id: Uuid,
+    pub user_id: Uuid,
+}
+
+impl Job for BriefJob {
+    const QUEUE: &'static str = "briefs";
+}
+
+/// Send email `email_id` (a row of `emails`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailJob {
+    pub email_id: Uuid,
+    pub user_id: Uuid,
+}
+
+impl Job for EmailJob {
+    const QUEUE: &'static str = "email";
+}
+
+/// Send SMS `sms_id` (a row of `sms_messages`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SmsJob {
+    pub sms_id: Uuid,
+    pub user_id: Uuid,
+}
+
+impl Job for SmsJob {
+    const QUEUE: &'static str = "sms";
+}
+
+/// Housekeeping, run hourly and at start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum MaintenanceJob {
+    /// Enqueue the briefs that are due, then prune old jobs and expired sessions.
+    Tick,
+}
+
+impl Job for MaintenanceJob {
+    const QUEUE: &'static str = "maintenance";
+}
+
+/// How many times a job is tried before it stays failed.
+pub const MAX_ATTEMPTS: i32 = 5;
+
+/// Insert a job row on the caller's connection, so it commits with the write it belongs to.
+async fn insert<T: Serialize>(
+    conn: &mut PgConnection,
+    queue: &str,
+    job: &T,
+    key: Option<&str>,
+    at: Option<DateTime<Utc>>,
+) -> Result<bool, Error> {
+    let payload = serde_json::to_vec(job).map_err(internal)?;
+    let inserted = sqlx::query(
+        "insert into apalis.jobs (id, job_type, job, max_attempts, run_at, idempotency_key)
+         values (apalis.generate_ulid(), $1, $2, $3, coalesce($5, now()), $4)
+         on conflict (job_type, idempotency_key) do nothing",
+    )
+    .bind(queue)
+    .bind(payload)
+    .bind(MAX_ATTEMPTS)
+    .bind(key)
+    .bind(at)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted > 0)
+}
+
+/// Enqueue many jobs of one kind in one statement (the scheduler's bulk path).
+pub async fn enqueue_many<J: Job>(conn: &mut PgConnection, jobs: &[J]) -> Result<u64, Error> {
+    if jobs.is_empty() {
+        return Ok(0);
+    }
+    let payloads: Vec<Vec<u8>> = jobs.iter().map(serde_json::to_vec).collect::<Result<_, _>>().map_err(internal)?;
+    let n = sqlx::query(
+        "insert into apalis.jobs (id, job_type, job, max_attempts, run_at)
+         select apalis.generate_ulid(), $1, p, $3, now() from unnest($2::bytea[]) as p",
+    )
+    .bind(J::QUEUE)
+    .bind(payloads)
+    .bind(MAX_ATTEMPTS)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(n)
+}
+
+/// Remove what is no longer needed: finished jobs after 14 days (failed ones
+/// after 30, so the queue page shows them meanwhile), dead workers' rows,
+/// expired sessions, old login attempts. Returns how many jobs went.
+pub async fn prune(pool: &sqlx::PgPool) -> Result<u64, Error> {
+    let jobs = sqlx::query(
+        "delete from apalis.jobs where
+           (status in ('Done', 'Killed') and done_at < now() - interval '14 days')
+           or (status = 'Failed' and attempts >= max_attempts and done_at < now() - interval '30 days')",
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
+    sqlx::query(
+        "delete from apalis.workers w where last_seen < now() - interval '1 day'
+           and not exists (select 1 from apalis.jobs j where j.lock_by = w.id)",
+    )
+    .execute(pool)
+    .await?;
+    let sessions = sqlx::query("delete from sessions where expires_at < now()").execute(pool).await?.rows_affected();
+    sqlx::query("delete from login_attempts where created_at < now() - interval '1 day'").execute(pool).await?;
+    tracing::info!(jobs.pruned = jobs, sessions.pruned = sessions, "maintenance done");
+    Ok(jobs)
+}

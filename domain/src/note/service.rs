@@ -1,0 +1,127 @@
+//! Notes on a project: the only code that writes them, in the caller's
+//! person-scoped transaction.
+
+use super::NoteInput;
+use super::model::Note;
+use crate::error::Error;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A page of live notes (of one project when given), newest first; and how many in all.
+pub async fn list_notes(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    project_id: Option<Uuid>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Note>, i64), Error> {
+    let rows = sqlx::query!(
+        r#"select id, project_id, title, body, created_at, updated_at, count(*) over () as "total!" from notes
+           where user_id = $1 and deleted_at is null and ($2::uuid is null or project_id = $2)
+           order by created_at desc limit $3 offset $4"#,
+        user_id,
+        project_id,
+        limit,
+        offset
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let total = match rows.first() {
+        Some(r) => r.total,
+        None => {
+            sqlx::query_scalar!(
+                r#"select count(*) as "n!" from notes where user_id = $1 and deleted_at is null
+                 and ($2::uuid is null or project_id = $2)"#,
+                user_id,
+                project_id
+            )
+            .fetch_one(conn)
+            .await?
+        }
+    };
+    let notes = rows
+        .into_iter()
+        .map(|r| Note {
+            id: r.id,
+            project_id: r.project_id,
+            title: r.title,
+            body: r.body,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+        .collect();
+    Ok((notes, total))
+}
+
+pub async fn get_note(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<Note, Error> {
+    sqlx::query_as!(
+        Note,
+        "select id, project_id, title, body, created_at, updated_at from notes
+         where id = $1 and user_id = $2 and deleted_at is null",
+        id,
+        user_id
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound)
+}
+
+/// Add a note to a live project of this person.
+pub async fn insert_note(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    project_id: Uuid,
+    n: NoteInput,
+) -> Result<Uuid, Error> {
+    let id = sqlx::query_scalar!(
+        "insert into notes (user_id, project_id, title, body)
+         select $1, id, $3, $4 from projects where id = $2 and user_id = $1 and deleted_at is null
+         returning id",
+        user_id,
+        project_id,
+        n.title.as_str(),
+        n.body.as_str()
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound)?;
+    Ok(id)
+}
+
+pub async fn update_note(conn: &mut PgConnection, user_id: Uuid, id: Uuid, n: NoteInput) -> Result<(), Error> {
+    let done = sqlx::query!(
+        "update notes set title = $3, body = $4 where id = $1 and user_id = $2 and deleted_at is null",
+        id,
+        user_id,
+        n.title.as_str(),
+        n.body.as_str()
+    )
+    .execute(conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(())
+}
+
+/// Soft-delete or restore a note; returns its project's slug.
+pub async fn set_note_deleted(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    deleted: bool,
+) -> Result<String, Error> {
+    let slug = sqlx::query_scalar!(
+        "update notes n set deleted_at = case when $3 then now() else null end
+         from projects p
+         where n.id = $1 and n.user_id = $2 and p.id = n.project_id and (n.deleted_at is null) = $3
+         returning p.slug",
+        id,
+        user_id,
+        deleted
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound)?;
+    Ok(slug)
+}

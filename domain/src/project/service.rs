@@ -1,0 +1,256 @@
+//! Creating, reading, changing and (softly) deleting projects: the only code
+//! that writes them. Every function runs in the caller's person-scoped
+//! transaction (`db::begin_as`).
+
+use super::model::{Project, ProjectStatus, ProjectSummary};
+use super::{ProjectInput, slugify};
+use crate::error::Error;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// Markdown to HTML with every unsafe tag and attribute removed.
+pub fn render_markdown(source: &str) -> String {
+    let parser = pulldown_cmark::Parser::new_ext(
+        source,
+        pulldown_cmark::Options::ENABLE_TABLES
+            | pulldown_cmark::Options::ENABLE_TASKLISTS
+            | pulldown_cmark::Options::ENABLE_STRIKETHROUGH,
+    );
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, parser);
+    ammonia::Builder::default().link_rel(Some("noopener noreferrer nofollow")).clean(&html).to_string()
+}
+
+struct Row {
+    id: Uuid,
+    name: String,
+    slug: String,
+    description: String,
+    context: String,
+    status: String,
+    tags: Vec<String>,
+    start_date: Option<NaiveDate>,
+    end_date: Option<NaiveDate>,
+    open_tasks: i64,
+    deleted_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Row> for Project {
+    fn from(r: Row) -> Self {
+        Project {
+            context_html: render_markdown(&r.context),
+            id: r.id,
+            name: r.name,
+            slug: r.slug,
+            description: r.description,
+            context: r.context,
+            status: ProjectStatus::parse(&r.status).unwrap_or_default(),
+            tags: r.tags,
+            start_date: r.start_date,
+            end_date: r.end_date,
+            open_tasks: r.open_tasks,
+            deleted_at: r.deleted_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// A page of live (not deleted) projects, active ones first, with `status`
+/// when given; and how many there are in all.
+pub async fn list_projects(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    status: Option<ProjectStatus>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<ProjectSummary>, i64), Error> {
+    let rows = sqlx::query!(
+        r#"select p.id, p.name, p.slug, p.description, p.status, p.tags, p.start_date, p.end_date, p.updated_at,
+                  (select count(*) from tasks t where t.project_id = p.id and t.deleted_at is null
+                     and t.status <> 'done') as "open_tasks!",
+                  count(*) over () as "total!"
+           from projects p
+           where p.user_id = $1 and p.deleted_at is null and ($2::text is null or p.status = $2)
+           order by (p.status = 'active') desc, p.updated_at desc
+           limit $3 offset $4"#,
+        user_id,
+        status.map(ProjectStatus::as_str),
+        limit,
+        offset
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let total = match rows.first() {
+        Some(r) => r.total,
+        None => count_projects(conn, user_id, status).await?,
+    };
+    let items = rows
+        .into_iter()
+        .map(|r| ProjectSummary {
+            id: r.id,
+            name: r.name,
+            slug: r.slug,
+            description: r.description,
+            status: ProjectStatus::parse(&r.status).unwrap_or_default(),
+            tags: r.tags,
+            start_date: r.start_date,
+            end_date: r.end_date,
+            open_tasks: r.open_tasks,
+            updated_at: r.updated_at,
+        })
+        .collect();
+    Ok((items, total))
+}
+
+/// How many live projects match (for a page past the end, where no row carries the count).
+async fn count_projects(conn: &mut PgConnection, user_id: Uuid, status: Option<ProjectStatus>) -> Result<i64, Error> {
+    Ok(sqlx::query_scalar!(
+        r#"select count(*) as "n!" from projects where user_id = $1 and deleted_at is null
+             and ($2::text is null or status = $2)"#,
+        user_id,
+        status.map(ProjectStatus::as_str)
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+/// One live project, by its slug (pages) or its id (the API).
+pub async fn get_project(conn: &mut PgConnection, user_id: Uuid, key: ProjectKey<'_>) -> Result<Project, Error> {
+    let (id, slug) = match key {
+        ProjectKey::Id(id) => (Some(id), None),
+        ProjectKey::Slug(slug) => (None, Some(slug)),
+    };
+    let row = sqlx::query_as!(
+        Row,
+        r#"select p.id, p.name, p.slug, p.description, p.context, p.status, p.tags, p.start_date, p.end_date,
+                  p.deleted_at, p.updated_at,
+                  (select count(*) from tasks t where t.project_id = p.id and t.deleted_at is null
+                     and t.status <> 'done') as "open_tasks!"
+           from projects p
+           where p.user_id = $1 and ($2::uuid is null or p.id = $2) and ($3::text is null or p.slug = $3)
+             and p.deleted_at is null"#,
+        user_id,
+        id,
+        slug
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound)?;
+    Ok(row.into())
+}
+
+/// How a project is named in a request.
+#[derive(Debug, Clone, Copy)]
+pub enum ProjectKey<'a> {
+    Id(Uuid),
+    Slug(&'a str),
+}
+
+/// A slug not yet used by this person (deleted projects keep theirs, so undo works).
+async fn free_slug(conn: &mut PgConnection, user_id: Uuid, name: &str, except: Option<Uuid>) -> Result<String, Error> {
+    // Serialise slug choice per person: two tabs creating "Garden" at once get garden and garden-2.
+    sqlx::query!("select pg_advisory_xact_lock(hashtext($1::uuid::text))", user_id).execute(&mut *conn).await?;
+    let base = slugify(name);
+    let taken: Vec<String> = sqlx::query_scalar!(
+        "select slug from projects where user_id = $1 and (slug = $2 or slug like $2 || '-%') and id is distinct from $3",
+        user_id,
+        base,
+        except
+    )
+    .fetch_all(conn)
+    .await?;
+    if !taken.contains(&base) {
+        return Ok(base);
+    }
+    Ok((2..).map(|n| format!("{base}-{n}")).find(|s| !taken.contains(s)).expect("unbounded"))
+}
+
+/// Create a project; its id and slug.
+pub async fn insert_project(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    input: ProjectInput,
+) -> Result<(Uuid, String), Error> {
+    input.check()?;
+    let slug = free_slug(&mut *conn, user_id, &input.name, None).await?;
+    let id = sqlx::query_scalar!(
+        "insert into projects (user_id, name, slug, description, context, status, tags, start_date, end_date)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id",
+        user_id,
+        input.name.as_str(),
+        slug,
+        input.description.as_str(),
+        input.context.as_str(),
+        input.status.as_str(),
+        input.tags.as_slice(),
+        input.start_date,
+        input.end_date
+    )
+    .fetch_one(conn)
+    .await?;
+    tracing::info!(user.id = %user_id, project.id = %id, "project created");
+    Ok((id, slug))
+}
+
+/// Replace a project's fields; the slug follows a new name. Returns the (possibly new) slug.
+pub async fn update_project(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    input: ProjectInput,
+) -> Result<String, Error> {
+    input.check()?;
+    let current = sqlx::query!(
+        "select name, slug from projects where id = $1 and user_id = $2 and deleted_at is null for update",
+        id,
+        user_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(Error::NotFound)?;
+    let slug = if current.name == input.name.as_str() {
+        current.slug
+    } else {
+        free_slug(&mut *conn, user_id, &input.name, Some(id)).await?
+    };
+    sqlx::query!(
+        "update projects set name = $3, slug = $4, description = $5, context = $6, status = $7, tags = $8,
+                start_date = $9, end_date = $10
+         where id = $1 and user_id = $2",
+        id,
+        user_id,
+        input.name.as_str(),
+        slug,
+        input.description.as_str(),
+        input.context.as_str(),
+        input.status.as_str(),
+        input.tags.as_slice(),
+        input.start_date,
+        input.end_date
+    )
+    .execute(conn)
+    .await?;
+    Ok(slug)
+}
+
+/// Soft-delete (`deleted = true`) or restore a project; its slug.
+pub async fn set_project_deleted(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    deleted: bool,
+) -> Result<String, Error> {
+    let slug = sqlx::query_scalar!(
+        "update projects set deleted_at = case when $3 then now() else null end
+         where id = $1 and user_id = $2 and (deleted_at is null) = $3 returning slug",
+        id,
+        user_id,
+        deleted
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound)?;
+    Ok(slug)
+}

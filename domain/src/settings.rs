@@ -1,0 +1,215 @@
+//! The settings of a BuildOS process, read once at start (from the environment,
+//! and `.env` in development) by the server and the worker alike. This is the
+//! only place that reads the environment. Secrets never print.
+
+use crate::brain_dump::llm::Engine;
+use crate::notify::email::{Mailer, from_address};
+use crate::notify::sms::SmsSender;
+use anyhow::{Context, Result, bail};
+use lettre::message::Mailbox;
+use std::net::SocketAddr;
+
+/// A value that is never printed or logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Self {
+        Secret(value)
+    }
+
+    /// The value itself, for the one place that needs it.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> std::fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Everything configurable, with its default when unset.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// DATABASE_URL (the scripts start a project-local PostgreSQL and set it).
+    pub database_url: Secret<String>,
+    /// HOST and PORT (default 127.0.0.1:3000): where the server listens.
+    pub addr: SocketAddr,
+    /// PUBLIC_BASE_URL: the address people reach the app at, for links in
+    /// emails and webhooks; by default the address served (`http://HOST:PORT`).
+    pub public_base_url: String,
+    /// COOKIE_SECURE (auto: on when the public URL is https).
+    pub cookie_secure: bool,
+    /// LOG_FORMAT=json for JSON logs.
+    pub log_json: bool,
+    /// The brain-dump and brief engine: the LLM when OPENAI_API_KEY is set, else offline.
+    pub engine: Engine,
+    /// SMTP (SMTP_URL or EMAIL_HOST…), else .eml files in OUTBOX_DIR.
+    pub mailer: Mailer,
+    /// EMAIL_FROM.
+    pub email_from: Mailbox,
+    /// Twilio (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER), else OUTBOX_DIR/sms.jsonl.
+    pub sms: SmsSender,
+    /// TWILIO_AUTH_TOKEN, which also signs Twilio's webhooks to us.
+    pub twilio_auth_token: Option<Secret<String>>,
+    /// SECRET_KEY (32+ characters) signs links in emails; else the database's own key.
+    pub secret_key: Option<Secret<String>>,
+    /// ADMIN_EMAILS: comma-separated addresses of the people who see the queue page.
+    pub admin_emails: Vec<String>,
+    /// API_RATE_PER_MINUTE (default 600): API requests per minute per person.
+    pub api_rate_per_minute: u32,
+    /// REGISTRATION_OPEN (default true): whether new accounts can be made.
+    pub registration_open: bool,
+    /// The worker's own settings.
+    pub worker: WorkerSettings,
+    /// Where cargo-leptos put the site (LEPTOS_* variables, which it sets).
+    pub site: SiteSettings,
+}
+
+/// LEPTOS_OUTPUT_NAME (buildos), LEPTOS_SITE_ROOT (target/site), LEPTOS_SITE_PKG_DIR
+/// (pkg), LEPTOS_ENV (DEV or PROD), LEPTOS_RELOAD_PORT (3001).
+#[derive(Clone, Debug)]
+pub struct SiteSettings {
+    pub output_name: String,
+    pub site_root: String,
+    pub pkg_dir: String,
+    pub production: bool,
+    pub reload_port: u32,
+}
+
+/// WORKER_DB_CONNECTIONS (12), WORKER_POLL_MS (1000), WORKER_CONCURRENCY (8).
+#[derive(Clone, Debug)]
+pub struct WorkerSettings {
+    pub db_connections: u32,
+    /// How often an idle queue looks for work besides LISTEN/NOTIFY wake-ups.
+    pub poll_ms: u64,
+    pub concurrency: usize,
+}
+
+impl Settings {
+    /// From the process environment (after `.env`, when present).
+    pub fn from_env() -> Result<Self> {
+        // A missing .env is fine; variables already set win.
+        let _ = dotenvy::dotenv();
+        Self::from_vars(&|k| std::env::var(k).ok())
+    }
+
+    /// From `var` (a test gives its own); blank values count as unset.
+    pub fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        let var = |k: &str| var(k).filter(|v| !v.trim().is_empty());
+        let number = |k: &str, default: u64| -> Result<u64> {
+            var(k).map_or(Ok(default), |v| v.trim().parse().with_context(|| format!("{k} must be a whole number")))
+        };
+        let flag = |k: &str, default: bool| -> Result<bool> {
+            match var(k).as_deref().map(str::trim) {
+                None => Ok(default),
+                Some("true") => Ok(true),
+                Some("false") => Ok(false),
+                Some(other) => bail!("{k} must be true or false, not {other:?}"),
+            }
+        };
+        let database_url = var("DATABASE_URL")
+            .context("DATABASE_URL is not set (scripts/run.sh starts a local PostgreSQL and sets it)")?;
+        let port = u16::try_from(number("PORT", 3000)?).context("PORT must be a port number")?;
+        let host = var("HOST").unwrap_or_else(|| "127.0.0.1".into());
+        let addr: SocketAddr = format!("{host}:{port}").parse().context("HOST must be an IP address")?;
+        let public_base_url =
+            var("PUBLIC_BASE_URL").unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').to_string();
+        let cookie_secure = match var("COOKIE_SECURE").as_deref() {
+            None | Some("auto") => public_base_url.starts_with("https://"),
+            Some(_) => flag("COOKIE_SECURE", false)?,
+        };
+        let api_rate_per_minute = u32::try_from(number("API_RATE_PER_MINUTE", 600)?)
+            .ok()
+            .filter(|n| *n > 0)
+            .context("API_RATE_PER_MINUTE must be a positive number")?;
+        Ok(Settings {
+            database_url: Secret(database_url),
+            addr,
+            cookie_secure,
+            log_json: var("LOG_FORMAT").is_some_and(|f| f == "json"),
+            engine: Engine::from_vars(&var),
+            mailer: Mailer::from_vars(&var).map_err(anyhow::Error::msg)?,
+            email_from: from_address(var("EMAIL_FROM").as_deref()).map_err(anyhow::Error::msg)?,
+            sms: SmsSender::from_vars(&var, &public_base_url),
+            twilio_auth_token: var("TWILIO_AUTH_TOKEN").map(Secret),
+            secret_key: var("SECRET_KEY").map(Secret),
+            admin_emails: var("ADMIN_EMAILS")
+                .unwrap_or_default()
+                .split(',')
+                .map(|a| a.trim().to_lowercase())
+                .filter(|a| !a.is_empty())
+                .collect(),
+            api_rate_per_minute,
+            registration_open: flag("REGISTRATION_OPEN", true)?,
+            worker: WorkerSettings {
+                db_connections: u32::try_from(number("WORKER_DB_CONNECTIONS", 12)?).unwrap_or(12),
+                poll_ms: number("WORKER_POLL_MS", 1000)?.max(5),
+                concurrency: usize::try_from(number("WORKER_CONCURRENCY", 8)?).unwrap_or(8).max(1),
+            },
+            site: SiteSettings {
+                output_name: var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "buildos".into()),
+                site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+                pkg_dir: var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".into()),
+                production: var("LEPTOS_ENV").is_some_and(|e| e.eq_ignore_ascii_case("prod")),
+                reload_port: u32::try_from(number("LEPTOS_RELOAD_PORT", 3001)?).unwrap_or(3001),
+            },
+            public_base_url,
+        })
+    }
+
+    /// Whether `email` may see the admin pages.
+    pub fn is_admin(&self, email: &str) -> bool {
+        self.admin_emails.iter().any(|a| a.eq_ignore_ascii_case(email))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_vars(&|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn the_public_address_follows_port_when_unset() {
+        let s =
+            settings(&[("DATABASE_URL", "postgres://x"), ("PORT", "3900"), ("OUTBOX_DIR", "/tmp/buildos-test-outbox")])
+                .unwrap();
+        assert_eq!(s.public_base_url, "http://127.0.0.1:3900");
+        let s = settings(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("PORT", "3900"),
+            ("PUBLIC_BASE_URL", "https://buildos.example/"),
+            ("OUTBOX_DIR", "/tmp/buildos-test-outbox"),
+        ])
+        .unwrap();
+        assert_eq!(s.public_base_url, "https://buildos.example");
+        assert!(s.cookie_secure);
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = settings(&[
+            ("DATABASE_URL", "postgres://user:hunter2@db/x"),
+            ("TWILIO_AUTH_TOKEN", "tw-secret"),
+            ("OUTBOX_DIR", "/tmp/buildos-test-outbox"),
+        ])
+        .unwrap();
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("hunter2") && !printed.contains("tw-secret"), "{printed}");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let e = settings(&[("DATABASE_URL", "x"), ("PORT", "eighty")]).unwrap_err();
+        assert!(e.to_string().contains("PORT"), "{e}");
+        let e = settings(&[("DATABASE_URL", "x"), ("REGISTRATION_OPEN", "maybe")]).unwrap_err();
+        assert!(e.to_string().contains("REGISTRATION_OPEN"), "{e}");
+    }
+}

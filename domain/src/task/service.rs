@@ -1,0 +1,421 @@
+//! Tasks: create, edit, complete (recurring ones come back), soft delete, lists.
+//!
+//! Every function runs inside the caller's person-scoped transaction
+//! (`db::begin_as`), so several compose into one; this is the only code that
+//! writes tasks.
+
+use super::TaskInput;
+use super::model::{Priority, Task, TaskStatus, TaskSummary};
+use super::recurrence::Recurrence;
+use crate::error::Error;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A foreign key naming somebody else's (or no) project or parent task.
+fn not_found_on_fk(e: sqlx::Error) -> Error {
+    match &e {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => Error::NotFound,
+        _ => e.into(),
+    }
+}
+
+struct Row {
+    id: Uuid,
+    project_id: Option<Uuid>,
+    project_name: Option<String>,
+    project_slug: Option<String>,
+    parent_task_id: Option<Uuid>,
+    title: String,
+    description: String,
+    details: String,
+    priority: String,
+    status: String,
+    duration_minutes: Option<i32>,
+    start_date: Option<NaiveDate>,
+    due_date: Option<NaiveDate>,
+    recurrence: Option<String>,
+    recurrence_end: Option<NaiveDate>,
+    completed_at: Option<DateTime<Utc>>,
+    deleted_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Row> for Task {
+    fn from(r: Row) -> Self {
+        Task {
+            id: r.id,
+            project_id: r.project_id,
+            project_name: r.project_name,
+            project_slug: r.project_slug,
+            parent_task_id: r.parent_task_id,
+            title: r.title,
+            description: r.description,
+            details: r.details,
+            priority: Priority::parse(&r.priority).unwrap_or(Priority::Medium),
+            status: TaskStatus::parse(&r.status).unwrap_or(TaskStatus::Backlog),
+            duration_minutes: r.duration_minutes,
+            start_date: r.start_date,
+            due_date: r.due_date,
+            recurrence: r.recurrence.as_deref().and_then(Recurrence::parse),
+            recurrence_end: r.recurrence_end,
+            completed_at: r.completed_at,
+            deleted_at: r.deleted_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+struct SummaryRow {
+    id: Uuid,
+    project_name: Option<String>,
+    project_slug: Option<String>,
+    title: String,
+    priority: String,
+    status: String,
+    start_date: Option<NaiveDate>,
+    due_date: Option<NaiveDate>,
+    recurrence: Option<String>,
+}
+
+impl From<SummaryRow> for TaskSummary {
+    fn from(r: SummaryRow) -> Self {
+        TaskSummary {
+            id: r.id,
+            project_name: r.project_name,
+            project_slug: r.project_slug,
+            title: r.title,
+            priority: Priority::parse(&r.priority).unwrap_or(Priority::Medium),
+            status: TaskStatus::parse(&r.status).unwrap_or(TaskStatus::Backlog),
+            start_date: r.start_date,
+            due_date: r.due_date,
+            recurrence: r.recurrence.as_deref().and_then(Recurrence::parse),
+        }
+    }
+}
+
+pub async fn list_project_tasks(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    project_id: Uuid,
+) -> Result<Vec<TaskSummary>, Error> {
+    let rows = sqlx::query_as!(
+        SummaryRow,
+        "select t.id, p.name as \"project_name?\", p.slug as \"project_slug?\", t.title, t.priority, t.status,
+                t.start_date, t.due_date, t.recurrence
+         from tasks t left join projects p on p.id = t.project_id
+         where t.user_id = $1 and t.project_id = $2 and t.deleted_at is null
+         order by (t.status = 'done'), t.completed_at desc nulls first,
+                  coalesce(t.due_date, t.start_date) nulls last, t.created_at",
+        user_id,
+        project_id
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(TaskSummary::from).collect())
+}
+
+/// What a task list can be narrowed to (the API's filters).
+#[derive(Debug, Default)]
+pub struct TaskFilter {
+    pub project_id: Option<Uuid>,
+    pub status: Option<TaskStatus>,
+    /// Due on or before.
+    pub due_before: Option<NaiveDate>,
+    /// Due on or after.
+    pub due_after: Option<NaiveDate>,
+}
+
+/// A page of the person's tasks matching `f` (by due date), and how many match in all.
+pub async fn list_tasks(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    f: &TaskFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Task>, i64), Error> {
+    let total: i64 = sqlx::query_scalar!(
+        r#"select count(*) as "n!" from tasks
+           where user_id = $1 and deleted_at is null
+             and ($2::uuid is null or project_id = $2) and ($3::text is null or status = $3)
+             and ($4::date is null or due_date <= $4) and ($5::date is null or due_date >= $5)"#,
+        user_id,
+        f.project_id,
+        f.status.map(TaskStatus::as_str),
+        f.due_before,
+        f.due_after
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let rows = sqlx::query_as!(
+        Row,
+        "select t.id, t.project_id, p.name as \"project_name?\", p.slug as \"project_slug?\", t.parent_task_id,
+                t.title, t.description, t.details, t.priority, t.status, t.duration_minutes,
+                t.start_date, t.due_date, t.recurrence, t.recurrence_end, t.completed_at, t.deleted_at, t.updated_at
+         from tasks t left join projects p on p.id = t.project_id
+         where t.user_id = $1 and t.deleted_at is null
+           and ($2::uuid is null or t.project_id = $2) and ($3::text is null or t.status = $3)
+           and ($4::date is null or t.due_date <= $4) and ($5::date is null or t.due_date >= $5)
+         order by t.due_date nulls last, t.created_at
+         limit $6 offset $7",
+        user_id,
+        f.project_id,
+        f.status.map(TaskStatus::as_str),
+        f.due_before,
+        f.due_after,
+        limit,
+        offset
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok((rows.into_iter().map(Task::from).collect(), total))
+}
+
+pub async fn get_task(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<Task, Error> {
+    let row = sqlx::query_as!(
+        Row,
+        "select t.id, t.project_id, p.name as \"project_name?\", p.slug as \"project_slug?\", t.parent_task_id,
+                t.title, t.description, t.details, t.priority, t.status, t.duration_minutes,
+                t.start_date, t.due_date, t.recurrence, t.recurrence_end, t.completed_at, t.deleted_at, t.updated_at
+         from tasks t left join projects p on p.id = t.project_id
+         where t.id = $1 and t.user_id = $2 and t.deleted_at is null",
+        id,
+        user_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(Error::NotFound)?;
+    Ok(row.into())
+}
+
+/// Create a task; a task created done that repeats gets its next occurrence at once.
+pub async fn insert_task(conn: &mut PgConnection, user_id: Uuid, t: TaskInput) -> Result<Uuid, Error> {
+    t.check()?;
+    let id = sqlx::query_scalar!(
+        "insert into tasks (user_id, project_id, parent_task_id, title, description, details, priority, status,
+                            duration_minutes, start_date, due_date, recurrence, recurrence_end, series_anchor,
+                            completed_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $10,
+                 case when $8 = 'done' then now() end)
+         returning id",
+        user_id,
+        t.project_id,
+        t.parent_task_id,
+        t.title.as_str(),
+        t.description.as_str(),
+        t.details.as_str(),
+        t.priority.as_str(),
+        t.status.as_str(),
+        t.duration_minutes.map(|m| m.get()),
+        t.start_date,
+        t.due_date,
+        t.recurrence.map(Recurrence::as_str),
+        t.recurrence_end
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(not_found_on_fk)?;
+    if t.status == TaskStatus::Done {
+        create_next_occurrence(&mut *conn, user_id, id).await?;
+    }
+    tracing::info!(user.id = %user_id, task.id = %id, "task created");
+    Ok(id)
+}
+
+/// Replace a task's fields (not its project). Marked done, a recurring task's
+/// next occurrence is created, as with [`complete_task`]; its id is returned.
+pub async fn update_task(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    t: TaskInput,
+) -> Result<Option<Uuid>, Error> {
+    if t.parent_task_id == Some(id) {
+        return Err(Error::field("parent_task_id", "A task cannot be its own parent."));
+    }
+    t.check()?;
+    let done = sqlx::query!(
+        "update tasks set parent_task_id = $3, title = $4, description = $5, details = $6, priority = $7,
+                status = $8, duration_minutes = $9, start_date = $10, due_date = $11, recurrence = $12,
+                recurrence_end = $13,
+                series_anchor = case when recurrence is distinct from $12 or series_anchor is null
+                                          or start_date is distinct from $10 then $10
+                                     else series_anchor end,
+                completed_at = case when $8 = 'done' then coalesce(completed_at, now()) end
+         where id = $1 and user_id = $2 and deleted_at is null",
+        id,
+        user_id,
+        t.parent_task_id,
+        t.title.as_str(),
+        t.description.as_str(),
+        t.details.as_str(),
+        t.priority.as_str(),
+        t.status.as_str(),
+        t.duration_minutes.map(|m| m.get()),
+        t.start_date,
+        t.due_date,
+        t.recurrence.map(Recurrence::as_str),
+        t.recurrence_end
+    )
+    .execute(&mut *conn)
+    .await
+    .map_err(not_found_on_fk)?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound);
+    }
+    if t.status == TaskStatus::Done { create_next_occurrence(conn, user_id, id).await } else { Ok(None) }
+}
+
+/// Mark a task done. A recurring task's next occurrence is created at the
+/// same time (once: completing the same occurrence again creates nothing).
+/// Returns the next occurrence's id, if one was created.
+pub async fn complete_task(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<Option<Uuid>, Error> {
+    let done = sqlx::query!(
+        "update tasks set status = 'done', completed_at = coalesce(completed_at, now())
+         where id = $1 and user_id = $2 and deleted_at is null",
+        id,
+        user_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound);
+    }
+    let next_id = create_next_occurrence(conn, user_id, id).await?;
+    tracing::info!(user.id = %user_id, task.id = %id, next.id = ?next_id, "task completed");
+    Ok(next_id)
+}
+
+/// For a done recurring task: its next occurrence, created once (a second
+/// call for the same task creates nothing). However the task became done.
+async fn create_next_occurrence(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<Option<Uuid>, Error> {
+    let task = sqlx::query!(
+        "select project_id, parent_task_id, title, description, details, priority, duration_minutes,
+                start_date, due_date, recurrence, recurrence_end, series_anchor
+         from tasks where id = $1 and user_id = $2 and status = 'done'",
+        id,
+        user_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(task) = task else { return Ok(None) };
+    let (Some(pattern), Some(start)) = (task.recurrence.as_deref().and_then(Recurrence::parse), task.start_date) else {
+        return Ok(None);
+    };
+    let anchor = task.series_anchor.unwrap_or(start);
+    let next_start = pattern.next_after(anchor, start);
+    let next_due = task.due_date.map(|due| next_start + (due - start));
+    if task.recurrence_end.is_some_and(|end| next_start > end) {
+        return Ok(None);
+    }
+    let next = sqlx::query_scalar!(
+        "insert into tasks (user_id, project_id, parent_task_id, title, description, details, priority,
+                            duration_minutes, start_date, due_date, recurrence, recurrence_end,
+                            series_anchor, previous_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         on conflict (previous_id) do nothing
+         returning id",
+        user_id,
+        task.project_id,
+        task.parent_task_id,
+        task.title,
+        task.description,
+        task.details,
+        task.priority,
+        task.duration_minutes,
+        next_start,
+        next_due,
+        task.recurrence,
+        task.recurrence_end,
+        anchor,
+        id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(next)
+}
+
+/// Put a done task back to the backlog.
+pub async fn reopen_task(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<(), Error> {
+    let done = sqlx::query!(
+        "update tasks set status = 'backlog', completed_at = null where id = $1 and user_id = $2 and deleted_at is null",
+        id,
+        user_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(())
+}
+
+/// Soft-delete or restore a task. Returns its project's slug, for redirects.
+pub async fn set_task_deleted(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    deleted: bool,
+) -> Result<Option<String>, Error> {
+    let row = sqlx::query!(
+        r#"update tasks t set deleted_at = case when $3 then now() else null end
+           where t.id = $1 and t.user_id = $2 and (t.deleted_at is null) = $3
+           returning (select slug from projects p where p.id = t.project_id) as "slug?""#,
+        id,
+        user_id,
+        deleted
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(Error::NotFound)?;
+    Ok(row.slug)
+}
+
+/// The dashboard's lists, for the person's local `today`.
+pub struct DashboardLists {
+    pub today: Vec<TaskSummary>,
+    pub overdue: Vec<TaskSummary>,
+    pub upcoming: Vec<TaskSummary>,
+    pub completed: Vec<TaskSummary>,
+}
+
+pub async fn dashboard_lists(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    today: NaiveDate,
+) -> Result<DashboardLists, Error> {
+    // One query; each row is sorted into its section below. A task is overdue
+    // when its due date (or, without one, its start date) has passed.
+    let rows = sqlx::query_as!(
+        SummaryRow,
+        "select t.id, p.name as \"project_name?\", p.slug as \"project_slug?\", t.title, t.priority, t.status,
+                t.start_date, t.due_date, t.recurrence
+         from tasks t left join projects p on p.id = t.project_id
+         where t.user_id = $1 and t.deleted_at is null and (p.id is null or p.deleted_at is null)
+           and ((t.status <> 'done' and least(t.start_date, t.due_date) <= $2::date + 7)
+             or (t.status = 'done' and t.completed_at > now() - interval '7 days'))
+         order by t.completed_at desc nulls last, coalesce(t.due_date, t.start_date), t.priority = 'high' desc, t.created_at
+         limit 500",
+        user_id,
+        today
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut lists = DashboardLists { today: vec![], overdue: vec![], upcoming: vec![], completed: vec![] };
+    for task in rows.into_iter().map(TaskSummary::from) {
+        let when = task.due_date.or(task.start_date);
+        if task.status == TaskStatus::Done {
+            lists.completed.push(task);
+        } else if when.is_some_and(|d| d < today) {
+            lists.overdue.push(task);
+        } else if task.start_date == Some(today)
+            || task.due_date == Some(today)
+            || task.start_date.is_some_and(|s| s < today)
+        {
+            lists.today.push(task);
+        } else {
+            lists.upcoming.push(task);
+        }
+    }
+    Ok(lists)
+}

@@ -1,0 +1,94 @@
+//! tower-sessions storage in PostgreSQL, so any server process can serve any request.
+
+use async_trait::async_trait;
+use sqlx::PgPool;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{Error, Result, SessionStore};
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct PgSessionStore {
+    pool: PgPool,
+}
+
+impl PgSessionStore {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+fn backend(e: impl std::fmt::Display) -> Error {
+    Error::Backend(e.to_string())
+}
+
+fn parts(record: &Record) -> Result<(String, Option<Uuid>, serde_json::Value, chrono::DateTime<chrono::Utc>)> {
+    let data = serde_json::to_value(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
+    let user_id = record.data.get(app::auth::USER_ID_KEY).and_then(|v| serde_json::from_value::<Uuid>(v.clone()).ok());
+    let expires = chrono::DateTime::from_timestamp(record.expiry_date.unix_timestamp(), 0)
+        .ok_or_else(|| Error::Encode("expiry out of range".into()))?;
+    Ok((record.id.to_string(), user_id, data, expires))
+}
+
+#[async_trait]
+impl SessionStore for PgSessionStore {
+    async fn create(&self, record: &mut Record) -> Result<()> {
+        // Ids are 128 random bits; a collision is astronomically unlikely, but
+        // never overwrite another person's session if it happens.
+        loop {
+            let (id, user_id, data, expires) = parts(record)?;
+            let inserted = sqlx::query!(
+                "insert into sessions (id, user_id, data, expires_at) values ($1, $2, $3, $4)
+                 on conflict (id) do nothing",
+                id,
+                user_id,
+                data,
+                expires
+            )
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+            if inserted.rows_affected() == 1 {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
+    /// Update only: a session deleted meanwhile (logged out elsewhere, or by
+    /// a request that raced this one) must not come back.
+    async fn save(&self, record: &Record) -> Result<()> {
+        let (id, user_id, data, expires) = parts(record)?;
+        sqlx::query!(
+            "update sessions set user_id = $2, data = $3, expires_at = $4 where id = $1",
+            id,
+            user_id,
+            data,
+            expires
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> Result<Option<Record>> {
+        let row =
+            sqlx::query!("select data, expires_at from sessions where id = $1 and expires_at > now()", id.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+        let Some(row) = row else { return Ok(None) };
+        let data = serde_json::from_value(row.data).map_err(|e| Error::Decode(e.to_string()))?;
+        let expiry_date = time::OffsetDateTime::from_unix_timestamp(row.expires_at.timestamp())
+            .map_err(|e| Error::Decode(e.to_string()))?;
+        Ok(Some(Record { id: *id, data, expiry_date }))
+    }
+
+    async fn delete(&self, id: &Id) -> Result<()> {
+        sqlx::query!("delete from sessions where id = $1", id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}

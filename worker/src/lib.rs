@@ -1,0 +1,3 @@
+//! The BuildOS worker: job handlers over the domain crate, on apalis.
+
+pub mod jobs;
