@@ -7,8 +7,8 @@ use domain::brain_dump::operation::Operation;
 use domain::project::model::ProjectStatus;
 use domain::task::model::TaskStatus;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::Schema;
-use utoipa::openapi::{RefOr, schema};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 use uuid::Uuid;
 
@@ -181,7 +181,3 @@ pub struct ApiToken {
     /// Send as `Authorization: Bearer <token>`. Shown only now.
     pub token: String,
 }
-
-/// Unused by handlers; keeps `schema` imported for the macro's users.
-#[allow(dead_code)]
-fn _schema_module(_: schema::Object) {}

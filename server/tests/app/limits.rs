@@ -14,12 +14,10 @@ async fn database_limits(pool: &PgPool, table: &str, column: &str) -> (usize, us
     .await
     .unwrap();
     let needle = format!("length({column})");
-    let def = defs.iter().find(|d| d.contains(&needle)).unwrap_or_else(|| panic!("no length check on {table}.{column}"));
-    let numbers: Vec<usize> = def
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse().unwrap())
-        .collect();
+    let def =
+        defs.iter().find(|d| d.contains(&needle)).unwrap_or_else(|| panic!("no length check on {table}.{column}"));
+    let numbers: Vec<usize> =
+        def.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
     match numbers.as_slice() {
         [max] => (0, *max),
         [min, max] => (*min, *max),
@@ -33,6 +31,12 @@ async fn the_database_checks_the_same_lengths_as_the_code(pool: PgPool) {
         let (min, max) = database_limits(&pool, limit.table, limit.column).await;
         assert_eq!(max, limit.max, "{}.{} maximum", limit.table, limit.column);
         // A minimum of 1 in the code may be a "between 1 and" or left to `not null` + trimming.
-        assert!(min <= limit.min, "{}.{}: the database asks for {min}, the code for {}", limit.table, limit.column, limit.min);
+        assert!(
+            min <= limit.min,
+            "{}.{}: the database asks for {min}, the code for {}",
+            limit.table,
+            limit.column,
+            limit.min
+        );
     }
 }
