@@ -113,14 +113,6 @@ impl Checks {
         result.map_err(|m| self.fail(field, m)).ok()
     }
 
-    /// Take the field errors of `e` (other errors become a message on no field).
-    pub fn absorb(&mut self, e: Error) {
-        match e {
-            Error::Validation(inv) => self.0.extend(inv.fields),
-            other => self.fail("", other.to_string()),
-        }
-    }
-
     pub fn finish(self) -> Result<(), Error> {
         if self.0.is_empty() {
             Ok(())
