@@ -15,9 +15,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "${BUILDOS_ROOT}"
 
-JOBS="${JOBS:-10000}"
-RATE="${RATE:-500}"
-PEOPLE="${PEOPLE:-10000}"
+: "${JOBS:=10000}" "${RATE:=500}" "${PEOPLE:=10000}"
 
 ./scripts/setup.sh
 pg_start

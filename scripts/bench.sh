@@ -14,10 +14,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "${BUILDOS_ROOT}"
 
-CONNECTIONS="${CONNECTIONS:-64}"
-DURATION="${DURATION:-20s}"
-PORT="${BENCH_PORT:-3312}"
-TASKS=200
+: "${CONNECTIONS:=64}" "${DURATION:=20s}" "${BENCH_PORT:=3312}"
+PORT="${BENCH_PORT}" TASKS=200
 
 ./scripts/setup.sh
 need_apt wrk

@@ -11,11 +11,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "${BUILDOS_ROOT}"
 
-PORT="${FUZZ_PORT:-3323}"
-MAX_EXAMPLES="${MAX_EXAMPLES:-100}"
-SEED="${SEED:-42}"
-venv="${BUILDOS_ROOT}/.data/schemathesis"
-report="${BUILDOS_ROOT}/.data/schemathesis-report"
+: "${FUZZ_PORT:=3323}" "${MAX_EXAMPLES:=100}" "${SEED:=42}"
+PORT="${FUZZ_PORT}" venv=.data/schemathesis report=.data/schemathesis-report
 
 ./scripts/setup.sh
 need_apt python3-venv

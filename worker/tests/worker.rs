@@ -112,11 +112,15 @@ async fn prepared(pool: &PgPool) {
     apalis_postgres::PostgresStorage::<()>::setup(pool).await.unwrap();
 }
 
+/// The queue's tables, an SMTP server, and the database URL for workers to start with.
+async fn ready_to_send(pool: &PgPool) -> (Smtp, String) {
+    prepared(pool).await;
+    (Smtp::start().await, url_of(pool))
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn a_worker_killed_mid_job_leaves_it_to_another_which_sends_exactly_one_email(pool: PgPool) {
-    prepared(&pool).await;
-    let smtp = Smtp::start().await;
-    let url = url_of(&pool);
+    let (smtp, url) = ready_to_send(&pool).await;
     let (user, brief) = person_with_brief(&pool, "ada@example.com").await;
 
     // Worker A takes the brief job and stalls inside it; then it is killed.
@@ -150,9 +154,7 @@ async fn a_worker_killed_mid_job_leaves_it_to_another_which_sends_exactly_one_em
 #[ignore = "restarts PostgreSQL: run alone by scripts/test.sh"]
 async fn after_a_postgres_restart_the_worker_carries_on(pool: PgPool) {
     let restart = std::env::var("BUILDOS_PG_RESTART_CMD").expect("BUILDOS_PG_RESTART_CMD");
-    prepared(&pool).await;
-    let smtp = Smtp::start().await;
-    let url = url_of(&pool);
+    let (smtp, url) = ready_to_send(&pool).await;
     let _w = Worker::start(&url, &smtp, &[]);
     let (_, first) = person_with_brief(&pool, "before@example.com").await;
     wait_for("the first email", Duration::from_secs(30), || async { smtp.count() == 1 }).await;
@@ -172,9 +174,7 @@ async fn after_a_postgres_restart_the_worker_carries_on(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_failing_job_backs_off_and_a_hopeless_one_stops_for_good(pool: PgPool) {
-    prepared(&pool).await;
-    let smtp = Smtp::start().await;
-    let url = url_of(&pool);
+    let (smtp, url) = ready_to_send(&pool).await;
     let (user, _) = person_with_brief(&pool, "ada@example.com").await;
     // An email that can never be sent: the brief it is for does not exist.
     let mut tx = domain::db::begin_as(&pool, user).await.unwrap();

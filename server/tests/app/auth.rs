@@ -27,8 +27,7 @@ async fn whoami(app: &TestApp, cookie: &str) -> serde_json::Value {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn signup_login_and_logout_work_end_to_end(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let client = app.signed_up("ada@example.com").await;
+    let (app, client) = TestApp::with_ada(pool).await;
     let me = app.ok(&client, "current_user", &[]).await;
     assert_eq!(me["email"], "ada@example.com");
     assert_eq!(me["timezone"], "Europe/Paris");

@@ -12,23 +12,13 @@ async fn parsed(app: &TestApp, c: &Client, text: &str) -> Value {
     app.ok(c, "parse_brain_dump", &[("id", id.as_str().unwrap())]).await
 }
 
-async fn confirm(app: &TestApp, c: &Client, dump: &Value, ops: Value) -> Result<Value, AppError> {
-    app.call_json(
-        c,
-        "confirm_brain_dump",
-        &json!({ "id": dump["id"], "version": dump["updated_at"], "operations": ops }),
-    )
-    .await
-}
-
 fn project_names(list: &Value) -> Vec<String> {
     list.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect()
 }
 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_draft_is_autosaved_once_per_person_and_capped_at_50000_characters(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool).await;
     assert_eq!(app.ok(&c, "get_draft", &[]).await, Value::Null);
     let first = app.ok(&c, "save_draft", &[("content", "half a thought")]).await;
     let second = app.ok(&c, "save_draft", &[("content", "half a thought, now whole")]).await;
@@ -43,8 +33,7 @@ async fn the_draft_is_autosaved_once_per_person_and_capped_at_50000_characters(p
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_dump_naming_two_projects_is_reviewed_confirmed_and_undone(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool).await;
     let dump = parsed(
         &app,
         &c,
@@ -67,7 +56,7 @@ async fn a_dump_naming_two_projects_is_reviewed_confirmed_and_undone(pool: PgPoo
             _ => {}
         }
     }
-    assert_eq!(confirm(&app, &c, &dump, Value::Array(ops.clone())).await.unwrap(), 5);
+    assert_eq!(app.confirm(&c, &dump, &Value::Array(ops.clone())).await.unwrap(), 5);
     let projects = app.ok(&c, "list_projects", &[]).await;
     assert_eq!(project_names(&projects).len(), 2);
     let garden = app.ok(&c, "get_project", &[("slug", "garden")]).await;
@@ -81,7 +70,7 @@ async fn a_dump_naming_two_projects_is_reviewed_confirmed_and_undone(pool: PgPoo
     assert_eq!(titles, ["Draft the first issue"], "edited, and the unticked one left out");
 
     // Applying twice is refused.
-    assert!(matches!(confirm(&app, &c, &dump, Value::Array(ops)).await, Err(AppError::Conflict(_))));
+    assert!(matches!(app.confirm(&c, &dump, &Value::Array(ops)).await, Err(AppError::Conflict(_))));
 
     app.ok(&c, "undo_brain_dump", &[("id", dump["id"].as_str().unwrap())]).await;
     assert_eq!(app.ok(&c, "list_projects", &[]).await.as_array().unwrap().len(), 0);
@@ -92,14 +81,13 @@ async fn a_dump_naming_two_projects_is_reviewed_confirmed_and_undone(pool: PgPoo
 
 #[sqlx::test(migrations = "../migrations")]
 async fn an_invalid_ticked_operation_is_named_and_nothing_is_applied(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool).await;
     let dump = parsed(&app, &c, "# Trip\n- book flights\n- pack").await;
     let mut ops = dump["operations"].as_array().unwrap().clone();
     ops[1]["fields"]["title"] = json!("   ");
     ops[2]["fields"]["due_date"] = json!("2026-01-01");
     ops[2]["fields"]["recurrence_end"] = json!("2025-01-01");
-    let err = confirm(&app, &c, &dump, Value::Array(ops)).await.unwrap_err();
+    let err = app.confirm(&c, &dump, &Value::Array(ops)).await.unwrap_err();
     assert!(err.field_message("op-2").unwrap().contains("Title is required"), "{err:?}");
     assert!(err.field_message("op-3").is_some(), "{err:?}");
     assert_eq!(app.ok(&c, "list_projects", &[]).await.as_array().unwrap().len(), 0);
@@ -107,20 +95,18 @@ async fn an_invalid_ticked_operation_is_named_and_nothing_is_applied(pool: PgPoo
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_task_pointing_at_an_unticked_new_project_is_refused(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool).await;
     let dump = parsed(&app, &c, "# Trip\n- book flights").await;
     let mut ops = dump["operations"].as_array().unwrap().clone();
     ops[0]["enabled"] = json!(false);
-    let err = confirm(&app, &c, &dump, Value::Array(ops)).await.unwrap_err();
+    let err = app.confirm(&c, &dump, &Value::Array(ops)).await.unwrap_err();
     assert!(err.field_message("op-2").unwrap().contains("not being created"), "{err:?}");
     assert_eq!(app.ok(&c, "list_projects", &[]).await.as_array().unwrap().len(), 0);
 }
 
 #[sqlx::test(migrations = "../migrations")]
 async fn news_about_an_existing_project_is_added_to_it_and_a_stale_review_is_caught(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool).await;
     let (garden_id, _) = app.project(&c, "Garden").await;
     let dump = parsed(&app, &c, "## Garden\n- prune the roses").await;
     let ops = dump["operations"].as_array().unwrap().clone();
@@ -130,7 +116,7 @@ async fn news_about_an_existing_project_is_added_to_it_and_a_stale_review_is_cau
 
     // The project is deleted between review and confirm.
     app.ok(&c, "delete_project", &[("id", &garden_id)]).await;
-    let err = confirm(&app, &c, &dump, Value::Array(ops.clone())).await.unwrap_err();
+    let err = app.confirm(&c, &dump, &Value::Array(ops.clone())).await.unwrap_err();
     match err {
         AppError::Conflict(m) => assert!(m.contains("\"Garden\" was deleted"), "{m}"),
         other => panic!("expected a conflict, got {other:?}"),
@@ -140,7 +126,7 @@ async fn news_about_an_existing_project_is_added_to_it_and_a_stale_review_is_cau
 
     // Re-review: process again and confirm.
     let again = app.ok(&c, "parse_brain_dump", &[("id", dump["id"].as_str().unwrap())]).await;
-    confirm(&app, &c, &again, again["operations"].clone()).await.unwrap();
+    app.confirm(&c, &again, &again["operations"]).await.unwrap();
     let tasks = app.tasks_of(&c, &garden_id).await;
     assert_eq!(tasks[0]["title"], "Prune the roses");
 }
@@ -156,7 +142,7 @@ async fn another_persons_ids_smuggled_into_operations_are_rejected(pool: PgPool)
     let dump = parsed(&app, &bob, "# Bob\n- plant a task").await;
     let mut ops = dump["operations"].as_array().unwrap().clone();
     ops[1]["project"] = json!({ "existing": alice_project });
-    let err = confirm(&app, &bob, &dump, Value::Array(ops)).await.unwrap_err();
+    let err = app.confirm(&bob, &dump, &Value::Array(ops)).await.unwrap_err();
     assert!(err.field_message("op-2").unwrap().contains("not found"), "{err:?}");
     assert_eq!(app.ok(&bob, "list_projects", &[]).await.as_array().unwrap().len(), 0);
     assert!(app.ok(&alice, "get_project", &[("slug", &alice_slug)]).await["tasks"].as_array().unwrap().is_empty());
@@ -166,15 +152,14 @@ async fn another_persons_ids_smuggled_into_operations_are_rejected(pool: PgPool)
     for endpoint in ["get_brain_dump", "parse_brain_dump", "undo_brain_dump"] {
         assert_eq!(app.call(&bob, endpoint, &[("id", alice_dump_id)]).await, Err(AppError::NotFound), "{endpoint}");
     }
-    assert_eq!(confirm(&app, &bob, &alice_dump, alice_dump["operations"].clone()).await, Err(AppError::NotFound));
+    assert_eq!(app.confirm(&bob, &alice_dump, &alice_dump["operations"]).await, Err(AppError::NotFound));
 }
 
 #[sqlx::test(migrations = "../migrations")]
 async fn undo_is_refused_and_names_the_item_when_it_was_edited_since(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool).await;
     let dump = parsed(&app, &c, "# Move\n- book the van\n- pack books").await;
-    confirm(&app, &c, &dump, dump["operations"].clone()).await.unwrap();
+    app.confirm(&c, &dump, &dump["operations"]).await.unwrap();
     let (project_id, _) = {
         let list = app.ok(&c, "list_projects", &[]).await;
         (list[0]["id"].as_str().unwrap().to_string(), ())
@@ -191,7 +176,7 @@ async fn undo_is_refused_and_names_the_item_when_it_was_edited_since(pool: PgPoo
 
     // A task added by hand to the dump's project also blocks undo (it would vanish with the project).
     let dump2 = parsed(&app, &c, "# Garden\n- dig").await;
-    confirm(&app, &c, &dump2, dump2["operations"].clone()).await.unwrap();
+    app.confirm(&c, &dump2, &dump2["operations"]).await.unwrap();
     let list = app.ok(&c, "list_projects", &[]).await;
     let garden =
         list.as_array().unwrap().iter().find(|p| p["name"] == "Garden").unwrap()["id"].as_str().unwrap().to_string();
@@ -202,23 +187,21 @@ async fn undo_is_refused_and_names_the_item_when_it_was_edited_since(pool: PgPoo
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_review_of_an_older_parse_is_refused(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool).await;
     let first = parsed(&app, &c, "# Trip\n- book flights").await;
     // Processed again (say in another tab) after the first review was shown.
     let second = app.ok(&c, "parse_brain_dump", &[("id", first["id"].as_str().unwrap())]).await;
     assert_ne!(first["updated_at"], second["updated_at"]);
-    let err = confirm(&app, &c, &first, first["operations"].clone()).await.unwrap_err();
+    let err = app.confirm(&c, &first, &first["operations"]).await.unwrap_err();
     assert!(matches!(err, AppError::Conflict(ref m) if m.contains("processed again")), "{err:?}");
     assert_eq!(app.ok(&c, "list_projects", &[]).await.as_array().unwrap().len(), 0);
-    confirm(&app, &c, &second, second["operations"].clone()).await.unwrap();
+    app.confirm(&c, &second, &second["operations"]).await.unwrap();
     assert_eq!(app.ok(&c, "list_projects", &[]).await.as_array().unwrap().len(), 1);
 }
 
 #[sqlx::test(migrations = "../migrations")]
 async fn processing_streams_status_then_each_proposal_then_done_and_a_reconnect_replays(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool).await;
     let text = "# Garden\n- buy seeds by Friday\n- fix the fence\n\n# Taxes\n- file the return";
     let id = app.ok(&c, "save_draft", &[("content", text)]).await.as_str().unwrap().to_string();
     let url = app.url(&format!("/brain-dump/{id}/events"));
@@ -246,8 +229,7 @@ async fn processing_streams_status_then_each_proposal_then_done_and_a_reconnect_
 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_stream_refuses_other_sites_strangers_and_other_peoples_dumps(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let ada = app.signed_up("ada@example.com").await;
+    let (app, ada) = TestApp::with_ada(pool).await;
     let id = app.ok(&ada, "save_draft", &[("content", "- buy seeds")]).await.as_str().unwrap().to_string();
     let url = app.url(&format!("/brain-dump/{id}/events"));
 
@@ -266,8 +248,7 @@ async fn the_stream_refuses_other_sites_strangers_and_other_peoples_dumps(pool: 
 
 #[sqlx::test(migrations = "../migrations")]
 async fn cancelling_a_dump_that_is_not_processing_changes_nothing(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool).await;
     let dump = parsed(&app, &c, "- buy seeds").await;
     let id = dump["id"].as_str().unwrap();
     assert_eq!(app.ok(&c, "cancel_brain_dump", &[("id", id)]).await, false);
@@ -278,8 +259,7 @@ async fn cancelling_a_dump_that_is_not_processing_changes_nothing(pool: PgPool) 
 
 #[sqlx::test(migrations = "../migrations")]
 async fn review_cards_edit_priority_and_recurrence(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool).await;
     let dump = parsed(&app, &c, "# Home\n- water the plants").await;
     let (id, version) = (dump["id"].as_str().unwrap(), dump["updated_at"].as_str().unwrap());
     let mut form = vec![

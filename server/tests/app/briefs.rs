@@ -166,8 +166,7 @@ async fn a_brief_has_each_active_projects_sections_and_is_generated_once(pool: P
 
 #[sqlx::test(migrations = "../migrations")]
 async fn brief_preferences_are_validated_and_saved(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool).await;
     let defaults = app.ok(&c, "get_brief_prefs", &[]).await;
     assert_eq!((defaults["enabled"].as_bool(), defaults["time_of_day"].as_str()), (Some(true), Some("07:00:00")));
     let bad = app

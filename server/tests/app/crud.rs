@@ -8,8 +8,7 @@ use sqlx::PgPool;
 
 #[sqlx::test(migrations = "../migrations")]
 async fn projects_are_created_edited_and_get_unique_slugs(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool).await;
     let (id, slug) = app.project(&c, "Garden Plan").await;
     assert_eq!(slug, "garden-plan");
     let (_, second) = app.project(&c, "Garden plan!").await;
@@ -43,8 +42,7 @@ async fn projects_are_created_edited_and_get_unique_slugs(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn invalid_project_input_names_fields_keeps_the_text_and_changes_nothing(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool).await;
     let long = "x".repeat(201);
     let err = app
         .call(
@@ -66,8 +64,7 @@ async fn invalid_project_input_names_fields_keeps_the_text_and_changes_nothing(p
 
 #[sqlx::test(migrations = "../migrations")]
 async fn tasks_are_created_edited_and_validated(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool).await;
     let (pid, _) = app.project(&c, "Launch").await;
     let id = app.task(&c, &pid, &[("title", "Write copy"), ("priority", "high"), ("due_date", "2026-12-01")]).await;
     let t = app.ok(&c, "get_task", &[("id", &id)]).await;
@@ -116,8 +113,7 @@ async fn open_and_done(app: &TestApp, c: &reqwest::Client, pid: &str) -> (Vec<Va
 
 #[sqlx::test(migrations = "../migrations")]
 async fn completing_a_monthly_task_on_the_31st_creates_the_next_occurrence_once(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool).await;
     let (pid, _) = app.project(&c, "Bills").await;
     let id = app
         .task(
@@ -149,8 +145,7 @@ async fn completing_a_monthly_task_on_the_31st_creates_the_next_occurrence_once(
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_yearly_leap_day_task_lands_on_feb_28_and_stops_at_its_end(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool).await;
     let (pid, _) = app.project(&c, "Birthdays").await;
     let id = app
         .task(
@@ -177,8 +172,7 @@ async fn a_yearly_leap_day_task_lands_on_feb_28_and_stops_at_its_end(pool: PgPoo
 
 #[sqlx::test(migrations = "../migrations")]
 async fn deleting_is_soft_and_can_be_undone(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool).await;
     let (pid, slug) = app.project(&c, "Move house").await;
     let tid = app.task(&c, &pid, &[("title", "Book van")]).await;
     app.ok(&c, "create_note", &[("project_id", &pid), ("title", "Movers"), ("body", "Call Tuesday")]).await;
@@ -204,8 +198,7 @@ async fn deleting_is_soft_and_can_be_undone(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn notes_are_validated_and_edited(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool).await;
     let (pid, slug) = app.project(&c, "Reading").await;
     let err =
         app.call(&c, "create_note", &[("project_id", &pid), ("title", "Kept title"), ("body", " ")]).await.unwrap_err();
@@ -220,8 +213,7 @@ async fn notes_are_validated_and_edited(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_dashboard_sorts_tasks_into_today_overdue_upcoming_and_completed(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool).await;
     // The account is in Europe/Paris: "today" is Paris' date.
     let today = Utc::now().with_timezone(&chrono_tz::Europe::Paris).date_naive();
     let (pid, _) = app.project(&c, "Week").await;
@@ -247,8 +239,7 @@ async fn the_dashboard_sorts_tasks_into_today_overdue_upcoming_and_completed(poo
 
 #[sqlx::test(migrations = "../migrations")]
 async fn marking_a_recurring_task_done_in_the_editor_brings_it_back_too(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool).await;
     let (pid, _) = app.project(&c, "Chores").await;
     let id = app.task(&c, &pid, &[("title", "Bins out"), ("start_date", "2027-01-05"), ("recurrence", "weekly")]).await;
     let form = [
@@ -267,8 +258,7 @@ async fn marking_a_recurring_task_done_in_the_editor_brings_it_back_too(pool: Pg
 
 #[sqlx::test(migrations = "../migrations")]
 async fn moving_a_monthly_tasks_start_moves_its_series(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool).await;
     let (pid, _) = app.project(&c, "Bills").await;
     let id = app.task(&c, &pid, &[("title", "Rent"), ("start_date", "2027-01-31"), ("recurrence", "monthly")]).await;
     app.ok(
@@ -284,8 +274,7 @@ async fn moving_a_monthly_tasks_start_moves_its_series(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_task_that_started_already_shows_today_even_when_due_later(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool).await;
     let today = Utc::now().with_timezone(&chrono_tz::Europe::Paris).date_naive();
     let (pid, _) = app.project(&c, "Thesis").await;
     let (start, due) = ((today - Days::new(3)).to_string(), (today + Days::new(21)).to_string());

@@ -172,14 +172,7 @@ async fn llm_proposals_are_checked_one_by_one_and_the_good_ones_apply(pool: PgPo
     let enabled = ops.iter().filter(|o| o["enabled"] == true).count();
     assert_eq!(enabled, 4, "the three rejected ones are unticked");
 
-    let confirmed = app
-        .call_json(
-            &c,
-            "confirm_brain_dump",
-            &json!({ "id": dump["id"], "version": dump["updated_at"], "operations": ops }),
-        )
-        .await
-        .unwrap();
+    let confirmed = app.confirm(&c, &dump, &dump["operations"]).await.unwrap();
     assert_eq!(confirmed, 4);
     let garden = app.ok(&c, "get_project", &[("slug", "garden")]).await;
     assert_eq!(garden["project"]["context"], "Vegetables this spring.");
@@ -349,25 +342,11 @@ async fn changes_and_deletes_of_existing_items_apply_and_undo_puts_them_back(poo
     // Even ticked and sent back, the stranger's task is refused, and nothing at all is applied.
     let mut smuggled = ops.clone();
     smuggled[3]["enabled"] = json!(true);
-    let err = app
-        .call_json(
-            &c,
-            "confirm_brain_dump",
-            &json!({ "id": dump["id"], "version": dump["updated_at"], "operations": smuggled }),
-        )
-        .await
-        .unwrap_err();
+    let err = app.confirm(&c, &dump, &Value::Array(smuggled)).await.unwrap_err();
     assert!(err.field_message("op-4").is_some(), "{err:?}");
     assert_eq!(app.tasks_of(&c, &project).await.len(), 2);
 
-    let applied = app
-        .call_json(
-            &c,
-            "confirm_brain_dump",
-            &json!({ "id": dump["id"], "version": dump["updated_at"], "operations": ops }),
-        )
-        .await
-        .unwrap();
+    let applied = app.confirm(&c, &dump, &dump["operations"]).await.unwrap();
     assert_eq!(applied, 4);
     let task = app.ok(&c, "get_task", &[("id", &boxes)]).await;
     assert_eq!(
@@ -415,14 +394,7 @@ async fn a_change_to_an_item_edited_after_the_review_applies_nothing_and_names_i
         &[("id", &van), ("title", "Book a big van"), ("priority", "medium"), ("status", "backlog")],
     )
     .await;
-    let err = app
-        .call_json(
-            &c,
-            "confirm_brain_dump",
-            &json!({ "id": dump["id"], "version": dump["updated_at"], "operations": dump["operations"] }),
-        )
-        .await
-        .unwrap_err();
+    let err = app.confirm(&c, &dump, &dump["operations"]).await.unwrap_err();
     match err {
         AppError::Conflict(m) => assert!(m.contains("\"Book a big van\" was edited"), "{m}"),
         other => panic!("expected a conflict, got {other:?}"),
@@ -449,18 +421,68 @@ async fn proposals_in_any_order_and_changes_the_database_would_refuse_are_named(
     let app = TestApp::builder(pool).engine(engine).spawn().await;
     let (_, parsed) = dump_and_parse(&app, &c, "seeds for the garden; the lift; boxes weekly").await;
     let dump = parsed.unwrap();
-    let confirm = |ops: Value| {
-        let body = json!({ "id": dump["id"], "version": dump["updated_at"], "operations": ops });
-        let (app, c) = (&app, &c);
-        async move { app.call_json(c, "confirm_brain_dump", &body).await }
-    };
-    let err = confirm(dump["operations"].clone()).await.unwrap_err();
+    let err = app.confirm(&c, &dump, &dump["operations"]).await.unwrap_err();
     assert!(err.field_message("op-3").unwrap().contains("context"), "{err:?}");
     assert!(err.field_message("op-4").unwrap().contains("start date"), "{err:?}");
     let mut ops = dump["operations"].as_array().unwrap().clone();
     ops[2]["enabled"] = json!(false);
     ops[3]["enabled"] = json!(false);
-    assert_eq!(confirm(Value::Array(ops)).await.unwrap(), 2);
+    assert_eq!(app.confirm(&c, &dump, &Value::Array(ops)).await.unwrap(), 2);
     let garden = app.ok(&c, "get_project", &[("slug", "garden")]).await;
     assert_eq!(garden["tasks"][0]["title"], "Buy seeds", "the task went into the project listed after it");
+}
+
+/// The project page and the task editor, and the same changes proposed in a
+/// dump: one person does it by hand, the other through confirm.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_rename_and_a_repeating_task_done_through_a_dump_end_as_through_the_pages(pool: PgPool) {
+    let by_hand = TestApp::spawn(pool.clone()).await;
+    let ada = by_hand.signed_up("ada@example.com").await;
+    let bob = by_hand.signed_up("bob@example.com").await;
+    let mut made = Vec::new();
+    for c in [&ada, &bob] {
+        let (project, _) = by_hand.project(c, "Move house").await;
+        by_hand.project(c, "New flat").await; // the new name's slug is taken
+        let bins = by_hand
+            .task(c, &project, &[("title", "Bins out"), ("start_date", "2027-01-05"), ("recurrence", "weekly")])
+            .await;
+        made.push((project, bins));
+    }
+
+    // Ada, by hand.
+    let (project, bins) = &made[0];
+    by_hand.ok(&ada, "update_project", &[("id", project), ("name", "New flat")]).await;
+    let form = [("id", bins.as_str()), ("title", "Bins out"), ("start_date", "2027-01-05"), ("recurrence", "weekly")];
+    by_hand.ok(&ada, "update_task", &[&form[..], &[("status", "done")]].concat()).await;
+
+    // Bob, through a dump.
+    let (project, bins) = &made[1];
+    let reply = json!({ "operations": [
+        op(json!({ "table": "project", "kind": "update", "target_id": project, "name": "New flat" })),
+        op(json!({ "kind": "update", "target_id": bins, "status": "done" })),
+    ] });
+    let (_fake, engine) = start(vec![Reply::Content(reply.to_string())], Duration::from_secs(5)).await;
+    let app = TestApp::builder(pool).engine(engine).spawn().await;
+    let (_, parsed) = dump_and_parse(&app, &bob, "Renamed the move to New flat. Bins are out.").await;
+    let dump = parsed.unwrap();
+    let applied = app.confirm(&bob, &dump, &dump["operations"]).await.unwrap();
+    assert_eq!(applied, 3, "the rename, the task, and its next occurrence");
+
+    // The same slug, and the same next occurrence, either way.
+    let mut ends = Vec::new();
+    for c in [&ada, &bob] {
+        assert_eq!(app.call(c, "get_project", &[("slug", "move-house")]).await, Err(AppError::NotFound));
+        let renamed = app.ok(c, "get_project", &[("slug", "new-flat-2")]).await;
+        assert_eq!(renamed["project"]["name"], "New flat");
+        let mut tasks: Vec<(String, String)> = app
+            .tasks_of(c, renamed["project"]["id"].as_str().unwrap())
+            .await
+            .iter()
+            .map(|t| (t["status"].as_str().unwrap().to_string(), t["start_date"].as_str().unwrap().to_string()))
+            .collect();
+        tasks.sort();
+        ends.push(tasks);
+    }
+    assert_eq!(ends[0], [("backlog".to_string(), "2027-01-12".to_string()), ("done".into(), "2027-01-05".into())]);
+    assert_eq!(ends[0], ends[1]);
 }

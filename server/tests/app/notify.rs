@@ -53,32 +53,19 @@ async fn a_brief_email_reaches_a_real_smtp_server_once_with_both_parts_and_a_wor
     domain::brief::service::generate(&pool, ada, brief_id, &Engine::Offline).await.unwrap();
     let email_id: Uuid = system_scalar(&pool, "select id from emails").await;
 
+    // The links: where the app is served, known from PORT alone (as the worker reads it).
+    let port = app.url("").rsplit(':').next().unwrap().to_string();
+    let vars =
+        [("DATABASE_URL", "postgres://unused"), ("PORT", port.as_str()), ("OUTBOX_DIR", "/tmp/buildos-test-outbox")];
+    let settings =
+        domain::settings::Settings::from_vars(&|k| vars.iter().find(|v| v.0 == k).map(|v| v.1.into())).unwrap();
+    let base = settings.public_base_url.clone();
     let key = domain::notify::token::signing_key(&pool, None).await.unwrap();
-    let base = app.url("");
     let mailer = smtp.mailer();
-    let sent = domain::notify::email::deliver(
-        &pool,
-        &mailer,
-        &domain::notify::email::from_address(None).unwrap(),
-        &base,
-        &key,
-        ada,
-        email_id,
-    )
-    .await
-    .unwrap();
-    assert_eq!(sent, Delivery::Sent);
-    let again = domain::notify::email::deliver(
-        &pool,
-        &mailer,
-        &domain::notify::email::from_address(None).unwrap(),
-        &base,
-        &key,
-        ada,
-        email_id,
-    )
-    .await
-    .unwrap();
+    let from = domain::notify::email::from_address(None).unwrap();
+    let deliver = |email_id| domain::notify::email::deliver(&pool, &mailer, &from, &base, &key, ada, email_id);
+    assert_eq!(deliver(email_id).await.unwrap(), Delivery::Sent);
+    let again = deliver(email_id).await.unwrap();
     assert_eq!(again, Delivery::AlreadySent, "a second run of the job sends nothing");
 
     let received = smtp.received();
@@ -118,17 +105,7 @@ async fn a_brief_email_reaches_a_real_smtp_server_once_with_both_parts_and_a_wor
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    let r = domain::notify::email::deliver(
-        &pool,
-        &mailer,
-        &domain::notify::email::from_address(None).unwrap(),
-        &base,
-        &key,
-        ada,
-        queued,
-    )
-    .await
-    .unwrap();
+    let r = deliver(queued).await.unwrap();
     assert_eq!(r, Delivery::Unsubscribed);
     assert_eq!(smtp.received().len(), 1, "still just the one");
     // The page for people: the address, partly hidden.

@@ -75,6 +75,13 @@ impl TestApp {
         Self::builder(pool).spawn().await
     }
 
+    /// A test app with Ada signed up: the start of most tests.
+    pub async fn with_ada(pool: PgPool) -> (Self, Client) {
+        let app = Self::spawn(pool).await;
+        let ada = app.signed_up("ada@example.com").await;
+        (app, ada)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
@@ -86,30 +93,32 @@ impl TestApp {
 
     /// POST a server function the way the hydrated app does; the JSON result or our error.
     pub async fn call(&self, client: &Client, endpoint: &str, form: &[(&str, &str)]) -> Result<Value, AppError> {
-        let response = client.post(self.url(&format!("/api/{endpoint}"))).form(form).send().await.unwrap();
-        let status = response.status();
-        let bytes = response.bytes().await.unwrap();
-        if status.is_success() {
-            Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-        } else {
-            let error: AppError = serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| panic!("{endpoint}: {status} {}", String::from_utf8_lossy(&bytes)));
-            assert_eq!(status, server::fn_errors::status_of(&error), "{endpoint} status");
-            Err(error)
-        }
+        Self::reply(endpoint, client.post(self.url(&format!("/api/{endpoint}"))).form(form)).await
     }
 
     /// POST a server function that takes JSON input.
     pub async fn call_json(&self, client: &Client, endpoint: &str, body: &Value) -> Result<Value, AppError> {
-        let response = client.post(self.url(&format!("/api/{endpoint}"))).json(body).send().await.unwrap();
+        Self::reply(endpoint, client.post(self.url(&format!("/api/{endpoint}"))).json(body)).await
+    }
+
+    /// Send; the JSON result, or our error (which must come with its own status code).
+    async fn reply(endpoint: &str, request: reqwest::RequestBuilder) -> Result<Value, AppError> {
+        let response = request.send().await.unwrap();
         let status = response.status();
         let bytes = response.bytes().await.unwrap();
         if status.is_success() {
-            Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-        } else {
-            Err(serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| panic!("{endpoint}: {status} {}", String::from_utf8_lossy(&bytes))))
+            return Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null));
         }
+        let error: AppError = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("{endpoint}: {status} {}", String::from_utf8_lossy(&bytes)));
+        assert_eq!(status, server::fn_errors::status_of(&error), "{endpoint} status");
+        Err(error)
+    }
+
+    /// Confirm a reviewed brain dump (`dump` as parse returned it) with these operations.
+    pub async fn confirm(&self, client: &Client, dump: &Value, operations: &Value) -> Result<Value, AppError> {
+        let body = serde_json::json!({ "id": dump["id"], "version": dump["updated_at"], "operations": operations });
+        self.call_json(client, "confirm_brain_dump", &body).await
     }
 
     /// POST and expect success.
