@@ -55,7 +55,7 @@ curl -fsS -X POST "${base}/tasks" -H "authorization: Bearer ${token}" -H 'conten
 log "schemathesis: ${MAX_EXAMPLES} examples per operation, seed ${SEED}"
 rm -rf "$report"
 rc=0
-"${venv}/bin/st" run "${base}/openapi.json" \
+"${venv}/bin/st" --config-file scripts/schemathesis.toml run "${base}/openapi.json" \
   -H "Authorization: Bearer ${token}" \
   --checks all --rate-limit 3000/m \
   --max-examples "$MAX_EXAMPLES" --seed "$SEED" --generation-allow-x00 false \

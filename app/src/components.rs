@@ -4,7 +4,7 @@ use crate::auth::Logout;
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
-use leptos_router::hooks::use_location;
+use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 use serde::{Serialize, de::DeserializeOwned};
 
 /// Page frame: navigation on top (collapsing to a row of links on phones), content below.
@@ -199,4 +199,16 @@ where
             }}
         </Transition>
     }
+}
+
+/// A parameter of the current route (`/tasks/:id` → `path_param("id")`), "" when missing.
+pub fn path_param(name: &'static str) -> impl Fn() -> String + Copy + Send + Sync + 'static {
+    let params = use_params_map();
+    move || params.with(|p| p.get(name).unwrap_or_default())
+}
+
+/// A parameter of the address's query string, "" when missing.
+pub fn query_param(name: &'static str) -> impl Fn() -> String + Copy + Send + Sync + 'static {
+    let query = use_query_map();
+    move || query.with(|q| q.get(name).unwrap_or_default())
 }

@@ -2,9 +2,9 @@
 
 use crate::components::{Empty, Layout, loaded};
 use crate::error::AppError;
-use crate::task::model::TaskSummary;
+use crate::task::SetTaskDone;
+use crate::task::model::{DashboardLists, TaskSummary};
 use crate::task::pages::TaskRow;
-use crate::task::{CompleteTask, ReopenTask};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -14,10 +14,7 @@ pub struct Dashboard {
     pub greeting_name: String,
     /// The person's local date, e.g. "Saturday 28 November".
     pub today_label: String,
-    pub today: Vec<TaskSummary>,
-    pub overdue: Vec<TaskSummary>,
-    pub upcoming: Vec<TaskSummary>,
-    pub completed: Vec<TaskSummary>,
+    pub lists: DashboardLists,
 }
 
 #[server(endpoint = "get_dashboard")]
@@ -30,10 +27,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     Ok(Dashboard {
         greeting_name: user.greeting_name().to_string(),
         today_label: today.format("%A %-d %B").to_string(),
-        today: lists.today,
-        overdue: lists.overdue,
-        upcoming: lists.upcoming,
-        completed: lists.completed,
+        lists,
     })
 }
 
@@ -42,8 +36,7 @@ fn Section(
     title: &'static str,
     tasks: Vec<TaskSummary>,
     empty: &'static str,
-    complete: ServerAction<CompleteTask>,
-    reopen: ServerAction<ReopenTask>,
+    toggle: ServerAction<SetTaskDone>,
 ) -> impl IntoView {
     let heading_id = title.to_lowercase().replace(' ', "-");
     let labelled_by = heading_id.clone();
@@ -55,7 +48,7 @@ fn Section(
             } else {
                 view! {
                     <ul class="task-list">
-                        {tasks.into_iter().map(|t| view! { <TaskRow task=t complete=complete reopen=reopen show_project=true /> }).collect_view()}
+                        {tasks.into_iter().map(|t| view! { <TaskRow task=t toggle show_project=true /> }).collect_view()}
                     </ul>
                 }.into_any()
             }}
@@ -65,14 +58,16 @@ fn Section(
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let complete = ServerAction::<CompleteTask>::new();
-    let reopen = ServerAction::<ReopenTask>::new();
-    let data = Resource::new(move || (complete.version().get(), reopen.version().get()), |_| get_dashboard());
+    let toggle = ServerAction::<SetTaskDone>::new();
+    let restore = ServerAction::<crate::trash::SetDeleted>::new();
+    let data = Resource::new(move || (toggle.version().get(), restore.version().get()), |_| get_dashboard());
     view! {
         <Layout>
             <Title text="Dashboard · BuildOS" />
+            // A task without a project, deleted from its page, comes back here.
+            <crate::trash::UndoBanner action=restore item=crate::trash::Item::Task text="Task deleted." />
             {loaded(data, move |d: Dashboard| {
-                let nothing = d.today.is_empty() && d.overdue.is_empty() && d.upcoming.is_empty() && d.completed.is_empty();
+                let nothing = d.lists.is_empty();
                 view! {
                     <h1 class="page-title">{format!("Hello, {}", d.greeting_name)}</h1>
                     <p class="mb-4 text-slate-600">{d.today_label.clone()}</p>
@@ -82,10 +77,10 @@ pub fn DashboardPage() -> impl IntoView {
                         </Empty>
                     })}
                     <div class="grid gap-4 md:grid-cols-2">
-                        <Section title="Overdue" tasks=d.overdue empty="Nothing overdue." complete=complete reopen=reopen />
-                        <Section title="Today" tasks=d.today empty="Nothing for today." complete=complete reopen=reopen />
-                        <Section title="Next 7 days" tasks=d.upcoming empty="Nothing in the next 7 days." complete=complete reopen=reopen />
-                        <Section title="Recently completed" tasks=d.completed empty="Nothing completed in the last 7 days." complete=complete reopen=reopen />
+                        <Section title="Overdue" tasks=d.lists.overdue empty="Nothing overdue." toggle />
+                        <Section title="Today" tasks=d.lists.today empty="Nothing for today." toggle />
+                        <Section title="Next 7 days" tasks=d.lists.upcoming empty="Nothing in the next 7 days." toggle />
+                        <Section title="Recently completed" tasks=d.lists.completed empty="Nothing completed in the last 7 days." toggle />
                     </div>
                 }
             })}

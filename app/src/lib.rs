@@ -16,6 +16,7 @@ pub mod phone;
 pub mod profile;
 pub mod project;
 pub mod task;
+pub mod trash;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

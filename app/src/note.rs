@@ -44,21 +44,3 @@ pub async fn update_note(
     let (uid, id, input) = (user.id, forms::id(&id)?, parse(&title, &body)?);
     Ok(as_user(&pool, uid, move |tx| Box::pin(service::update_note(tx, uid, id, input))).await?)
 }
-
-#[server(endpoint = "delete_note")]
-pub async fn delete_note(id: String) -> Result<(), AppError> {
-    let (pool, user) = require_user().await?;
-    let (uid, id) = (user.id, forms::id(&id)?);
-    let slug = as_user(&pool, uid, move |tx| Box::pin(service::set_note_deleted(tx, uid, id, true))).await?;
-    leptos_axum::redirect(&format!("/projects/{slug}?deleted_note={id}"));
-    Ok(())
-}
-
-#[server(endpoint = "restore_note")]
-pub async fn restore_note(id: String) -> Result<(), AppError> {
-    let (pool, user) = require_user().await?;
-    let (uid, id) = (user.id, forms::id(&id)?);
-    let slug = as_user(&pool, uid, move |tx| Box::pin(service::set_note_deleted(tx, uid, id, false))).await?;
-    leptos_axum::redirect(&format!("/projects/{slug}"));
-    Ok(())
-}

@@ -71,21 +71,3 @@ pub async fn update_project(id: String, #[server(flatten)] form: ProjectForm) ->
     leptos_axum::redirect(&format!("/projects/{slug}"));
     Ok(())
 }
-
-#[server(endpoint = "delete_project")]
-pub async fn delete_project(id: String) -> Result<(), AppError> {
-    let (pool, user) = require_user().await?;
-    let (uid, id) = (user.id, forms::id(&id)?);
-    as_user(&pool, uid, move |tx| Box::pin(service::set_project_deleted(tx, uid, id, true))).await?;
-    leptos_axum::redirect(&format!("/projects?deleted={id}"));
-    Ok(())
-}
-
-#[server(endpoint = "restore_project")]
-pub async fn restore_project(id: String) -> Result<(), AppError> {
-    let (pool, user) = require_user().await?;
-    let (uid, id) = (user.id, forms::id(&id)?);
-    let slug = as_user(&pool, uid, move |tx| Box::pin(service::set_project_deleted(tx, uid, id, false))).await?;
-    leptos_axum::redirect(&format!("/projects/{slug}"));
-    Ok(())
-}

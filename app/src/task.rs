@@ -69,36 +69,11 @@ pub async fn update_task(id: String, #[server(flatten)] form: TaskForm) -> Resul
     Ok(())
 }
 
-/// Mark done; a recurring task's next occurrence appears.
-#[server(endpoint = "complete_task")]
-pub async fn complete_task(id: String) -> Result<(), AppError> {
+/// Mark done (a recurring task's next occurrence appears) or, not `done`, reopen.
+#[server(endpoint = "set_task_done")]
+pub async fn set_task_done(id: String, done: bool) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
     let (uid, id) = (user.id, forms::id(&id)?);
-    as_user(&pool, uid, move |tx| Box::pin(service::complete_task(tx, uid, id))).await?;
-    Ok(())
-}
-
-#[server(endpoint = "reopen_task")]
-pub async fn reopen_task(id: String) -> Result<(), AppError> {
-    let (pool, user) = require_user().await?;
-    let (uid, id) = (user.id, forms::id(&id)?);
-    Ok(as_user(&pool, uid, move |tx| Box::pin(service::reopen_task(tx, uid, id))).await?)
-}
-
-#[server(endpoint = "delete_task")]
-pub async fn delete_task(id: String) -> Result<(), AppError> {
-    let (pool, user) = require_user().await?;
-    let (uid, id) = (user.id, forms::id(&id)?);
-    let slug = as_user(&pool, uid, move |tx| Box::pin(service::set_task_deleted(tx, uid, id, true))).await?;
-    leptos_axum::redirect(&format!("{}?deleted_task={id}", back_to(slug)));
-    Ok(())
-}
-
-#[server(endpoint = "restore_task")]
-pub async fn restore_task(id: String) -> Result<(), AppError> {
-    let (pool, user) = require_user().await?;
-    let (uid, id) = (user.id, forms::id(&id)?);
-    let slug = as_user(&pool, uid, move |tx| Box::pin(service::set_task_deleted(tx, uid, id, false))).await?;
-    leptos_axum::redirect(&back_to(slug));
+    as_user(&pool, uid, move |tx| Box::pin(service::set_task_done(tx, uid, id, done))).await?;
     Ok(())
 }

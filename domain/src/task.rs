@@ -64,12 +64,33 @@ impl Minutes {
     }
 }
 
+/// Any JSON number that is a whole number in range: `420` and `420.0` alike
+/// (both are integers to JSON Schema).
 impl<'de> Deserialize<'de> for Minutes {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let n = i32::deserialize(d)?;
-        Self::new(n).ok_or_else(|| {
-            serde::de::Error::custom(format!("must be a whole number of minutes from 1 to {}", limits::DURATION_MAX))
-        })
+        struct Whole;
+        fn range<E: serde::de::Error>() -> E {
+            E::custom(format!("must be a whole number of minutes from 1 to {}", limits::DURATION_MAX))
+        }
+        impl serde::de::Visitor<'_> for Whole {
+            type Value = Minutes;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a whole number of minutes")
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Minutes, E> {
+                i32::try_from(n).ok().and_then(Minutes::new).ok_or_else(range)
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Minutes, E> {
+                self.visit_i64(i64::try_from(n).map_err(|_| range())?)
+            }
+            fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Minutes, E> {
+                if n.fract() != 0.0 || n.abs() > 1e9 {
+                    return Err(range());
+                }
+                self.visit_i64(n as i64)
+            }
+        }
+        d.deserialize_any(Whole)
     }
 }
 
@@ -171,5 +192,20 @@ pub fn check_repeat(
         && e < s
     {
         c.fail("recurrence_end", "Repeat until must not be before the start date.");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Minutes;
+
+    #[test]
+    fn minutes_are_any_whole_json_number_in_range() {
+        let read = |json: &str| serde_json::from_str::<Minutes>(json).map(Minutes::get);
+        assert_eq!(read("420").unwrap(), 420);
+        assert_eq!(read("420.0").unwrap(), 420, "an integer to JSON Schema");
+        for bad in ["420.5", "0", "-3", "10081", "1e300", "\"60\""] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -43,17 +43,20 @@ impl std::fmt::Display for TextError {
 
 impl<const MIN: usize, const MAX: usize> Text<MIN, MAX> {
     /// Trim `value` and check its length in characters.
+    /// The limit counts every character sent (as the API document's
+    /// `maxLength` does); the minimum counts what is left once trimmed.
     pub fn new(value: &str) -> Result<Self, TextError> {
-        let value = value.trim();
+        let sent = value.chars().count();
+        if sent > MAX {
+            return Err(TextError::TooLong { len: sent, max: MAX });
+        }
         if value.contains('\0') {
             return Err(TextError::Nul);
         }
+        let value = value.trim();
         let len = value.chars().count();
         if len < MIN {
             return Err(if len == 0 { TextError::Blank } else { TextError::TooShort { len, min: MIN } });
-        }
-        if len > MAX {
-            return Err(TextError::TooLong { len, max: MAX });
         }
         Ok(Self(value.to_string()))
     }
@@ -109,7 +112,14 @@ mod openapi {
 
     impl<const MIN: usize, const MAX: usize> utoipa::PartialSchema for Text<MIN, MAX> {
         fn schema() -> RefOr<Schema> {
-            let pattern = if MIN == 0 { r"^[^\u0000]*$" } else { r"^[^\u0000]*[^\s\u0000][^\u0000]*$" };
+            // No NUL; and unless it may be empty, one character that trimming
+            // keeps: Rust's whitespace (Unicode White_Space) spelled out, since
+            // `\s` means something else in each regex dialect.
+            let pattern = if MIN == 0 {
+                r"^[^\u0000]*$"
+            } else {
+                r"^[^\u0000]*[^\u0000\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000]*$"
+            };
             ObjectBuilder::new()
                 .schema_type(Type::String)
                 .min_length(Some(MIN))
@@ -128,11 +138,21 @@ mod tests {
 
     #[test]
     fn text_is_trimmed_and_counted_in_characters() {
-        assert_eq!(Text::<1, 3>::new("  ééé ").unwrap().as_str(), "ééé");
+        assert_eq!(Text::<1, 6>::new("  ééé ").unwrap().as_str(), "ééé");
         assert_eq!(Text::<1, 3>::new("éééé"), Err(TextError::TooLong { len: 4, max: 3 }));
         assert_eq!(Text::<1, 3>::new("   "), Err(TextError::Blank));
         assert_eq!(Text::<0, 3>::new("  ").unwrap().as_str(), "");
         assert_eq!(Text::<0, 3>::new("a\0"), Err(TextError::Nul));
+        assert_eq!(Text::<1, 3>::new("ab  "), Err(TextError::TooLong { len: 4, max: 3 }), "what is sent counts");
+    }
+
+    /// The document's pattern says "not blank" with the same whitespace as `trim`.
+    #[test]
+    fn the_whitespace_that_trim_removes_is_the_patterns() {
+        let listed = |c: char| matches!(c as u32, 0x09..=0x0D | 0x20 | 0x85 | 0xA0 | 0x1680 | 0x2000..=0x200A | 0x2028 | 0x2029 | 0x202F | 0x205F | 0x3000);
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            assert_eq!(c.is_whitespace(), listed(c), "U+{:04X}", c as u32);
+        }
     }
 
     #[test]
@@ -144,6 +164,6 @@ mod tests {
     #[test]
     fn json_is_checked_on_the_way_in() {
         assert!(serde_json::from_str::<Text<1, 3>>("\"abcd\"").is_err());
-        assert_eq!(serde_json::from_str::<Text<1, 3>>("\" ab \"").unwrap().as_str(), "ab");
+        assert_eq!(serde_json::from_str::<Text<1, 4>>("\" ab \"").unwrap().as_str(), "ab");
     }
 }

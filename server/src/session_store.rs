@@ -29,46 +29,46 @@ fn parts(record: &Record) -> Result<(String, Option<Uuid>, serde_json::Value, ch
     Ok((record.id.to_string(), user_id, data, expires))
 }
 
+impl PgSessionStore {
+    /// Insert a new session (never over another one) or update an existing
+    /// one (never bringing back a deleted one); whether a row was written.
+    async fn write(&self, record: &Record, new: bool) -> Result<bool> {
+        let (id, user_id, data, expires) = parts(record)?;
+        let written = sqlx::query_scalar!(
+            r#"with updated as (
+                 update sessions set user_id = $2, data = $3, expires_at = $4 where id = $1 and not $5 returning 1),
+               inserted as (
+                 insert into sessions (id, user_id, data, expires_at) select $1, $2, $3, $4 where $5
+                 on conflict (id) do nothing returning 1)
+               select (select count(*) from updated) + (select count(*) from inserted) as "n!""#,
+            id,
+            user_id,
+            data,
+            expires,
+            new
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(written == 1)
+    }
+}
+
 #[async_trait]
 impl SessionStore for PgSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
         // Ids are 128 random bits; a collision is astronomically unlikely, but
         // never overwrite another person's session if it happens.
-        loop {
-            let (id, user_id, data, expires) = parts(record)?;
-            let inserted = sqlx::query!(
-                "insert into sessions (id, user_id, data, expires_at) values ($1, $2, $3, $4)
-                 on conflict (id) do nothing",
-                id,
-                user_id,
-                data,
-                expires
-            )
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-            if inserted.rows_affected() == 1 {
-                return Ok(());
-            }
+        while !self.write(record, true).await? {
             record.id = Id::default();
         }
+        Ok(())
     }
 
     /// Update only: a session deleted meanwhile (logged out elsewhere, or by
     /// a request that raced this one) must not come back.
     async fn save(&self, record: &Record) -> Result<()> {
-        let (id, user_id, data, expires) = parts(record)?;
-        sqlx::query!(
-            "update sessions set user_id = $2, data = $3, expires_at = $4 where id = $1",
-            id,
-            user_id,
-            data,
-            expires
-        )
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(())
+        self.write(record, false).await.map(drop)
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {

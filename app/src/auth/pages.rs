@@ -1,10 +1,9 @@
 //! Sign-up and log-in pages.
 
 use super::{Login, Signup};
-use crate::components::{Field, FormError, Prefill};
+use crate::components::{Field, FormError, Prefill, query_param};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 /// Fills the hidden timezone field from the browser, before (or without) hydration.
 const TIMEZONE_SCRIPT: &str = "document.querySelectorAll('input[data-browser-timezone]').forEach(function(i){if(!i.value){try{i.value=Intl.DateTimeFormat().resolvedOptions().timeZone}catch(e){}}})";
@@ -54,8 +53,7 @@ pub fn SignupPage() -> impl IntoView {
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
-    let query = use_query_map();
-    let next = move || query.with(|q| q.get("next").unwrap_or_default());
+    let next = query_param("next");
     view! {
         <AuthCard title="Log in">
             {move || {

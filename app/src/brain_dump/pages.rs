@@ -4,12 +4,11 @@ use super::model::{BrainDump, DumpStatus, DumpSummary, MAX_CHARS, ParseEvent};
 use super::operation::{Kind, Operation, Table};
 use super::review::{card_text, home_label, kind_label, new_projects};
 use super::{ConfirmReview, Draft, ParseBrainDump, ProcessBrainDump, SaveDraft, UndoBrainDump};
-use crate::components::{Empty, FormError, Layout, Prefill, loaded};
+use crate::components::{Empty, FormError, Layout, Prefill, loaded, path_param};
 use crate::error::AppError;
 use crate::task::recurrence::Recurrence;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 use std::time::Duration;
 
 #[component]
@@ -320,8 +319,7 @@ fn LiveProgress(live: Live, on_cancel: impl Fn(leptos::ev::MouseEvent) + 'static
 
 #[component]
 pub fn ReviewPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let id = path_param("id");
     let confirm = ServerAction::<ConfirmReview>::new();
     let undo = ServerAction::<UndoBrainDump>::new();
     let reparse = ServerAction::<ParseBrainDump>::new();
@@ -461,7 +459,7 @@ fn Card(op: Operation, error: Option<String>, home: Option<String>, target: Opti
         vec![("low", "Low"), ("medium", "Medium"), ("high", "High")]
     };
     let repeats: Vec<(&str, &str)> = std::iter::once(("", if changing { "Keep" } else { "Does not repeat" }))
-        .chain(Recurrence::ALL.into_iter().map(|r| (r.as_str(), r.label())))
+        .chain(Recurrence::ALL.iter().map(|r| (r.as_str(), r.label())))
         .collect();
     view! {
         <div class="card space-y-2" data-op=op.id.clone()>

@@ -3,10 +3,9 @@
 
 use super::model::{Brief, BriefStatus, BriefTask, ProjectSection};
 use super::{BriefsOverview, GenerateBrief, Unsubscribe};
-use crate::components::{Empty, Layout, loaded};
+use crate::components::{Empty, Layout, loaded, path_param, query_param};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
 
 /// Follow `/briefs/events` while the page is open (with JavaScript).
 fn listen_for_changes() -> RwSignal<u64> {
@@ -75,12 +74,9 @@ pub fn BriefsPage() -> impl IntoView {
 
 #[component]
 pub fn BriefPage() -> impl IntoView {
-    let params = use_params_map();
+    let id = path_param("id");
     let changes = listen_for_changes();
-    let brief = Resource::new(
-        move || (params.with(|p| p.get("id").unwrap_or_default()), changes.get()),
-        |(id, _)| super::get_brief(id),
-    );
+    let brief = Resource::new(move || (id(), changes.get()), |(id, _)| super::get_brief(id));
     view! {
         <Layout>
             <Title text="Brief · BuildOS" />
@@ -152,8 +148,7 @@ fn Section(project: ProjectSection) -> impl IntoView {
 /// `/unsubscribe?token=…` from an email: works without logging in.
 #[component]
 pub fn UnsubscribePage() -> impl IntoView {
-    let query = use_query_map();
-    let token = move || query.with(|q| q.get("token").unwrap_or_default());
+    let token = query_param("token");
     let unsubscribe = ServerAction::<Unsubscribe>::new();
     let who = Resource::new(token, super::unsubscribe_info);
     view! {

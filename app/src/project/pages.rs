@@ -1,14 +1,14 @@
 //! The projects list and a project's page (context, tasks, notes).
 
 use super::model::{Project, ProjectStatus, ProjectSummary};
-use super::{CreateProject, DeleteProject, ProjectDetail, RestoreProject, UpdateProject};
-use crate::components::{Empty, Field, FormError, Layout, Prefill, Select, TextArea, loaded};
-use crate::note::{CreateNote, DeleteNote, RestoreNote};
+use super::{CreateProject, ProjectDetail, UpdateProject};
+use crate::components::{Empty, Field, FormError, Layout, Prefill, Select, TextArea, loaded, path_param};
+use crate::note::CreateNote;
 use crate::task::pages::{TaskFields, TaskRow};
-use crate::task::{CompleteTask, CreateTask, ReopenTask, RestoreTask};
+use crate::task::{CreateTask, SetTaskDone};
+use crate::trash::{DeleteForm, Item, SetDeleted, UndoBanner};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
 
 /// The fields of a project form, from `project` (or blank) unless an error brought back what was typed.
 #[component]
@@ -33,22 +33,13 @@ fn ProjectFields(form: &'static str, p: Prefill, project: Option<Project>) -> im
 #[component]
 pub fn ProjectsPage() -> impl IntoView {
     let create = ServerAction::<CreateProject>::new();
-    let restore = ServerAction::<RestoreProject>::new();
-    let query = use_query_map();
+    let restore = ServerAction::<SetDeleted>::new();
     let projects = Resource::new(move || (create.version().get(), restore.version().get()), |_| super::list_projects());
     view! {
         <Layout>
             <Title text="Projects · BuildOS" />
             <h1 class="page-title">"Projects"</h1>
-            {move || query.with(|q| q.get("deleted")).map(|id| view! {
-                <div class="banner" role="status">
-                    "Project deleted."
-                    <ActionForm action=restore attr:class="inline">
-                        <input type="hidden" name="id" value=id />
-                        <button type="submit" class="link ml-2">"Undo"</button>
-                    </ActionForm>
-                </div>
-            })}
+            <UndoBanner action=restore item=Item::Project text="Project deleted." />
             <div class="grid gap-6 md:grid-cols-[2fr_1fr]">
                 <section aria-label="Your projects">
                     {loaded(projects, |projects: Vec<ProjectSummary>| {
@@ -92,44 +83,29 @@ pub fn ProjectsPage() -> impl IntoView {
 
 #[component]
 pub fn ProjectPage() -> impl IntoView {
-    let params = use_params_map();
-    let query = use_query_map();
-    let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
+    let slug = path_param("slug");
     let update = ServerAction::<UpdateProject>::new();
-    let delete = ServerAction::<DeleteProject>::new();
+    let trash = ServerAction::<SetDeleted>::new();
     let create_task = ServerAction::<CreateTask>::new();
-    let complete = ServerAction::<CompleteTask>::new();
-    let reopen = ServerAction::<ReopenTask>::new();
-    let restore_task = ServerAction::<RestoreTask>::new();
+    let toggle = ServerAction::<SetTaskDone>::new();
     let create_note = ServerAction::<CreateNote>::new();
-    let delete_note = ServerAction::<DeleteNote>::new();
-    let restore_note = ServerAction::<RestoreNote>::new();
     let detail = Resource::new(
         move || {
             (
                 slug(),
                 update.version().get(),
                 create_task.version().get(),
-                complete.version().get(),
-                reopen.version().get(),
-                restore_task.version().get(),
-                (create_note.version().get(), delete_note.version().get(), restore_note.version().get()),
+                toggle.version().get(),
+                trash.version().get(),
+                create_note.version().get(),
             )
         },
         |(slug, ..)| super::get_project(slug),
     );
     view! {
         <Layout>
-            {move || query.with(|q| q.get("deleted_task")).map(|id| view! {
-                <div class="banner" role="status">"Task deleted."
-                    <ActionForm action=restore_task attr:class="inline"><input type="hidden" name="id" value=id /><button type="submit" class="link ml-2">"Undo"</button></ActionForm>
-                </div>
-            })}
-            {move || query.with(|q| q.get("deleted_note")).map(|id| view! {
-                <div class="banner" role="status">"Note deleted."
-                    <ActionForm action=restore_note attr:class="inline"><input type="hidden" name="id" value=id /><button type="submit" class="link ml-2">"Undo"</button></ActionForm>
-                </div>
-            })}
+            <UndoBanner action=trash item=Item::Task text="Task deleted." />
+            <UndoBanner action=trash item=Item::Note text="Note deleted." />
             {loaded(detail, move |d: ProjectDetail| {
                 let project = d.project.clone();
                 let pid = project.id.to_string();
@@ -166,7 +142,7 @@ pub fn ProjectPage() -> impl IntoView {
                             {if d.tasks.is_empty() {
                                 view! { <Empty><p>"No tasks yet. Add the first thing to do above."</p></Empty> }.into_any()
                             } else {
-                                view! { <ul class="task-list">{d.tasks.iter().cloned().map(|t| view! { <TaskRow task=t complete=complete reopen=reopen /> }).collect_view()}</ul> }.into_any()
+                                view! { <ul class="task-list">{d.tasks.iter().cloned().map(|t| view! { <TaskRow task=t toggle /> }).collect_view()}</ul> }.into_any()
                             }}
                         </section>
                         <section aria-label="Context and notes" class="space-y-3">
@@ -203,10 +179,9 @@ pub fn ProjectPage() -> impl IntoView {
                                             <li class="card">
                                                 {(!n.title.is_empty()).then(|| view! { <h3 class="font-semibold">{n.title.clone()}</h3> })}
                                                 <p class="whitespace-pre-wrap text-sm">{n.body.clone()}</p>
-                                                <ActionForm action=delete_note attr:class="mt-1">
-                                                    <input type="hidden" name="id" value=n.id.to_string() />
+                                                <DeleteForm action=trash item=Item::Note id=n.id.to_string() class="mt-1">
                                                     <button type="submit" class="link text-xs text-red-700">"Delete note"</button>
-                                                </ActionForm>
+                                                </DeleteForm>
                                             </li>
                                         }).collect_view()}
                                     </ul>
@@ -232,10 +207,9 @@ pub fn ProjectPage() -> impl IntoView {
                                 }
                             }
                         }
-                        <ActionForm action=delete attr:class="mt-4">
-                            <input type="hidden" name="id" value=pid.clone() />
+                        <DeleteForm action=trash item=Item::Project id=pid.clone() class="mt-4">
                             <button type="submit" class="btn-danger">"Delete project"</button>
-                        </ActionForm>
+                        </DeleteForm>
                     </details>
                 }
             })}

@@ -2,11 +2,11 @@
 
 use super::model::{Priority, Task, TaskStatus, TaskSummary};
 use super::recurrence::Recurrence;
-use super::{CompleteTask, DeleteTask, ReopenTask, UpdateTask};
-use crate::components::{Field, FormError, Layout, Prefill, Select, TextArea, loaded};
+use super::{SetTaskDone, UpdateTask};
+use crate::components::{Field, FormError, Layout, Prefill, Select, TextArea, loaded, path_param};
+use crate::trash::{DeleteForm, Item, SetDeleted};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 fn opt_date(d: Option<chrono::NaiveDate>) -> String {
     d.map(|d| d.to_string()).unwrap_or_default()
@@ -47,8 +47,7 @@ pub fn TaskFields(form: &'static str, p: Prefill, task: Option<Task>, #[prop(opt
 #[component]
 pub fn TaskRow(
     task: TaskSummary,
-    complete: ServerAction<CompleteTask>,
-    reopen: ServerAction<ReopenTask>,
+    toggle: ServerAction<SetTaskDone>,
     #[prop(optional)] show_project: bool,
 ) -> impl IntoView {
     let done = task.status == TaskStatus::Done;
@@ -62,21 +61,11 @@ pub fn TaskRow(
     };
     view! {
         <li class="task-row" data-task=task.title.clone()>
-            {if done {
-                view! {
-                    <ActionForm action=reopen>
-                        <input type="hidden" name="id" value=id.clone() />
-                        <button type="submit" class="check checked" aria-label=toggle_label.clone()>"✓"</button>
-                    </ActionForm>
-                }.into_any()
-            } else {
-                view! {
-                    <ActionForm action=complete>
-                        <input type="hidden" name="id" value=id.clone() />
-                        <button type="submit" class="check" aria-label=toggle_label.clone()></button>
-                    </ActionForm>
-                }.into_any()
-            }}
+            <ActionForm action=toggle>
+                <input type="hidden" name="id" value=id.clone() />
+                <input type="hidden" name="done" value=if done { "false" } else { "true" } />
+                <button type="submit" class=if done { "check checked" } else { "check" } aria-label=toggle_label>{done.then_some("✓")}</button>
+            </ActionForm>
             <div class="min-w-0 flex-1">
                 <a href=href class=if done { "task-title line-through text-slate-400" } else { "task-title" }>{task.title.clone()}</a>
                 <div class="task-meta">
@@ -92,10 +81,9 @@ pub fn TaskRow(
 
 #[component]
 pub fn TaskPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let id = path_param("id");
     let update = ServerAction::<UpdateTask>::new();
-    let delete = ServerAction::<DeleteTask>::new();
+    let trash = ServerAction::<SetDeleted>::new();
     let task = Resource::new(move || (id(), update.version().get()), |(id, _)| super::get_task(id));
     view! {
         <Layout>
@@ -126,10 +114,9 @@ pub fn TaskPage() -> impl IntoView {
                             </ActionForm>
                         }
                     }}
-                    <ActionForm action=delete attr:class="mt-6">
-                        <input type="hidden" name="id" value=delete_id />
+                    <DeleteForm action=trash item=Item::Task id=delete_id class="mt-6">
                         <button type="submit" class="btn-danger">"Delete task"</button>
-                    </ActionForm>
+                    </DeleteForm>
                 }
             })}
         </Layout>

@@ -19,6 +19,7 @@ text_enum!(DumpStatus {
 });
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BrainDump {
     pub id: Uuid,
     pub content: String,
@@ -38,8 +39,7 @@ pub struct BrainDump {
 /// One row the confirm step created, changed or deleted, as undo needs it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AppliedChange {
-    /// "project", "task" or "note".
-    pub table: String,
+    pub table: crate::item::Item,
     pub id: Uuid,
     /// The row's `updated_at` right after confirm: a different one means it was edited since.
     pub updated_at: DateTime<Utc>,

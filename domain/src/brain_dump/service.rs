@@ -12,7 +12,7 @@ use super::model::{BrainDump, DumpStatus, DumpSummary, MAX_CHARS, ParseEvent};
 use super::offline::{self, KnownProject};
 use super::operation::{Operation, ProjectRef, Table};
 use super::review;
-use crate::db::begin_as;
+use crate::db::{as_user, begin_as};
 use crate::error::Error;
 use chrono::NaiveDate;
 use sqlx::PgPool;
@@ -36,29 +36,25 @@ fn check_length(content: &str) -> Result<(), Error> {
 /// Save the draft being typed (there is one per person); returns its id.
 pub async fn save_draft(pool: &PgPool, user_id: Uuid, content: &str) -> Result<Uuid, Error> {
     check_length(content)?;
-    let mut tx = begin_as(pool, user_id).await?;
-    let id = sqlx::query_scalar!(
-        "insert into brain_dumps (user_id, content) values ($1, $2)
-         on conflict (user_id) where status = 'draft' do update set content = excluded.content
-         returning id",
-        user_id,
-        content
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(id)
+    insert(pool, user_id, content, DumpStatus::Draft).await
 }
 
 /// A new dump from text (the API's way in; the page autosaves a draft
 /// instead). It is processed with `parse`.
 pub async fn create(pool: &PgPool, user_id: Uuid, content: &Content) -> Result<Uuid, Error> {
-    let content = content.as_str();
+    insert(pool, user_id, content.as_str(), DumpStatus::New).await
+}
+
+/// A new dump, or for a draft the person's one draft, replaced.
+async fn insert(pool: &PgPool, user_id: Uuid, content: &str, status: DumpStatus) -> Result<Uuid, Error> {
     let mut tx = begin_as(pool, user_id).await?;
     let id = sqlx::query_scalar!(
-        "insert into brain_dumps (user_id, content, status) values ($1, $2, 'new') returning id",
+        "insert into brain_dumps (user_id, content, status) values ($1, $2, $3)
+         on conflict (user_id) where status = 'draft' do update set content = excluded.content
+         returning id",
         user_id,
-        content
+        content,
+        status.as_str()
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -78,32 +74,27 @@ pub async fn find_draft(pool: &PgPool, user_id: Uuid) -> Result<Option<(Uuid, St
 
 /// Past dumps (not the draft), newest first.
 pub async fn list_dumps(pool: &PgPool, user_id: Uuid) -> Result<Vec<DumpSummary>, Error> {
-    let mut tx = begin_as(pool, user_id).await?;
-    let rows = sqlx::query!(
-        r#"select id, left(content, 140) as "preview!", status, jsonb_array_length(operations) as "operations!", created_at
-           from brain_dumps where user_id = $1 and status <> 'draft' order by created_at desc limit 50"#,
-        user_id
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| DumpSummary {
-            id: r.id,
-            preview: r.preview,
-            status: DumpStatus::parse(&r.status).unwrap_or(DumpStatus::Failed),
-            operations: r.operations,
-            created_at: r.created_at,
+    as_user(pool, user_id, move |tx| {
+        Box::pin(async move {
+            Ok(sqlx::query_as!(
+                DumpSummary,
+                r#"select id, left(content, 140) as "preview!", status as "status: _",
+                          jsonb_array_length(operations) as "operations!", created_at
+                   from brain_dumps where user_id = $1 and status <> 'draft' order by created_at desc limit 50"#,
+                user_id
+            )
+            .fetch_all(tx)
+            .await?)
         })
-        .collect())
+    })
+    .await
 }
 
 pub async fn get_dump(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<BrainDump, Error> {
     let mut tx = begin_as(pool, user_id).await?;
     let r = sqlx::query!(
-        "select id, content, status, engine, operations, error, created_at, updated_at
-         from brain_dumps where id = $1 and user_id = $2",
+        r#"select id, content, status as "status: DumpStatus", engine, operations, error, created_at, updated_at
+           from brain_dumps where id = $1 and user_id = $2"#,
         id,
         user_id
     )
@@ -147,7 +138,7 @@ pub async fn get_dump(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<BrainDum
     Ok(BrainDump {
         id: r.id,
         content: r.content,
-        status: DumpStatus::parse(&r.status).unwrap_or(DumpStatus::Failed),
+        status: r.status,
         engine: r.engine,
         operations,
         project_names,

@@ -6,7 +6,7 @@ use super::model::{
 };
 use super::schedule::due_date;
 use super::summary::{self, SummaryEngine};
-use crate::db::begin_as;
+use crate::db::{as_user, begin_as};
 use crate::error::{Error, internal};
 use crate::jobs::{self, BriefJob, EmailJob, Job, SmsJob};
 use crate::task::model::Priority;
@@ -297,29 +297,26 @@ pub async fn generate_now(pool: &PgPool, user_id: Uuid, today: NaiveDate) -> Res
 }
 
 pub async fn list_briefs(pool: &PgPool, user_id: Uuid) -> Result<Vec<BriefListItem>, Error> {
-    let mut tx = begin_as(pool, user_id).await?;
-    let rows = sqlx::query!(
-        "select id, brief_date, status from briefs where user_id = $1 order by brief_date desc limit 60",
-        user_id
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| BriefListItem {
-            id: r.id,
-            brief_date: r.brief_date,
-            status: BriefStatus::parse(&r.status).unwrap_or(BriefStatus::Failed),
+    as_user(pool, user_id, move |tx| {
+        Box::pin(async move {
+            Ok(sqlx::query_as!(
+                BriefListItem,
+                r#"select id, brief_date, status as "status: _" from briefs where user_id = $1
+                   order by brief_date desc limit 60"#,
+                user_id
+            )
+            .fetch_all(tx)
+            .await?)
         })
-        .collect())
+    })
+    .await
 }
 
 pub async fn get_brief(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<Brief, Error> {
     let mut tx = begin_as(pool, user_id).await?;
     let r = sqlx::query!(
-        "select id, brief_date, status, content, summary, error, generated_at, created_at
-         from briefs where id = $1 and user_id = $2",
+        r#"select id, brief_date, status as "status: BriefStatus", content, summary, error, generated_at, created_at
+           from briefs where id = $1 and user_id = $2"#,
         id,
         user_id
     )
@@ -330,7 +327,7 @@ pub async fn get_brief(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<Brief, 
     Ok(Brief {
         id: r.id,
         brief_date: r.brief_date,
-        status: BriefStatus::parse(&r.status).unwrap_or(BriefStatus::Failed),
+        status: r.status,
         content: r.content.map(serde_json::from_value).transpose().map_err(internal)?,
         summary: r.summary,
         error: r.error,
@@ -340,23 +337,20 @@ pub async fn get_brief(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<Brief, 
 }
 
 pub async fn get_prefs(pool: &PgPool, user_id: Uuid) -> Result<BriefPrefs, Error> {
-    let mut tx = begin_as(pool, user_id).await?;
-    let row = sqlx::query!(
-        "select enabled, frequency, day_of_week, time_of_day, email from brief_preferences where user_id = $1",
-        user_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(row
-        .map(|r| BriefPrefs {
-            enabled: r.enabled,
-            frequency: Frequency::parse(&r.frequency).unwrap_or(Frequency::Daily),
-            day_of_week: r.day_of_week,
-            time_of_day: r.time_of_day,
-            email: r.email,
+    as_user(pool, user_id, move |tx| {
+        Box::pin(async move {
+            let prefs = sqlx::query_as!(
+                BriefPrefs,
+                r#"select enabled, frequency as "frequency: _", day_of_week, time_of_day, email
+                   from brief_preferences where user_id = $1"#,
+                user_id
+            )
+            .fetch_optional(tx)
+            .await?;
+            Ok(prefs.unwrap_or_default())
         })
-        .unwrap_or_default())
+    })
+    .await
 }
 
 pub async fn save_prefs(pool: &PgPool, user_id: Uuid, p: &BriefPrefs) -> Result<(), Error> {

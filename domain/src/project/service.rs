@@ -5,7 +5,7 @@
 use super::model::{Project, ProjectStatus, ProjectSummary};
 use super::{ProjectInput, slugify};
 use crate::error::Error;
-use chrono::{DateTime, NaiveDate, Utc};
+
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -22,41 +22,6 @@ pub fn render_markdown(source: &str) -> String {
     ammonia::Builder::default().link_rel(Some("noopener noreferrer nofollow")).clean(&html).to_string()
 }
 
-struct Row {
-    id: Uuid,
-    name: String,
-    slug: String,
-    description: String,
-    context: String,
-    status: String,
-    tags: Vec<String>,
-    start_date: Option<NaiveDate>,
-    end_date: Option<NaiveDate>,
-    open_tasks: i64,
-    deleted_at: Option<DateTime<Utc>>,
-    updated_at: DateTime<Utc>,
-}
-
-impl From<Row> for Project {
-    fn from(r: Row) -> Self {
-        Project {
-            context_html: render_markdown(&r.context),
-            id: r.id,
-            name: r.name,
-            slug: r.slug,
-            description: r.description,
-            context: r.context,
-            status: ProjectStatus::parse(&r.status).unwrap_or_default(),
-            tags: r.tags,
-            start_date: r.start_date,
-            end_date: r.end_date,
-            open_tasks: r.open_tasks,
-            deleted_at: r.deleted_at,
-            updated_at: r.updated_at,
-        }
-    }
-}
-
 /// A page of live (not deleted) projects, active ones first, with `status`
 /// when given; and how many there are in all.
 pub async fn list_projects(
@@ -67,7 +32,8 @@ pub async fn list_projects(
     offset: i64,
 ) -> Result<(Vec<ProjectSummary>, i64), Error> {
     let rows = sqlx::query!(
-        r#"select p.id, p.name, p.slug, p.description, p.status, p.tags, p.start_date, p.end_date, p.updated_at,
+        r#"select p.id, p.name, p.slug, p.description, p.status as "status: ProjectStatus", p.tags, p.start_date,
+                  p.end_date, p.updated_at,
                   (select count(*) from tasks t where t.project_id = p.id and t.deleted_at is null
                      and t.status <> 'done') as "open_tasks!",
                   count(*) over () as "total!"
@@ -93,7 +59,7 @@ pub async fn list_projects(
             name: r.name,
             slug: r.slug,
             description: r.description,
-            status: ProjectStatus::parse(&r.status).unwrap_or_default(),
+            status: r.status,
             tags: r.tags,
             start_date: r.start_date,
             end_date: r.end_date,
@@ -122,10 +88,10 @@ pub async fn get_project(conn: &mut PgConnection, user_id: Uuid, key: ProjectKey
         ProjectKey::Id(id) => (Some(id), None),
         ProjectKey::Slug(slug) => (None, Some(slug)),
     };
-    let row = sqlx::query_as!(
-        Row,
-        r#"select p.id, p.name, p.slug, p.description, p.context, p.status, p.tags, p.start_date, p.end_date,
-                  p.deleted_at, p.updated_at,
+    let mut project = sqlx::query_as!(
+        Project,
+        r#"select p.id, p.name, p.slug, p.description, p.context, '' as "context_html!", p.status as "status: _",
+                  p.tags, p.start_date, p.end_date, p.deleted_at, p.updated_at,
                   (select count(*) from tasks t where t.project_id = p.id and t.deleted_at is null
                      and t.status <> 'done') as "open_tasks!"
            from projects p
@@ -138,7 +104,8 @@ pub async fn get_project(conn: &mut PgConnection, user_id: Uuid, key: ProjectKey
     .fetch_optional(conn)
     .await?
     .ok_or(Error::NotFound)?;
-    Ok(row.into())
+    project.context_html = render_markdown(&project.context);
+    Ok(project)
 }
 
 /// How a project is named in a request.
@@ -176,20 +143,14 @@ pub async fn insert_project(
     input.check()?;
     let slug = free_slug(&mut *conn, user_id, &input.name, None).await?;
     let id = sqlx::query_scalar!(
-        "insert into projects (user_id, name, slug, description, context, status, tags, start_date, end_date)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id",
+        "insert into projects (user_id, name, slug) values ($1, $2, $3) returning id",
         user_id,
         input.name.as_str(),
-        slug,
-        input.description.as_str(),
-        input.context.as_str(),
-        input.status.as_str(),
-        input.tags.as_slice(),
-        input.start_date,
-        input.end_date
+        slug
     )
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await?;
+    write(conn, user_id, id, &slug, &input).await?;
     tracing::info!(user.id = %user_id, project.id = %id, "project created");
     Ok((id, slug))
 }
@@ -215,6 +176,18 @@ pub async fn update_project(
     } else {
         free_slug(&mut *conn, user_id, &input.name, Some(id)).await?
     };
+    write(conn, user_id, id, &slug, &input).await?;
+    Ok(slug)
+}
+
+/// The one statement that writes a project's fields, new or changed.
+async fn write(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    slug: &str,
+    input: &ProjectInput,
+) -> Result<(), Error> {
     sqlx::query!(
         "update projects set name = $3, slug = $4, description = $5, context = $6, status = $7, tags = $8,
                 start_date = $9, end_date = $10
@@ -232,7 +205,7 @@ pub async fn update_project(
     )
     .execute(conn)
     .await?;
-    Ok(slug)
+    Ok(())
 }
 
 /// Soft-delete (`deleted = true`) or restore a project; its slug.

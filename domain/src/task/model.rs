@@ -18,22 +18,32 @@ text_enum!(TaskStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Task {
     pub id: Uuid,
+    /// None for a task in the inbox.
     pub project_id: Option<Uuid>,
     pub project_name: Option<String>,
     pub project_slug: Option<String>,
+    /// The task this one is a step of.
     pub parent_task_id: Option<Uuid>,
     pub title: String,
+    /// One or two lines, shown in lists.
     pub description: String,
+    /// Longer notes, markdown.
     pub details: String,
     pub priority: Priority,
     pub status: TaskStatus,
+    /// How long it takes, in minutes (for scheduling).
     pub duration_minutes: Option<i32>,
+    /// When to start; a repeating task's occurrence date.
     pub start_date: Option<NaiveDate>,
     pub due_date: Option<NaiveDate>,
+    /// Marked done, a repeating task comes back on its next date.
     pub recurrence: Option<Recurrence>,
+    /// No occurrence after this date.
     pub recurrence_end: Option<NaiveDate>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// Set while the task is in the bin (it can be restored).
     pub deleted_at: Option<DateTime<Utc>>,
+    /// Changes with every write: what brain-dump confirm and undo compare.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -50,4 +60,21 @@ pub struct TaskSummary {
     pub start_date: Option<NaiveDate>,
     pub due_date: Option<NaiveDate>,
     pub recurrence: Option<Recurrence>,
+}
+
+/// The dashboard's lists of tasks, for the person's local today.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DashboardLists {
+    pub today: Vec<TaskSummary>,
+    pub overdue: Vec<TaskSummary>,
+    /// The next seven days, after today.
+    pub upcoming: Vec<TaskSummary>,
+    /// Done in the last seven days.
+    pub completed: Vec<TaskSummary>,
+}
+
+impl DashboardLists {
+    pub fn is_empty(&self) -> bool {
+        [&self.today, &self.overdue, &self.upcoming, &self.completed].iter().all(|l| l.is_empty())
+    }
 }

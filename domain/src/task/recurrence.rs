@@ -1,61 +1,18 @@
 //! Recurrence patterns and the date of a series' next occurrence.
 
 use chrono::{Datelike, Months, NaiveDate, Weekday};
-use serde::{Deserialize, Serialize};
 
-/// How often a recurring task comes back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Recurrence {
-    Daily,
-    Weekdays,
-    Weekly,
-    Biweekly,
-    Monthly,
-    Quarterly,
-    Yearly,
-}
+text_enum!(Recurrence {
+    Daily = "daily" / "Every day",
+    Weekdays = "weekdays" / "Every weekday",
+    Weekly = "weekly" / "Every week",
+    Biweekly = "biweekly" / "Every other week",
+    Monthly = "monthly" / "Every month",
+    Quarterly = "quarterly" / "Every quarter",
+    Yearly = "yearly" / "Every year",
+});
 
 impl Recurrence {
-    pub const ALL: [Recurrence; 7] = [
-        Recurrence::Daily,
-        Recurrence::Weekdays,
-        Recurrence::Weekly,
-        Recurrence::Biweekly,
-        Recurrence::Monthly,
-        Recurrence::Quarterly,
-        Recurrence::Yearly,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Recurrence::Daily => "daily",
-            Recurrence::Weekdays => "weekdays",
-            Recurrence::Weekly => "weekly",
-            Recurrence::Biweekly => "biweekly",
-            Recurrence::Monthly => "monthly",
-            Recurrence::Quarterly => "quarterly",
-            Recurrence::Yearly => "yearly",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Recurrence::Daily => "Every day",
-            Recurrence::Weekdays => "Every weekday",
-            Recurrence::Weekly => "Every week",
-            Recurrence::Biweekly => "Every other week",
-            Recurrence::Monthly => "Every month",
-            Recurrence::Quarterly => "Every quarter",
-            Recurrence::Yearly => "Every year",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
     /// The first occurrence strictly after `current`.
     ///
     /// Month-based patterns step from `anchor` (the series' first date), so a
@@ -145,7 +102,7 @@ mod tests {
     #[test]
     fn next_is_always_after_current_even_when_completed_late() {
         let anchor = d(2026, 1, 15);
-        for r in Recurrence::ALL {
+        for &r in Recurrence::ALL {
             let current = d(2026, 6, 20);
             assert!(r.next_after(anchor, current) > current, "{r:?}");
         }
@@ -153,7 +110,7 @@ mod tests {
 
     #[test]
     fn parse_round_trips_every_pattern() {
-        for r in Recurrence::ALL {
+        for &r in Recurrence::ALL {
             assert_eq!(Recurrence::parse(r.as_str()), Some(r));
         }
         assert_eq!(Recurrence::parse("fortnightly"), None);

@@ -5,10 +5,10 @@
 //! writes tasks.
 
 use super::TaskInput;
-use super::model::{Priority, Task, TaskStatus, TaskSummary};
+use super::model::{DashboardLists, Task, TaskStatus, TaskSummary};
 use super::recurrence::Recurrence;
 use crate::error::Error;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -20,89 +20,16 @@ fn not_found_on_fk(e: sqlx::Error) -> Error {
     }
 }
 
-struct Row {
-    id: Uuid,
-    project_id: Option<Uuid>,
-    project_name: Option<String>,
-    project_slug: Option<String>,
-    parent_task_id: Option<Uuid>,
-    title: String,
-    description: String,
-    details: String,
-    priority: String,
-    status: String,
-    duration_minutes: Option<i32>,
-    start_date: Option<NaiveDate>,
-    due_date: Option<NaiveDate>,
-    recurrence: Option<String>,
-    recurrence_end: Option<NaiveDate>,
-    completed_at: Option<DateTime<Utc>>,
-    deleted_at: Option<DateTime<Utc>>,
-    updated_at: DateTime<Utc>,
-}
-
-impl From<Row> for Task {
-    fn from(r: Row) -> Self {
-        Task {
-            id: r.id,
-            project_id: r.project_id,
-            project_name: r.project_name,
-            project_slug: r.project_slug,
-            parent_task_id: r.parent_task_id,
-            title: r.title,
-            description: r.description,
-            details: r.details,
-            priority: Priority::parse(&r.priority).unwrap_or(Priority::Medium),
-            status: TaskStatus::parse(&r.status).unwrap_or(TaskStatus::Backlog),
-            duration_minutes: r.duration_minutes,
-            start_date: r.start_date,
-            due_date: r.due_date,
-            recurrence: r.recurrence.as_deref().and_then(Recurrence::parse),
-            recurrence_end: r.recurrence_end,
-            completed_at: r.completed_at,
-            deleted_at: r.deleted_at,
-            updated_at: r.updated_at,
-        }
-    }
-}
-
-struct SummaryRow {
-    id: Uuid,
-    project_name: Option<String>,
-    project_slug: Option<String>,
-    title: String,
-    priority: String,
-    status: String,
-    start_date: Option<NaiveDate>,
-    due_date: Option<NaiveDate>,
-    recurrence: Option<String>,
-}
-
-impl From<SummaryRow> for TaskSummary {
-    fn from(r: SummaryRow) -> Self {
-        TaskSummary {
-            id: r.id,
-            project_name: r.project_name,
-            project_slug: r.project_slug,
-            title: r.title,
-            priority: Priority::parse(&r.priority).unwrap_or(Priority::Medium),
-            status: TaskStatus::parse(&r.status).unwrap_or(TaskStatus::Backlog),
-            start_date: r.start_date,
-            due_date: r.due_date,
-            recurrence: r.recurrence.as_deref().and_then(Recurrence::parse),
-        }
-    }
-}
-
 pub async fn list_project_tasks(
     conn: &mut PgConnection,
     user_id: Uuid,
     project_id: Uuid,
 ) -> Result<Vec<TaskSummary>, Error> {
     let rows = sqlx::query_as!(
-        SummaryRow,
-        "select t.id, p.name as \"project_name?\", p.slug as \"project_slug?\", t.title, t.priority, t.status,
-                t.start_date, t.due_date, t.recurrence
+        TaskSummary,
+        "select t.id, p.name as \"project_name?\", p.slug as \"project_slug?\", t.title,
+                t.priority as \"priority: _\", t.status as \"status: _\", t.start_date, t.due_date,
+                t.recurrence as \"recurrence: _\"
          from tasks t left join projects p on p.id = t.project_id
          where t.user_id = $1 and t.project_id = $2 and t.deleted_at is null
          order by (t.status = 'done'), t.completed_at desc nulls first,
@@ -112,7 +39,7 @@ pub async fn list_project_tasks(
     )
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows.into_iter().map(TaskSummary::from).collect())
+    Ok(rows)
 }
 
 /// What a task list can be narrowed to (the API's filters).
@@ -148,10 +75,10 @@ pub async fn list_tasks(
     .fetch_one(&mut *conn)
     .await?;
     let rows = sqlx::query_as!(
-        Row,
+        Task,
         "select t.id, t.project_id, p.name as \"project_name?\", p.slug as \"project_slug?\", t.parent_task_id,
-                t.title, t.description, t.details, t.priority, t.status, t.duration_minutes,
-                t.start_date, t.due_date, t.recurrence, t.recurrence_end, t.completed_at, t.deleted_at, t.updated_at
+                t.title, t.description, t.details, t.priority as \"priority: _\", t.status as \"status: _\",
+                t.duration_minutes, t.start_date, t.due_date, t.recurrence as \"recurrence: _\", t.recurrence_end, t.completed_at, t.deleted_at, t.updated_at
          from tasks t left join projects p on p.id = t.project_id
          where t.user_id = $1 and t.deleted_at is null
            and ($2::uuid is null or t.project_id = $2) and ($3::text is null or t.status = $3)
@@ -168,15 +95,15 @@ pub async fn list_tasks(
     )
     .fetch_all(&mut *conn)
     .await?;
-    Ok((rows.into_iter().map(Task::from).collect(), total))
+    Ok((rows, total))
 }
 
 pub async fn get_task(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<Task, Error> {
-    let row = sqlx::query_as!(
-        Row,
+    sqlx::query_as!(
+        Task,
         "select t.id, t.project_id, p.name as \"project_name?\", p.slug as \"project_slug?\", t.parent_task_id,
-                t.title, t.description, t.details, t.priority, t.status, t.duration_minutes,
-                t.start_date, t.due_date, t.recurrence, t.recurrence_end, t.completed_at, t.deleted_at, t.updated_at
+                t.title, t.description, t.details, t.priority as \"priority: _\", t.status as \"status: _\",
+                t.duration_minutes, t.start_date, t.due_date, t.recurrence as \"recurrence: _\", t.recurrence_end, t.completed_at, t.deleted_at, t.updated_at
          from tasks t left join projects p on p.id = t.project_id
          where t.id = $1 and t.user_id = $2 and t.deleted_at is null",
         id,
@@ -184,46 +111,29 @@ pub async fn get_task(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Resul
     )
     .fetch_optional(&mut *conn)
     .await?
-    .ok_or(Error::NotFound)?;
-    Ok(row.into())
+    .ok_or(Error::NotFound)
 }
 
-/// Create a task; a task created done that repeats gets its next occurrence at once.
+/// Create a task: a row in its project, then its fields written as any
+/// change is (so a task created done that repeats gets its next occurrence).
 pub async fn insert_task(conn: &mut PgConnection, user_id: Uuid, t: TaskInput) -> Result<Uuid, Error> {
     t.check()?;
     let id = sqlx::query_scalar!(
-        "insert into tasks (user_id, project_id, parent_task_id, title, description, details, priority, status,
-                            duration_minutes, start_date, due_date, recurrence, recurrence_end, series_anchor,
-                            completed_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $10,
-                 case when $8 = 'done' then now() end)
-         returning id",
+        "insert into tasks (user_id, project_id, title) values ($1, $2, $3) returning id",
         user_id,
         t.project_id,
-        t.parent_task_id,
-        t.title.as_str(),
-        t.description.as_str(),
-        t.details.as_str(),
-        t.priority.as_str(),
-        t.status.as_str(),
-        t.duration_minutes.map(|m| m.get()),
-        t.start_date,
-        t.due_date,
-        t.recurrence.map(Recurrence::as_str),
-        t.recurrence_end
+        t.title.as_str()
     )
     .fetch_one(&mut *conn)
     .await
     .map_err(not_found_on_fk)?;
-    if t.status == TaskStatus::Done {
-        create_next_occurrence(&mut *conn, user_id, id).await?;
-    }
+    update_task(conn, user_id, id, t).await?;
     tracing::info!(user.id = %user_id, task.id = %id, "task created");
     Ok(id)
 }
 
 /// Replace a task's fields (not its project). Marked done, a recurring task's
-/// next occurrence is created, as with [`complete_task`]; its id is returned.
+/// next occurrence is created, as with [`set_task_done`]; its id is returned.
 pub async fn update_task(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -266,20 +176,30 @@ pub async fn update_task(
     if t.status == TaskStatus::Done { create_next_occurrence(conn, user_id, id).await } else { Ok(None) }
 }
 
-/// Mark a task done. A recurring task's next occurrence is created at the
-/// same time (once: completing the same occurrence again creates nothing).
-/// Returns the next occurrence's id, if one was created.
-pub async fn complete_task(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<Option<Uuid>, Error> {
-    let done = sqlx::query!(
-        "update tasks set status = 'done', completed_at = coalesce(completed_at, now())
+/// Mark a task done, or (not `done`) put it back to the backlog. Done, a
+/// recurring task's next occurrence is created at the same time (once:
+/// completing the same occurrence again creates nothing); its id is returned.
+pub async fn set_task_done(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    done: bool,
+) -> Result<Option<Uuid>, Error> {
+    let changed = sqlx::query!(
+        "update tasks set status = case when $3 then 'done' else 'backlog' end,
+                          completed_at = case when $3 then coalesce(completed_at, now()) end
          where id = $1 and user_id = $2 and deleted_at is null",
         id,
-        user_id
+        user_id,
+        done
     )
     .execute(&mut *conn)
     .await?;
-    if done.rows_affected() == 0 {
+    if changed.rows_affected() == 0 {
         return Err(Error::NotFound);
+    }
+    if !done {
+        return Ok(None);
     }
     let next_id = create_next_occurrence(conn, user_id, id).await?;
     tracing::info!(user.id = %user_id, task.id = %id, next.id = ?next_id, "task completed");
@@ -335,21 +255,6 @@ async fn create_next_occurrence(conn: &mut PgConnection, user_id: Uuid, id: Uuid
     Ok(next)
 }
 
-/// Put a done task back to the backlog.
-pub async fn reopen_task(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<(), Error> {
-    let done = sqlx::query!(
-        "update tasks set status = 'backlog', completed_at = null where id = $1 and user_id = $2 and deleted_at is null",
-        id,
-        user_id
-    )
-    .execute(&mut *conn)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(Error::NotFound);
-    }
-    Ok(())
-}
-
 /// Soft-delete or restore a task. Returns its project's slug, for redirects.
 pub async fn set_task_deleted(
     conn: &mut PgConnection,
@@ -372,13 +277,6 @@ pub async fn set_task_deleted(
 }
 
 /// The dashboard's lists, for the person's local `today`.
-pub struct DashboardLists {
-    pub today: Vec<TaskSummary>,
-    pub overdue: Vec<TaskSummary>,
-    pub upcoming: Vec<TaskSummary>,
-    pub completed: Vec<TaskSummary>,
-}
-
 pub async fn dashboard_lists(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -387,9 +285,10 @@ pub async fn dashboard_lists(
     // One query; each row is sorted into its section below. A task is overdue
     // when its due date (or, without one, its start date) has passed.
     let rows = sqlx::query_as!(
-        SummaryRow,
-        "select t.id, p.name as \"project_name?\", p.slug as \"project_slug?\", t.title, t.priority, t.status,
-                t.start_date, t.due_date, t.recurrence
+        TaskSummary,
+        "select t.id, p.name as \"project_name?\", p.slug as \"project_slug?\", t.title,
+                t.priority as \"priority: _\", t.status as \"status: _\", t.start_date, t.due_date,
+                t.recurrence as \"recurrence: _\"
          from tasks t left join projects p on p.id = t.project_id
          where t.user_id = $1 and t.deleted_at is null and (p.id is null or p.deleted_at is null)
            and ((t.status <> 'done' and least(t.start_date, t.due_date) <= $2::date + 7)
@@ -401,8 +300,8 @@ pub async fn dashboard_lists(
     )
     .fetch_all(&mut *conn)
     .await?;
-    let mut lists = DashboardLists { today: vec![], overdue: vec![], upcoming: vec![], completed: vec![] };
-    for task in rows.into_iter().map(TaskSummary::from) {
+    let mut lists = DashboardLists::default();
+    for task in rows {
         let when = task.due_date.or(task.start_date);
         if task.status == TaskStatus::Done {
             lists.completed.push(task);

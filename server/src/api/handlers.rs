@@ -9,8 +9,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use domain::account::{NewAccount, User};
+use domain::brain_dump::model::BrainDump;
 use domain::brief::model::{Brief, BriefListItem};
 use domain::db::as_user;
+use domain::item::Item;
 use domain::note::model::Note;
 use domain::note::{NoteInput, service as notes};
 use domain::project::ProjectInput;
@@ -145,9 +147,7 @@ pub async fn delete_project(
     user: ApiUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    let uid = user.id;
-    as_user(&state.pool, uid, move |tx| Box::pin(projects::set_project_deleted(tx, uid, id, true))).await?;
-    Ok(StatusCode::NO_CONTENT)
+    to_bin(&state, &user, Item::Project, id).await
 }
 
 /// Rules between fields that the current state breaks: a conflict (409), named by field.
@@ -247,9 +247,7 @@ pub async fn delete_task(
     user: ApiUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    let uid = user.id;
-    as_user(&state.pool, uid, move |tx| Box::pin(tasks::set_task_deleted(tx, uid, id, true))).await?;
-    Ok(StatusCode::NO_CONTENT)
+    to_bin(&state, &user, Item::Task, id).await
 }
 
 // ---- notes ----------------------------------------------------------------
@@ -326,8 +324,13 @@ pub async fn delete_note(
     user: ApiUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
+    to_bin(&state, &user, Item::Note, id).await
+}
+
+/// Delete (softly: the app can restore it): 204, or 404 when not found or not theirs.
+async fn to_bin(state: &AppState, user: &ApiUser, item: Item, id: Uuid) -> ApiResult<StatusCode> {
     let uid = user.id;
-    as_user(&state.pool, uid, move |tx| Box::pin(notes::set_note_deleted(tx, uid, id, true))).await?;
+    as_user(&state.pool, uid, move |tx| Box::pin(domain::item::set_deleted(tx, uid, item, id, true))).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -336,40 +339,40 @@ pub async fn delete_note(
 /// Create a brain dump from text and process it (offline parser or LLM); the
 /// proposals come back, nothing is applied until confirm.
 #[utoipa::path(post, path = "/api/v1/brain-dumps", tag = "brain dumps", request_body = NewBrainDump,
-    responses((status = 201, body = ApiBrainDump), (status = 502, description = "The AI service failed", body = super::problem::Problem)))]
+    responses((status = 201, body = BrainDump), (status = 502, description = "The AI service failed", body = super::problem::Problem)))]
 pub async fn create_brain_dump(
     State(state): State<AppState>,
     user: ApiUser,
     ApiJson(b): ApiJson<NewBrainDump>,
-) -> ApiResult<(StatusCode, Json<ApiBrainDump>)> {
+) -> ApiResult<(StatusCode, Json<BrainDump>)> {
     use domain::brain_dump::service;
     let id = service::create(&state.pool, user.id, &b.content).await?;
     let dump = service::parse(&state.pool, user.id, id, user.today(), &state.settings.engine).await?;
-    Ok((StatusCode::CREATED, Json(dump.into())))
+    Ok((StatusCode::CREATED, Json(dump)))
 }
 
 /// Process a dump again (after a failure, an interrupted request, or to get
 /// fresh proposals); an applied dump cannot be.
 #[utoipa::path(post, path = "/api/v1/brain-dumps/{id}/process", tag = "brain dumps", params(("id" = Uuid, Path)),
-    responses((status = 200, body = ApiBrainDump), (status = 502, description = "The AI service failed", body = super::problem::Problem)))]
+    responses((status = 200, body = BrainDump), (status = 502, description = "The AI service failed", body = super::problem::Problem)))]
 pub async fn process_brain_dump(
     State(state): State<AppState>,
     user: ApiUser,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<ApiBrainDump>> {
+) -> ApiResult<Json<BrainDump>> {
     let dump =
         domain::brain_dump::service::parse(&state.pool, user.id, id, user.today(), &state.settings.engine).await?;
-    Ok(Json(dump.into()))
+    Ok(Json(dump))
 }
 
 #[utoipa::path(get, path = "/api/v1/brain-dumps/{id}", tag = "brain dumps", params(("id" = Uuid, Path)),
-    responses((status = 200, body = ApiBrainDump)))]
+    responses((status = 200, body = BrainDump)))]
 pub async fn get_brain_dump(
     State(state): State<AppState>,
     user: ApiUser,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<ApiBrainDump>> {
-    Ok(Json(domain::brain_dump::service::get_dump(&state.pool, user.id, id).await?.into()))
+) -> ApiResult<Json<BrainDump>> {
+    Ok(Json(domain::brain_dump::service::get_dump(&state.pool, user.id, id).await?))
 }
 
 /// Apply the chosen operations, in one transaction.
@@ -407,14 +410,14 @@ pub async fn confirm_brain_dump(
 }
 
 #[utoipa::path(post, path = "/api/v1/brain-dumps/{id}/undo", tag = "brain dumps", params(("id" = Uuid, Path)),
-    responses((status = 200, body = ApiBrainDump)))]
+    responses((status = 200, body = BrainDump)))]
 pub async fn undo_brain_dump(
     State(state): State<AppState>,
     user: ApiUser,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<ApiBrainDump>> {
+) -> ApiResult<Json<BrainDump>> {
     domain::brain_dump::service::undo(&state.pool, user.id, id).await?;
-    Ok(Json(domain::brain_dump::service::get_dump(&state.pool, user.id, id).await?.into()))
+    Ok(Json(domain::brain_dump::service::get_dump(&state.pool, user.id, id).await?))
 }
 
 // ---- briefs ---------------------------------------------------------------

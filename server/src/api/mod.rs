@@ -19,8 +19,9 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{self, Content, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-/// The largest request body (a 50,000-character brain dump fits).
-pub const BODY_LIMIT: usize = 256 * 1024;
+/// The largest request body: the largest valid one fits (a task's 105,500
+/// characters of text, each up to six bytes in JSON as `\uXXXX`).
+pub const BODY_LIMIT: usize = 1024 * 1024;
 
 struct Common;
 
@@ -44,7 +45,11 @@ impl Modify for Common {
         // Links from each create operation to what can be done with what it made,
         // so clients (and stateful fuzzing) can follow them.
         let links: &[(&str, &str, &[&str])] = &[
-            ("/api/v1/projects", "201", &["get_project", "update_project", "delete_project"]),
+            (
+                "/api/v1/projects",
+                "201",
+                &["get_project", "update_project", "delete_project", "create_task", "create_note"],
+            ),
             ("/api/v1/tasks", "201", &["get_task", "update_task", "delete_task"]),
             ("/api/v1/notes", "201", &["get_note", "update_note", "delete_note"]),
             (
@@ -63,7 +68,13 @@ impl Modify for Common {
                 .and_then(|op| op.responses.responses.get_mut(*status));
             if let Some(utoipa::openapi::RefOr::T(response)) = response {
                 for target in *targets {
-                    let link = Link::builder().operation_id(*target).parameter("id", "$response.body#/id").build();
+                    let link = if target.starts_with("create_") {
+                        // Into the project just made.
+                        let body = serde_json::json!({ "project_id": "$response.body#/id" });
+                        Link::builder().operation_id(*target).request_body(Some(body)).build()
+                    } else {
+                        Link::builder().operation_id(*target).parameter("id", "$response.body#/id").build()
+                    };
                     response.links.insert(target.to_string(), link.into());
                 }
             }
@@ -102,7 +113,52 @@ impl Modify for Common {
 pub struct ApiDoc;
 
 async fn openapi_json() -> impl IntoResponse {
-    axum::Json(ApiDoc::openapi())
+    axum::Json(document())
+}
+
+/// The document as served: utoipa's, with two corrections. A link names its
+/// target as `operationId` and its body `requestBody` (utoipa writes them in
+/// snake case), and an optional
+/// value with a format is `oneOf` null or the formatted string: tools read a
+/// `["string", "null"]` type as allowing any string, "" included, whatever
+/// the format says.
+pub fn document() -> serde_json::Value {
+    use serde_json::{Value, json};
+    fn fix(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                if map.contains_key("operation_id") {
+                    for (from, to) in [("operation_id", "operationId"), ("request_body", "requestBody")] {
+                        if let Some(value) = map.remove(from) {
+                            map.insert(to.into(), value);
+                        }
+                    }
+                }
+                let nullable = match map.get("type") {
+                    Some(Value::Array(types)) if types.len() == 2 && map.contains_key("format") => {
+                        types.iter().find(|t| *t != "null").cloned()
+                    }
+                    _ => None,
+                };
+                if let Some(kind) = nullable {
+                    let mut inner = serde_json::Map::from_iter([("type".to_string(), kind)]);
+                    for key in ["format", "pattern", "minLength", "maxLength"] {
+                        if let Some(value) = map.remove(key) {
+                            inner.insert(key.into(), value);
+                        }
+                    }
+                    map.remove("type");
+                    map.insert("oneOf".into(), json!([{ "type": "null" }, inner]));
+                }
+                map.values_mut().for_each(fix);
+            }
+            Value::Array(items) => items.iter_mut().for_each(fix),
+            _ => {}
+        }
+    }
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the document is JSON");
+    fix(&mut doc);
+    doc
 }
 
 /// A readable page of the endpoints, made from the same document.

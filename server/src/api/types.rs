@@ -2,8 +2,6 @@
 //! models (which carry their OpenAPI schemas themselves).
 
 use chrono::{DateTime, Utc};
-use domain::brain_dump::model::{BrainDump, DumpStatus};
-use domain::brain_dump::operation::Operation;
 use domain::project::model::ProjectStatus;
 use domain::task::model::TaskStatus;
 use serde::{Deserialize, Serialize};
@@ -70,9 +68,24 @@ pub struct NoteFilter {
     pub project_id: Option<Uuid>,
 }
 
+/// `property`, or null (unless it already allows null).
+fn nullable(property: &mut RefOr<Schema>) {
+    let json = serde_json::to_value(&*property).unwrap_or_default();
+    let null = serde_json::json!("null");
+    let allows_null = json["type"] == null
+        || json["type"].as_array().is_some_and(|t| t.contains(&null))
+        || json["oneOf"].as_array().is_some_and(|items| items.iter().any(|i| i["type"] == null));
+    if !allows_null {
+        let inner = property.clone();
+        let null = utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::Type::Null);
+        *property = utoipa::openapi::OneOfBuilder::new().item(null).item(inner).into();
+    }
+}
+
 /// Changes to an item as a JSON merge patch (RFC 7396): a field sent replaces
-/// it, `null` clears it, a field left out is kept. Its schema is the item's
-/// input schema with nothing required.
+/// it, `null` clears it (back to its default: a required field cannot be
+/// cleared), a field left out is kept. Its schema is the item's input schema
+/// with nothing required and every field with a default nullable.
 macro_rules! changes {
     ($name:ident, $input:ty, $doc:literal) => {
         #[doc = $doc]
@@ -82,7 +95,12 @@ macro_rules! changes {
             fn schema() -> RefOr<Schema> {
                 let mut schema = <$input as PartialSchema>::schema();
                 if let RefOr::T(Schema::Object(object)) = &mut schema {
-                    object.required.clear();
+                    let required = std::mem::take(&mut object.required);
+                    for (name, property) in object.properties.iter_mut() {
+                        if !required.contains(name) {
+                            nullable(property);
+                        }
+                    }
                     object.description = Some($doc.into());
                 }
                 schema
@@ -113,41 +131,13 @@ pub struct NewBrainDump {
     pub content: domain::brain_dump::Content,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ApiBrainDump {
-    pub id: Uuid,
-    pub content: String,
-    pub status: DumpStatus,
-    /// "offline" or "llm", once processed.
-    pub engine: Option<String>,
-    pub operations: Vec<Operation>,
-    pub error: Option<String>,
-    /// Send this back with confirm: it refuses when the dump was processed again since.
-    pub version: DateTime<Utc>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<BrainDump> for ApiBrainDump {
-    fn from(d: BrainDump) -> Self {
-        ApiBrainDump {
-            id: d.id,
-            content: d.content,
-            status: d.status,
-            engine: d.engine,
-            operations: d.operations,
-            error: d.error,
-            version: d.updated_at,
-            created_at: d.created_at,
-        }
-    }
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ConfirmBody {
     /// The operations to apply ("op-1", …); the others are left out.
     #[schema(max_items = 1000)]
     pub operation_ids: Vec<String>,
-    /// The dump's `version` as reviewed (default: as it is now).
+    /// The dump's `updated_at` as reviewed: confirm refuses when it was
+    /// processed again since (default: as it is now).
     #[serde(default)]
     pub version: Option<DateTime<Utc>>,
 }

@@ -179,7 +179,7 @@ async fn projects_tasks_and_notes_through_the_api_with_pagination_and_filters(po
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
-    let big = "x".repeat(300 * 1024);
+    let big = "x".repeat(server::api::BODY_LIMIT + 1);
     let r = api
         .http
         .post(app.url("/api/v1/projects"))
@@ -230,7 +230,7 @@ async fn brain_dumps_and_briefs_through_the_api(pool: PgPool) {
     let (s, c) = api
         .post(
             &format!("/api/v1/brain-dumps/{id}/confirm"),
-            json!({ "operation_ids": ["op-1", "op-2"], "version": d["version"] }),
+            json!({ "operation_ids": ["op-1", "op-2"], "version": d["updated_at"] }),
         )
         .await;
     assert_eq!((s, c["applied"].as_i64()), (StatusCode::OK, Some(2)));
@@ -286,6 +286,15 @@ async fn the_openapi_document_describes_every_route(pool: PgPool) {
         assert!(op["responses"]["422"].is_object() && op["responses"]["429"].is_object(), "{method} {path} errors");
     }
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    // Links name their target the way OpenAPI spells it; an optional date is null or a date, never any string.
+    let link = &paths["/api/v1/tasks"]["post"]["responses"]["201"]["links"]["get_task"];
+    assert_eq!(link["operationId"], "get_task", "{link}");
+    let due = &doc["components"]["schemas"]["TaskInput"]["properties"]["due_date"];
+    assert_eq!(*due, json!({ "oneOf": [{ "type": "null" }, { "type": "string", "format": "date" }] }));
+    // In a merge patch, null clears a field with a default (tags) but not a required one (name).
+    let changes = &doc["components"]["schemas"]["ProjectChanges"]["properties"];
+    assert_eq!(changes["tags"]["oneOf"][0]["type"], "null", "{changes}");
+    assert_eq!(changes["name"]["type"], "string", "{changes}");
     let docs = Client::new().get(app.url("/api/v1/docs")).send().await.unwrap();
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.unwrap().contains("/api/v1/brain-dumps/{id}/confirm"));

@@ -115,13 +115,13 @@ async fn news_about_an_existing_project_is_added_to_it_and_a_stale_review_is_cau
     assert_eq!(dump["project_names"], json!([[garden_id, "Garden"]]), "the review can name it");
 
     // The project is deleted between review and confirm.
-    app.ok(&c, "delete_project", &[("id", &garden_id)]).await;
+    app.ok(&c, "set_deleted", &[("item", "project"), ("id", &garden_id), ("deleted", "true")]).await;
     let err = app.confirm(&c, &dump, &Value::Array(ops.clone())).await.unwrap_err();
     match err {
         AppError::Conflict(m) => assert!(m.contains("\"Garden\" was deleted"), "{m}"),
         other => panic!("expected a conflict, got {other:?}"),
     }
-    app.ok(&c, "restore_project", &[("id", &garden_id)]).await;
+    app.ok(&c, "set_deleted", &[("item", "project"), ("id", &garden_id), ("deleted", "false")]).await;
     assert!(app.tasks_of(&c, &garden_id).await.is_empty(), "nothing was applied");
 
     // Re-review: process again and confirm.

@@ -120,7 +120,7 @@ async fn a_brief_has_each_active_projects_sections_and_is_generated_once(pool: P
     app.task(&c, &garden, &[("title", "Build a shed"), ("due_date", &d(5))]).await;
     app.task(&c, &garden, &[("title", "Someday"), ("due_date", &d(30))]).await;
     let done = app.task(&c, &garden, &[("title", "Dig"), ("due_date", &d(-1))]).await;
-    app.ok(&c, "complete_task", &[("id", &done)]).await;
+    app.ok(&c, "set_task_done", &[("id", &done), ("done", "true")]).await;
     app.task(&c, &paused, &[("title", "Hidden"), ("due_date", &d(0))]).await;
     app.ok(&c, "update_project", &[("id", &paused), ("name", "Old plans"), ("status", "paused")]).await;
 

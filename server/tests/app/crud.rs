@@ -127,8 +127,8 @@ async fn completing_a_monthly_task_on_the_31st_creates_the_next_occurrence_once(
             ],
         )
         .await;
-    app.ok(&c, "complete_task", &[("id", &id)]).await;
-    app.ok(&c, "complete_task", &[("id", &id)]).await; // a double click creates nothing more
+    app.ok(&c, "set_task_done", &[("id", &id), ("done", "true")]).await;
+    app.ok(&c, "set_task_done", &[("id", &id), ("done", "true")]).await; // a double click creates nothing more
     let (open, done) = open_and_done(&app, &c, &pid).await;
     assert_eq!(done.len(), 1);
     assert_eq!(open.len(), 1, "exactly one next occurrence");
@@ -138,7 +138,7 @@ async fn completing_a_monthly_task_on_the_31st_creates_the_next_occurrence_once(
 
     // From Feb 28 the series returns to the 31st.
     let next = open[0]["id"].as_str().unwrap().to_string();
-    app.ok(&c, "complete_task", &[("id", &next)]).await;
+    app.ok(&c, "set_task_done", &[("id", &next), ("done", "true")]).await;
     let (open, _) = open_and_done(&app, &c, &pid).await;
     assert_eq!(open[0]["start_date"], "2027-03-31");
 }
@@ -159,13 +159,13 @@ async fn a_yearly_leap_day_task_lands_on_feb_28_and_stops_at_its_end(pool: PgPoo
             ],
         )
         .await;
-    app.ok(&c, "complete_task", &[("id", &id)]).await;
+    app.ok(&c, "set_task_done", &[("id", &id), ("done", "true")]).await;
     let (open, _) = open_and_done(&app, &c, &pid).await;
     assert_eq!(open.len(), 1);
     assert_eq!(open[0]["start_date"], "2029-02-28");
     // The next one (2030) would be after the series' end: none is created.
     let next = open[0]["id"].as_str().unwrap().to_string();
-    app.ok(&c, "complete_task", &[("id", &next)]).await;
+    app.ok(&c, "set_task_done", &[("id", &next), ("done", "true")]).await;
     let (open, done) = open_and_done(&app, &c, &pid).await;
     assert_eq!((open.len(), done.len()), (0, 2));
 }
@@ -178,20 +178,20 @@ async fn deleting_is_soft_and_can_be_undone(pool: PgPool) {
     app.ok(&c, "create_note", &[("project_id", &pid), ("title", "Movers"), ("body", "Call Tuesday")]).await;
     let nid = app.ok(&c, "get_project", &[("slug", &slug)]).await["notes"][0]["id"].as_str().unwrap().to_string();
 
-    app.ok(&c, "delete_task", &[("id", &tid)]).await;
+    app.ok(&c, "set_deleted", &[("item", "task"), ("id", &tid), ("deleted", "true")]).await;
     assert_eq!(app.call(&c, "get_task", &[("id", &tid)]).await, Err(AppError::NotFound));
-    app.ok(&c, "restore_task", &[("id", &tid)]).await;
+    app.ok(&c, "set_deleted", &[("item", "task"), ("id", &tid), ("deleted", "false")]).await;
     assert_eq!(app.ok(&c, "get_task", &[("id", &tid)]).await["title"], "Book van");
 
-    app.ok(&c, "delete_note", &[("id", &nid)]).await;
+    app.ok(&c, "set_deleted", &[("item", "note"), ("id", &nid), ("deleted", "true")]).await;
     assert_eq!(app.ok(&c, "get_project", &[("slug", &slug)]).await["notes"].as_array().unwrap().len(), 0);
-    app.ok(&c, "restore_note", &[("id", &nid)]).await;
+    app.ok(&c, "set_deleted", &[("item", "note"), ("id", &nid), ("deleted", "false")]).await;
     assert_eq!(app.ok(&c, "get_project", &[("slug", &slug)]).await["notes"][0]["body"], "Call Tuesday");
 
-    app.ok(&c, "delete_project", &[("id", &pid)]).await;
+    app.ok(&c, "set_deleted", &[("item", "project"), ("id", &pid), ("deleted", "true")]).await;
     assert_eq!(app.ok(&c, "list_projects", &[]).await.as_array().unwrap().len(), 0);
     assert_eq!(app.call(&c, "get_project", &[("slug", &slug)]).await, Err(AppError::NotFound));
-    app.ok(&c, "restore_project", &[("id", &pid)]).await;
+    app.ok(&c, "set_deleted", &[("item", "project"), ("id", &pid), ("deleted", "false")]).await;
     let d = app.ok(&c, "get_project", &[("slug", &slug)]).await;
     assert_eq!(d["tasks"].as_array().unwrap().len(), 1, "its tasks come back with it");
 }
@@ -225,11 +225,16 @@ async fn the_dashboard_sorts_tasks_into_today_overdue_upcoming_and_completed(poo
     app.task(&c, &pid, &[("title", "Soon"), ("start_date", &d_soon)]).await;
     app.task(&c, &pid, &[("title", "Far away"), ("due_date", &d_far)]).await;
     let done = app.task(&c, &pid, &[("title", "Finished")]).await;
-    app.ok(&c, "complete_task", &[("id", &done)]).await;
+    app.ok(&c, "set_task_done", &[("id", &done), ("done", "true")]).await;
 
     let dash = app.ok(&c, "get_dashboard", &[]).await;
     let titles = |s: &str| {
-        dash[s].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+        dash["lists"][s]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["title"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
     };
     assert_eq!(titles("today"), ["Due today"]);
     assert_eq!(titles("overdue"), ["Late"]);
@@ -267,7 +272,7 @@ async fn moving_a_monthly_tasks_start_moves_its_series(pool: PgPool) {
         &[("id", &id), ("title", "Rent"), ("start_date", "2027-02-10"), ("recurrence", "monthly")],
     )
     .await;
-    app.ok(&c, "complete_task", &[("id", &id)]).await;
+    app.ok(&c, "set_task_done", &[("id", &id), ("done", "true")]).await;
     let (open, _) = open_and_done(&app, &c, &pid).await;
     assert_eq!(open[0]["start_date"], "2027-03-10", "the series follows the new day, not the 31st");
 }
@@ -280,5 +285,5 @@ async fn a_task_that_started_already_shows_today_even_when_due_later(pool: PgPoo
     let (start, due) = ((today - Days::new(3)).to_string(), (today + Days::new(21)).to_string());
     app.task(&c, &pid, &[("title", "Write chapter 2"), ("start_date", &start), ("due_date", &due)]).await;
     let dash = app.ok(&c, "get_dashboard", &[]).await;
-    assert_eq!(dash["today"][0]["title"], "Write chapter 2", "{dash}");
+    assert_eq!(dash["lists"]["today"][0]["title"], "Write chapter 2", "{dash}");
 }

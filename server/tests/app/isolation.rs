@@ -19,19 +19,19 @@ async fn a_second_user_gets_not_found_for_every_id_of_the_first(pool: PgPool) {
     let calls: Vec<(&str, Vec<(&str, &str)>)> = vec![
         ("get_project", vec![("slug", &slug)]),
         ("update_project", vec![("id", &project_id), ("name", "Hijacked")]),
-        ("delete_project", vec![("id", &project_id)]),
-        ("restore_project", vec![("id", &project_id)]),
+        ("set_deleted", vec![("item", "project"), ("id", &project_id), ("deleted", "true")]),
+        ("set_deleted", vec![("item", "project"), ("id", &project_id), ("deleted", "false")]),
         ("get_task", vec![("id", &task_id)]),
         ("update_task", vec![("id", &task_id), ("title", "Hijacked")]),
-        ("complete_task", vec![("id", &task_id)]),
-        ("reopen_task", vec![("id", &task_id)]),
-        ("delete_task", vec![("id", &task_id)]),
-        ("restore_task", vec![("id", &task_id)]),
+        ("set_task_done", vec![("id", &task_id), ("done", "true")]),
+        ("set_task_done", vec![("id", &task_id), ("done", "false")]),
+        ("set_deleted", vec![("item", "task"), ("id", &task_id), ("deleted", "true")]),
+        ("set_deleted", vec![("item", "task"), ("id", &task_id), ("deleted", "false")]),
         ("create_task", vec![("project_id", &project_id), ("title", "Planted")]),
         ("create_note", vec![("project_id", &project_id), ("body", "Planted")]),
         ("update_note", vec![("id", &note_id), ("body", "Hijacked")]),
-        ("delete_note", vec![("id", &note_id)]),
-        ("restore_note", vec![("id", &note_id)]),
+        ("set_deleted", vec![("item", "note"), ("id", &note_id), ("deleted", "true")]),
+        ("set_deleted", vec![("item", "note"), ("id", &note_id), ("deleted", "false")]),
     ];
     for (endpoint, form) in &calls {
         let result = app.call(&bob, endpoint, form).await;
@@ -41,7 +41,7 @@ async fn a_second_user_gets_not_found_for_every_id_of_the_first(pool: PgPool) {
     assert_eq!(app.ok(&bob, "list_projects", &[]).await.as_array().unwrap().len(), 0);
     let dash = app.ok(&bob, "get_dashboard", &[]).await;
     for section in ["today", "overdue", "upcoming", "completed"] {
-        assert_eq!(dash[section].as_array().unwrap().len(), 0, "{section}");
+        assert_eq!(dash["lists"][section].as_array().unwrap().len(), 0, "{section}");
     }
 
     // And nothing of Alice's changed.

@@ -142,7 +142,7 @@ pub fn extract(text: &str, today: NaiveDate) -> Extracted {
         out.start = Some(on_or_after(today, day));
     } else {
         out.recurrence =
-            take(&mut t, &RECURRENCE, |c| Recurrence::ALL.into_iter().find(|r| c.name(r.as_str()).is_some()));
+            take(&mut t, &RECURRENCE, |c| Recurrence::ALL.iter().copied().find(|r| c.name(r.as_str()).is_some()));
     }
     if take(&mut t, &HIGH, |_| Some(())).is_some() {
         out.priority = Some(Priority::High);

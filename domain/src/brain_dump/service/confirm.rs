@@ -5,6 +5,7 @@ use crate::brain_dump::model::AppliedChange;
 use crate::brain_dump::operation::{Kind, Operation, ProjectRef, Table};
 use crate::db::begin_as;
 use crate::error::{Error, FieldError, Invalid};
+use crate::item::{self, Item};
 use crate::note::NoteInput;
 use crate::patch;
 use crate::project::ProjectInput;
@@ -82,16 +83,17 @@ fn check_change(op: &Operation, row: &serde_json::Value) -> Result<Checked, Stri
     }
 }
 
-/// The table an update or delete touches.
-fn target_table(table: Table) -> &'static str {
+/// What an update or delete touches.
+fn target_table(table: Table) -> Item {
     match table {
-        Table::Project | Table::ProjectContext => "project",
-        Table::Task => "task",
-        Table::Note => "note",
+        Table::Project | Table::ProjectContext => Item::Project,
+        Table::Task => Item::Task,
+        Table::Note => Item::Note,
     }
 }
 
 /// The existing row an operation changes, locked, as it is now.
+#[derive(sqlx::FromRow)]
 struct Target {
     name: String,
     version: DateTime<Utc>,
@@ -99,43 +101,32 @@ struct Target {
     row: serde_json::Value,
 }
 
+/// The item an operation changes, locked until confirm commits; its name,
+/// version and row as JSON (for undo).
 async fn lock_target(
     tx: &mut sqlx::PgConnection,
     user_id: Uuid,
-    table: &str,
+    table: Item,
     id: Uuid,
 ) -> Result<Option<Target>, Error> {
-    let row = match table {
-        "project" => sqlx::query!(
-            r#"select name, updated_at, deleted_at is not null as "deleted!",
-                      to_jsonb(p) as "row!" from projects p where id = $1 and user_id = $2 for update"#,
-            id,
-            user_id
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|r| Target { name: r.name, version: r.updated_at, deleted: r.deleted, row: r.row }),
-        "task" => sqlx::query!(
-            r#"select title, updated_at, deleted_at is not null as "deleted!",
-                      to_jsonb(t) as "row!" from tasks t where id = $1 and user_id = $2 for update"#,
-            id,
-            user_id
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|r| Target { name: r.title, version: r.updated_at, deleted: r.deleted, row: r.row }),
-        _ => sqlx::query!(
-            r#"select coalesce(nullif(title, ''), left(body, 40)) as "name!", updated_at,
-                      deleted_at is not null as "deleted!", to_jsonb(n) as "row!"
-               from notes n where id = $1 and user_id = $2 for update"#,
-            id,
-            user_id
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|r| Target { name: r.name, version: r.updated_at, deleted: r.deleted, row: r.row }),
+    // Checked by the confirm and undo tests rather than at compile time: the
+    // same four columns from whichever table.
+    let from = match table {
+        Item::Project => {
+            "select name, updated_at as version, deleted_at is not null as deleted, to_jsonb(p) as row
+                      from projects p where id = $1 and user_id = $2 for update"
+        }
+        Item::Task => {
+            "select title as name, updated_at as version, deleted_at is not null as deleted, to_jsonb(t) as row
+                   from tasks t where id = $1 and user_id = $2 for update"
+        }
+        Item::Note => {
+            "select coalesce(nullif(title, ''), left(body, 40)) as name, updated_at as version,
+                     deleted_at is not null as deleted, to_jsonb(n) as row
+              from notes n where id = $1 and user_id = $2 for update"
+        }
     };
-    Ok(row)
+    Ok(sqlx::query_as::<_, Target>(from).bind(id).bind(user_id).fetch_optional(tx).await?)
 }
 
 /// Apply the reviewed operations (the person's edits and ticks) in one transaction.
@@ -210,11 +201,12 @@ pub async fn confirm(
             }
         } else if let Some(target) = op.target_id {
             let table = target_table(op.table);
+            let name = table.as_str();
             match lock_target(&mut tx, user_id, table, target).await? {
-                None => op_error(&mut errors, op, format!("The {table} it changes was not found.")),
-                Some(t) if t.deleted => stale.push(format!("the {table} \"{}\" was deleted", t.name)),
+                None => op_error(&mut errors, op, format!("The {name} it changes was not found.")),
+                Some(t) if t.deleted => stale.push(format!("the {name} \"{}\" was deleted", t.name)),
                 Some(t) if op.target_version.is_some_and(|v| v != t.version) => {
-                    stale.push(format!("the {table} \"{}\" was edited", t.name))
+                    stale.push(format!("the {name} \"{}\" was edited", t.name))
                 }
                 Some(t) => {
                     match check_change(op, &t.row) {
@@ -269,8 +261,8 @@ pub async fn confirm(
     let now: DateTime<Utc> = sqlx::query_scalar!(r#"select now() as "now!""#).fetch_one(&mut *tx).await?;
     let mut created: HashMap<String, Uuid> = HashMap::new();
     let mut applied = Vec::with_capacity(ops.len());
-    let change = |table: &str, id: Uuid, action: &str, before: Option<serde_json::Value>| AppliedChange {
-        table: table.into(),
+    let change = |table: Item, id: Uuid, action: &str, before: Option<serde_json::Value>| AppliedChange {
+        table,
         id,
         updated_at: now,
         action: action.into(),
@@ -290,40 +282,36 @@ pub async fn confirm(
                 if let Some(r) = &op.reference {
                     created.insert(r.clone(), pid);
                 }
-                applied.push(change("project", pid, "created", None));
+                applied.push(change(Item::Project, pid, "created", None));
             }
             Checked::NewTask(t) => {
                 let id = task::service::insert_task(&mut tx, user_id, TaskInput { project_id, ..t }).await?;
-                applied.push(change("task", id, "created", None));
+                applied.push(change(Item::Task, id, "created", None));
             }
             Checked::NewNote(n) => {
                 let pid = project_id.ok_or_else(|| Error::field(&op.id, "A note needs a project."))?;
                 let id = note::service::insert_note(&mut tx, user_id, pid, n).await?;
-                applied.push(change("note", id, "created", None));
+                applied.push(change(Item::Note, id, "created", None));
             }
             Checked::Project(p) => {
                 project::service::update_project(&mut tx, user_id, target, p).await?;
-                applied.push(change("project", target, "updated", before));
+                applied.push(change(Item::Project, target, "updated", before));
             }
             Checked::Task(t) => {
                 let next = task::service::update_task(&mut tx, user_id, target, t).await?;
-                applied.push(change("task", target, "updated", before));
+                applied.push(change(Item::Task, target, "updated", before));
                 // A repeating task marked done came back: undo removes the next one too.
                 if let Some(next) = next {
-                    applied.push(change("task", next, "created", None));
+                    applied.push(change(Item::Task, next, "created", None));
                 }
             }
             Checked::Note(n) => {
                 note::service::update_note(&mut tx, user_id, target, n).await?;
-                applied.push(change("note", target, "updated", before));
+                applied.push(change(Item::Note, target, "updated", before));
             }
             Checked::Delete => {
                 let table = target_table(op.table);
-                match table {
-                    "project" => drop(project::service::set_project_deleted(&mut tx, user_id, target, true).await?),
-                    "task" => drop(task::service::set_task_deleted(&mut tx, user_id, target, true).await?),
-                    _ => drop(note::service::set_note_deleted(&mut tx, user_id, target, true).await?),
-                }
+                item::set_deleted(&mut tx, user_id, table, target, true).await?;
                 applied.push(change(table, target, "deleted", before));
             }
         }

@@ -3,6 +3,7 @@
 use crate::brain_dump::model::AppliedChange;
 use crate::db::begin_as;
 use crate::error::Error;
+use crate::item::{self, Item};
 use crate::{note, patch, project, task};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -24,12 +25,12 @@ pub async fn undo(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<(), Error> {
         return Err(Error::Conflict("Only an applied brain dump can be undone.".into()));
     }
     let changes: Vec<AppliedChange> = serde_json::from_value(row.applied).map_err(crate::error::internal)?;
-    let ids = |table: &str| changes.iter().filter(|c| c.table == table).map(|c| c.id).collect::<Vec<_>>();
-    let (projects, tasks, notes) = (ids("project"), ids("task"), ids("note"));
-    let created = |table: &str| {
+    let ids = |table: Item| changes.iter().filter(|c| c.table == table).map(|c| c.id).collect::<Vec<_>>();
+    let (projects, tasks, notes) = (ids(Item::Project), ids(Item::Task), ids(Item::Note));
+    let created = |table: Item| {
         changes.iter().filter(|c| c.table == table && c.action == "created").map(|c| c.id).collect::<Vec<_>>()
     };
-    let new_projects = created("project");
+    let new_projects = created(Item::Project);
     let recorded: HashMap<Uuid, DateTime<Utc>> = changes.iter().map(|c| (c.id, c.updated_at)).collect();
     // Lock what undo checks and changes, so nothing can be edited (or, for the
     // projects, have a task or note attached) between the check and the revert.
@@ -83,29 +84,22 @@ pub async fn undo(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<(), Error> {
     // what confirm created goes, what it changed gets its fields back, what it
     // deleted comes back.
     for c in changes.iter().filter(|c| c.action == "created") {
-        let gone = match c.table.as_str() {
-            "note" => note::service::set_note_deleted(&mut tx, user_id, c.id, true).await.map(drop),
-            "task" => task::service::set_task_deleted(&mut tx, user_id, c.id, true).await.map(drop),
-            _ => project::service::set_project_deleted(&mut tx, user_id, c.id, true).await.map(drop),
-        };
-        match gone {
-            Ok(()) | Err(Error::NotFound) => {}
+        match item::set_deleted(&mut tx, user_id, c.table, c.id, true).await {
+            Ok(_) | Err(Error::NotFound) => {}
             Err(e) => return Err(e),
         }
     }
     for c in changes.iter().filter(|c| c.action == "deleted") {
-        match c.table.as_str() {
-            "note" => drop(note::service::set_note_deleted(&mut tx, user_id, c.id, false).await?),
-            "task" => drop(task::service::set_task_deleted(&mut tx, user_id, c.id, false).await?),
-            _ => drop(project::service::set_project_deleted(&mut tx, user_id, c.id, false).await?),
-        }
+        item::set_deleted(&mut tx, user_id, c.table, c.id, false).await?;
     }
     for c in changes.iter().filter(|c| c.action == "updated") {
         let Some(before) = c.before.clone() else { continue };
-        match c.table.as_str() {
-            "note" => note::service::update_note(&mut tx, user_id, c.id, patch::read(before)?).await?,
-            "task" => drop(task::service::update_task(&mut tx, user_id, c.id, patch::read(before)?).await?),
-            _ => drop(project::service::update_project(&mut tx, user_id, c.id, patch::read(before)?).await?),
+        match c.table {
+            Item::Note => note::service::update_note(&mut tx, user_id, c.id, patch::read(before)?).await?,
+            Item::Task => drop(task::service::update_task(&mut tx, user_id, c.id, patch::read(before)?).await?),
+            Item::Project => {
+                drop(project::service::update_project(&mut tx, user_id, c.id, patch::read(before)?).await?)
+            }
         }
     }
     sqlx::query!(
