@@ -25,6 +25,13 @@ pub fn id(value: &str) -> Result<uuid::Uuid, AppError> {
     value.trim().parse().map_err(|_| AppError(domain::Error::NotFound))
 }
 
+/// A form's problems, with what was typed in it (to show again beside them).
+fn typed(e: domain::Error, form: &impl Serialize) -> AppError {
+    let typed = serde_json::to_value(form).unwrap_or_default();
+    let fields = typed.as_object().into_iter().flatten();
+    AppError(e).with_input(fields.filter_map(|(name, value)| Some((name.as_str(), value.as_str()?))))
+}
+
 /// One of a text enum's values, or `default` when blank.
 fn choice<T: Copy>(value: &str, default: T, parse: fn(&str) -> Option<T>, message: &str) -> Result<T, String> {
     match value.trim() {
@@ -35,35 +42,18 @@ fn choice<T: Copy>(value: &str, default: T, parse: fn(&str) -> Option<T>, messag
 
 /// The editable fields of a project, as typed into a form.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ProjectForm {
     pub name: String,
-    #[serde(default)]
     pub description: String,
-    #[serde(default)]
     pub context: String,
-    #[serde(default)]
     pub status: String,
-    #[serde(default)]
     pub tags: String,
-    #[serde(default)]
     pub start_date: String,
-    #[serde(default)]
     pub end_date: String,
 }
 
 impl ProjectForm {
-    pub fn pairs(&self) -> [(&'static str, &str); 7] {
-        [
-            ("name", &self.name),
-            ("description", &self.description),
-            ("context", &self.context),
-            ("status", &self.status),
-            ("tags", &self.tags),
-            ("start_date", &self.start_date),
-            ("end_date", &self.end_date),
-        ]
-    }
-
     pub fn parse(&self) -> Result<ProjectInput, AppError> {
         let mut c = Checks::default();
         let name = c.take("name", project::Name::parse(&self.name, "Name"));
@@ -88,55 +78,29 @@ impl ProjectForm {
             }
             _ => None,
         };
-        c.finish().map_err(|e| AppError(e).with_input(self.pairs()))?;
+        c.finish().map_err(|e| typed(e, self))?;
         Ok(input.expect("every field parsed"))
     }
 }
 
 /// The editable fields of a task, as typed into a form (all text).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TaskForm {
     pub title: String,
-    #[serde(default)]
     pub description: String,
-    #[serde(default)]
     pub details: String,
-    #[serde(default)]
     pub priority: String,
-    #[serde(default)]
     pub status: String,
-    #[serde(default)]
     pub duration_minutes: String,
-    #[serde(default)]
     pub start_date: String,
-    #[serde(default)]
     pub due_date: String,
-    #[serde(default)]
     pub recurrence: String,
-    #[serde(default)]
     pub recurrence_end: String,
-    #[serde(default)]
     pub parent_task_id: String,
 }
 
 impl TaskForm {
-    /// The submitted values, for re-showing them next to an error.
-    pub fn pairs(&self) -> [(&'static str, &str); 11] {
-        [
-            ("title", &self.title),
-            ("description", &self.description),
-            ("details", &self.details),
-            ("priority", &self.priority),
-            ("status", &self.status),
-            ("duration_minutes", &self.duration_minutes),
-            ("start_date", &self.start_date),
-            ("due_date", &self.due_date),
-            ("recurrence", &self.recurrence),
-            ("recurrence_end", &self.recurrence_end),
-            ("parent_task_id", &self.parent_task_id),
-        ]
-    }
-
     pub fn parse(&self) -> Result<TaskInput, AppError> {
         let mut c = Checks::default();
         let title = c.take("title", task::Title::parse(&self.title, "Title"));
@@ -186,7 +150,7 @@ impl TaskForm {
             }),
             _ => None,
         };
-        c.finish().map_err(|e| AppError(e).with_input(self.pairs()))?;
+        c.finish().map_err(|e| typed(e, self))?;
         Ok(input.expect("every field parsed"))
     }
 }

@@ -10,13 +10,13 @@ pub use service::set_deleted;
 mod service {
     use super::Item;
     use crate::error::Error;
-    use crate::{note, project, task};
     use sqlx::PgConnection;
     use uuid::Uuid;
 
-    /// Soft-delete (`deleted`) or restore one item through its own service.
-    /// Returns the slug of the project it belongs to (a task may have none;
-    /// a deleted project belongs nowhere any more).
+    /// Soft-delete (`deleted`) or restore one item: it keeps its row and
+    /// leaves every list, and restoring brings it back as it was. Returns the
+    /// slug of the project it belongs to (a task may have none; a deleted
+    /// project belongs nowhere any more). Not found, or already so: `NotFound`.
     pub async fn set_deleted(
         conn: &mut PgConnection,
         user_id: Uuid,
@@ -24,13 +24,30 @@ mod service {
         id: Uuid,
         deleted: bool,
     ) -> Result<Option<String>, Error> {
-        match item {
-            Item::Project => {
-                let slug = project::service::set_project_deleted(conn, user_id, id, deleted).await?;
-                Ok((!deleted).then_some(slug))
-            }
-            Item::Task => task::service::set_task_deleted(conn, user_id, id, deleted).await,
-            Item::Note => note::service::set_note_deleted(conn, user_id, id, deleted).await.map(Some),
-        }
+        // The same change on whichever table `item` names (the others match no row).
+        let row = sqlx::query!(
+            r#"with project as (
+                 update projects set deleted_at = case when $3 then now() end
+                 where $4 = 'project' and id = $1 and user_id = $2 and (deleted_at is null) = $3
+                 returning case when not $3 then slug end as slug),
+               task as (
+                 update tasks t set deleted_at = case when $3 then now() end
+                 where $4 = 'task' and t.id = $1 and t.user_id = $2 and (t.deleted_at is null) = $3
+                 returning (select slug from projects p where p.id = t.project_id) as slug),
+               note as (
+                 update notes n set deleted_at = case when $3 then now() end from projects p
+                 where $4 = 'note' and n.id = $1 and n.user_id = $2 and p.id = n.project_id
+                   and (n.deleted_at is null) = $3
+                 returning p.slug)
+               select slug from project union all select slug from task union all select slug from note"#,
+            id,
+            user_id,
+            deleted,
+            item.as_str()
+        )
+        .fetch_optional(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+        Ok(row.slug)
     }
 }

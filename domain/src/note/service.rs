@@ -103,25 +103,3 @@ pub async fn update_note(conn: &mut PgConnection, user_id: Uuid, id: Uuid, n: No
     }
     Ok(())
 }
-
-/// Soft-delete or restore a note; returns its project's slug.
-pub async fn set_note_deleted(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    id: Uuid,
-    deleted: bool,
-) -> Result<String, Error> {
-    let slug = sqlx::query_scalar!(
-        "update notes n set deleted_at = case when $3 then now() else null end
-         from projects p
-         where n.id = $1 and n.user_id = $2 and p.id = n.project_id and (n.deleted_at is null) = $3
-         returning p.slug",
-        id,
-        user_id,
-        deleted
-    )
-    .fetch_optional(conn)
-    .await?
-    .ok_or(Error::NotFound)?;
-    Ok(slug)
-}

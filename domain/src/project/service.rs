@@ -207,23 +207,3 @@ async fn write(
     .await?;
     Ok(())
 }
-
-/// Soft-delete (`deleted = true`) or restore a project; its slug.
-pub async fn set_project_deleted(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    id: Uuid,
-    deleted: bool,
-) -> Result<String, Error> {
-    let slug = sqlx::query_scalar!(
-        "update projects set deleted_at = case when $3 then now() else null end
-         where id = $1 and user_id = $2 and (deleted_at is null) = $3 returning slug",
-        id,
-        user_id,
-        deleted
-    )
-    .fetch_optional(conn)
-    .await?
-    .ok_or(Error::NotFound)?;
-    Ok(slug)
-}

@@ -255,27 +255,6 @@ async fn create_next_occurrence(conn: &mut PgConnection, user_id: Uuid, id: Uuid
     Ok(next)
 }
 
-/// Soft-delete or restore a task. Returns its project's slug, for redirects.
-pub async fn set_task_deleted(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    id: Uuid,
-    deleted: bool,
-) -> Result<Option<String>, Error> {
-    let row = sqlx::query!(
-        r#"update tasks t set deleted_at = case when $3 then now() else null end
-           where t.id = $1 and t.user_id = $2 and (t.deleted_at is null) = $3
-           returning (select slug from projects p where p.id = t.project_id) as "slug?""#,
-        id,
-        user_id,
-        deleted
-    )
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(Error::NotFound)?;
-    Ok(row.slug)
-}
-
 /// The dashboard's lists, for the person's local `today`.
 pub async fn dashboard_lists(
     conn: &mut PgConnection,

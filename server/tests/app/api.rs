@@ -42,22 +42,23 @@ impl Api<'_> {
     }
 }
 
+/// POST `body` as JSON to `path`, without a token.
+async fn post_json(app: &TestApp, path: &str, body: Value) -> reqwest::Response {
+    Client::new().post(app.url(path)).json(&body).send().await.unwrap()
+}
+
 /// Register `email` through the API and get a token for it.
 async fn api_for<'a>(app: &'a TestApp, email: &str) -> Api<'a> {
     let http = Client::new();
-    let r = http
-        .post(app.url("/api/v1/auth/register"))
-        .json(&json!({ "email": email, "password": PASSWORD, "timezone": "Europe/Paris" }))
-        .send()
-        .await
-        .unwrap();
+    let r = post_json(
+        &app,
+        "/api/v1/auth/register",
+        json!({ "email": email, "password": PASSWORD, "timezone": "Europe/Paris" }),
+    )
+    .await;
     assert_eq!(r.status(), 201);
-    let r = http
-        .post(app.url("/api/v1/auth/tokens"))
-        .json(&json!({ "email": email, "password": PASSWORD, "name": "tests" }))
-        .send()
-        .await
-        .unwrap();
+    let r =
+        post_json(&app, "/api/v1/auth/tokens", json!({ "email": email, "password": PASSWORD, "name": "tests" })).await;
     assert_eq!(r.status(), 201);
     let token = r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
     assert!(token.starts_with("bos_"));
@@ -304,12 +305,7 @@ async fn the_openapi_document_describes_every_route(pool: PgPool) {
 async fn registration_can_be_closed_and_checks_its_input(pool: PgPool) {
     let open = TestApp::spawn(pool.clone()).await;
     let http = Client::new();
-    let r = http
-        .post(open.url("/api/v1/auth/register"))
-        .json(&json!({ "email": "not-an-email", "password": "short" }))
-        .send()
-        .await
-        .unwrap();
+    let r = post_json(&open, "/api/v1/auth/register", json!({ "email": "not-an-email", "password": "short" })).await;
     assert_eq!(r.status(), 422);
     let problem: Value = r.json().await.unwrap();
     let fields: Vec<&str> =
@@ -328,12 +324,12 @@ async fn registration_can_be_closed_and_checks_its_input(pool: PgPool) {
     let r = http.post(closed.url("/api/v1/auth/register")).json(&body).send().await.unwrap();
     assert_eq!(r.status(), 403);
     // Tokens for existing accounts still work.
-    let r = http
-        .post(closed.url("/api/v1/auth/tokens"))
-        .json(&json!({ "email": "ada@example.com", "password": PASSWORD, "name": "cli" }))
-        .send()
-        .await
-        .unwrap();
+    let r = post_json(
+        &closed,
+        "/api/v1/auth/tokens",
+        json!({ "email": "ada@example.com", "password": PASSWORD, "name": "cli" }),
+    )
+    .await;
     assert_eq!(r.status(), 201);
 }
 

@@ -3,6 +3,7 @@
 use crate::support::{PASSWORD, TestApp};
 use domain::Error as AppError;
 use reqwest::{Client, StatusCode};
+use serde_json::Value;
 use sqlx::PgPool;
 
 /// POST without a cookie jar, with an optional cookie; returns the response.
@@ -23,6 +24,19 @@ async fn login_cookie(app: &TestApp, email: &str, password: &str) -> String {
 
 async fn whoami(app: &TestApp, cookie: &str) -> serde_json::Value {
     raw(app, "current_user", &[], Some(cookie)).await.json().await.unwrap()
+}
+
+/// Wrong passwords for each of `emails`: each refused as a wrong password.
+async fn fail_logins(app: &TestApp, client: &reqwest::Client, emails: Vec<String>) {
+    for email in emails {
+        let err = login(app, client, &email, "wrong password").await.unwrap_err();
+        assert!(matches!(err, AppError::Validation(_)), "{err:?}");
+    }
+}
+
+/// Log in with the login form's server function.
+async fn login(app: &TestApp, client: &reqwest::Client, email: &str, password: &str) -> Result<Value, AppError> {
+    app.call(client, "login", &[("email", email), ("password", password)]).await
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -91,8 +105,7 @@ async fn wrong_password_is_refused_with_a_message(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     app.signed_up("ada@example.com").await;
     let client = TestApp::client();
-    let err =
-        app.call(&client, "login", &[("email", "ada@example.com"), ("password", "nope nope nope")]).await.unwrap_err();
+    let err = login(&app, &client, "ada@example.com", "nope nope nope").await.unwrap_err();
     assert_eq!(err.field_message("password").as_deref(), Some("That email and password do not match an account."));
     assert_eq!(err.input("email").as_deref(), Some("ada@example.com"), "the typed email comes back");
     assert_eq!(app.ok(&client, "current_user", &[]).await, serde_json::Value::Null);
@@ -103,15 +116,10 @@ async fn failed_logins_are_limited_per_account(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     app.signed_up("ada@example.com").await;
     let client = TestApp::client();
-    for _ in 0..domain::account::rate_limit::PER_ACCOUNT {
-        let err = app
-            .call(&client, "login", &[("email", "ada@example.com"), ("password", "wrong password")])
-            .await
-            .unwrap_err();
-        assert!(matches!(err, AppError::Validation(_)), "{err:?}");
-    }
+    fail_logins(&app, &client, vec!["ada@example.com".to_string(); domain::account::rate_limit::PER_ACCOUNT as usize])
+        .await;
     // Even the right password is refused now, with a message saying why.
-    let err = app.call(&client, "login", &[("email", "ada@example.com"), ("password", PASSWORD)]).await.unwrap_err();
+    let err = login(&app, &client, "ada@example.com", PASSWORD).await.unwrap_err();
     match err {
         AppError::TooManyRequests(m) => assert!(m.contains("Too many failed log-in attempts for this account"), "{m}"),
         other => panic!("expected a rate limit, got {other:?}"),
@@ -123,12 +131,9 @@ async fn failed_logins_are_limited_per_address_across_accounts(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     app.signed_up("ada@example.com").await;
     let client = TestApp::client();
-    for i in 0..domain::account::rate_limit::PER_ADDRESS {
-        let email = format!("guess{i}@example.com");
-        let err = app.call(&client, "login", &[("email", &email), ("password", "wrong password")]).await.unwrap_err();
-        assert!(matches!(err, AppError::Validation(_)), "{err:?}");
-    }
-    let err = app.call(&client, "login", &[("email", "ada@example.com"), ("password", PASSWORD)]).await.unwrap_err();
+    let guesses = (0..domain::account::rate_limit::PER_ADDRESS).map(|i| format!("guess{i}@example.com"));
+    fail_logins(&app, &client, guesses.collect()).await;
+    let err = login(&app, &client, "ada@example.com", PASSWORD).await.unwrap_err();
     assert!(matches!(err, AppError::TooManyRequests(ref m) if m.contains("from your network")), "{err:?}");
 }
 
@@ -198,7 +203,7 @@ async fn login_without_a_usable_email_names_the_field_and_records_nothing(pool: 
     let client = TestApp::client();
     let long = format!("{}@example.com", "a".repeat(300));
     for email in ["", "   ", long.as_str()] {
-        let err = app.call(&client, "login", &[("email", email), ("password", PASSWORD)]).await.unwrap_err();
+        let err = login(&app, &client, email, PASSWORD).await.unwrap_err();
         assert!(err.field_message("email").is_some(), "{email:?}: {err:?}");
     }
     let attempts: i64 = sqlx::query_scalar("select count(*) from login_attempts").fetch_one(&pool).await.unwrap();
@@ -207,8 +212,7 @@ async fn login_without_a_usable_email_names_the_field_and_records_nothing(pool: 
 
 #[sqlx::test(migrations = "../migrations")]
 async fn an_active_session_is_renewed_at_most_once_a_day(pool: PgPool) {
-    let app = TestApp::spawn(pool.clone()).await;
-    let client = app.signed_up("ada@example.com").await;
+    let (app, client) = TestApp::with_ada(pool.clone()).await;
     let expiry = || async {
         sqlx::query_scalar::<_, chrono::DateTime<chrono::Utc>>("select expires_at from sessions")
             .fetch_one(&pool)
@@ -236,7 +240,7 @@ async fn parallel_guesses_cannot_slip_past_the_account_limit(pool: PgPool) {
         async move {
             let client = TestApp::client();
             let password = format!("wrong guess {i}");
-            app.call(&client, "login", &[("email", "ada@example.com"), ("password", &password)]).await
+            login(&app, &client, "ada@example.com", &password).await
         }
     });
     let results = futures::future::join_all(guesses).await;

@@ -109,8 +109,7 @@ async fn the_scheduler_makes_one_brief_per_person_per_local_date_across_timezone
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_brief_has_each_active_projects_sections_and_is_generated_once(pool: PgPool) {
-    let app = TestApp::spawn(pool.clone()).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool.clone()).await;
     let (garden, _) = app.project(&c, "Garden").await;
     let (paused, _) = app.project(&c, "Old plans").await;
     let today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Paris).date_naive();
@@ -120,7 +119,7 @@ async fn a_brief_has_each_active_projects_sections_and_is_generated_once(pool: P
     app.task(&c, &garden, &[("title", "Build a shed"), ("due_date", &d(5))]).await;
     app.task(&c, &garden, &[("title", "Someday"), ("due_date", &d(30))]).await;
     let done = app.task(&c, &garden, &[("title", "Dig"), ("due_date", &d(-1))]).await;
-    app.ok(&c, "set_task_done", &[("id", &done), ("done", "true")]).await;
+    app.complete(&c, &done).await;
     app.task(&c, &paused, &[("title", "Hidden"), ("due_date", &d(0))]).await;
     app.ok(&c, "update_project", &[("id", &paused), ("name", "Old plans"), ("status", "paused")]).await;
 

@@ -127,8 +127,8 @@ async fn completing_a_monthly_task_on_the_31st_creates_the_next_occurrence_once(
             ],
         )
         .await;
-    app.ok(&c, "set_task_done", &[("id", &id), ("done", "true")]).await;
-    app.ok(&c, "set_task_done", &[("id", &id), ("done", "true")]).await; // a double click creates nothing more
+    app.complete(&c, &id).await;
+    app.complete(&c, &id).await; // a double click creates nothing more
     let (open, done) = open_and_done(&app, &c, &pid).await;
     assert_eq!(done.len(), 1);
     assert_eq!(open.len(), 1, "exactly one next occurrence");
@@ -138,7 +138,7 @@ async fn completing_a_monthly_task_on_the_31st_creates_the_next_occurrence_once(
 
     // From Feb 28 the series returns to the 31st.
     let next = open[0]["id"].as_str().unwrap().to_string();
-    app.ok(&c, "set_task_done", &[("id", &next), ("done", "true")]).await;
+    app.complete(&c, &next).await;
     let (open, _) = open_and_done(&app, &c, &pid).await;
     assert_eq!(open[0]["start_date"], "2027-03-31");
 }
@@ -159,13 +159,13 @@ async fn a_yearly_leap_day_task_lands_on_feb_28_and_stops_at_its_end(pool: PgPoo
             ],
         )
         .await;
-    app.ok(&c, "set_task_done", &[("id", &id), ("done", "true")]).await;
+    app.complete(&c, &id).await;
     let (open, _) = open_and_done(&app, &c, &pid).await;
     assert_eq!(open.len(), 1);
     assert_eq!(open[0]["start_date"], "2029-02-28");
     // The next one (2030) would be after the series' end: none is created.
     let next = open[0]["id"].as_str().unwrap().to_string();
-    app.ok(&c, "set_task_done", &[("id", &next), ("done", "true")]).await;
+    app.complete(&c, &next).await;
     let (open, done) = open_and_done(&app, &c, &pid).await;
     assert_eq!((open.len(), done.len()), (0, 2));
 }
@@ -225,7 +225,7 @@ async fn the_dashboard_sorts_tasks_into_today_overdue_upcoming_and_completed(poo
     app.task(&c, &pid, &[("title", "Soon"), ("start_date", &d_soon)]).await;
     app.task(&c, &pid, &[("title", "Far away"), ("due_date", &d_far)]).await;
     let done = app.task(&c, &pid, &[("title", "Finished")]).await;
-    app.ok(&c, "set_task_done", &[("id", &done), ("done", "true")]).await;
+    app.complete(&c, &done).await;
 
     let dash = app.ok(&c, "get_dashboard", &[]).await;
     let titles = |s: &str| {
@@ -272,7 +272,7 @@ async fn moving_a_monthly_tasks_start_moves_its_series(pool: PgPool) {
         &[("id", &id), ("title", "Rent"), ("start_date", "2027-02-10"), ("recurrence", "monthly")],
     )
     .await;
-    app.ok(&c, "set_task_done", &[("id", &id), ("done", "true")]).await;
+    app.complete(&c, &id).await;
     let (open, _) = open_and_done(&app, &c, &pid).await;
     assert_eq!(open[0]["start_date"], "2027-03-10", "the series follows the new day, not the 31st");
 }

@@ -124,6 +124,15 @@ async fn dump_and_parse(app: &TestApp, c: &reqwest::Client, text: &str) -> (Stri
     (id, parsed)
 }
 
+/// A server whose model answers `answer` once; `text` dumped by `c` and parsed:
+/// the app, the fake (what it was sent) and the dump up for review.
+async fn reviewed(pool: PgPool, c: &reqwest::Client, answer: String, text: &str) -> (TestApp, Fake, Value) {
+    let (fake, engine) = start(vec![Reply::Content(answer)], Duration::from_secs(5)).await;
+    let app = TestApp::builder(pool).engine(engine).spawn().await;
+    let (_, parsed) = dump_and_parse(&app, c, text).await;
+    (app, fake, parsed.unwrap())
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn llm_proposals_are_checked_one_by_one_and_the_good_ones_apply(pool: PgPool) {
     let stranger = {
@@ -234,6 +243,22 @@ async fn a_model_that_does_not_answer_in_time_is_a_clear_error(pool: PgPool) {
     assert_eq!(app.ok(&c, "get_draft", &[]).await["content"], "buy seeds", "and back in the editor");
 }
 
+/// Ada's draft `text`, processed by a model answering `reply`, as the review
+/// page's event stream: the fake, the app, Ada, the dump's id and the stream.
+async fn streaming(
+    pool: PgPool,
+    reply: Reply,
+    timeout: Duration,
+    text: &str,
+) -> (Fake, TestApp, reqwest::Client, String, reqwest::Response) {
+    let (fake, engine) = start(vec![reply], timeout).await;
+    let app = TestApp::builder(pool).engine(engine).spawn().await;
+    let c = app.signed_up("ada@example.com").await;
+    let id = app.ok(&c, "save_draft", &[("content", text)]).await.as_str().unwrap().to_string();
+    let response = c.get(app.url(&format!("/brain-dump/{id}/events"))).send().await.unwrap();
+    (fake, app, c, id, response)
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn proposals_reach_the_browser_while_the_model_is_still_answering(pool: PgPool) {
     let answer = json!({ "operations": [
@@ -241,12 +266,8 @@ async fn proposals_reach_the_browser_while_the_model_is_still_answering(pool: Pg
         op(json!({ "title": "Buy seeds", "project_ref": "new-project-1" })),
         op(json!({ "title": "Fix the fence", "project_ref": "new-project-1", "details": "The north side, before the storms in December." })),
     ] });
-    let (fake, engine) =
-        start(vec![Reply::Trickled(answer.to_string(), Duration::from_millis(40))], Duration::from_secs(30)).await;
-    let app = TestApp::builder(pool).engine(engine).spawn().await;
-    let c = app.signed_up("ada@example.com").await;
-    let id = app.ok(&c, "save_draft", &[("content", "Garden: seeds, fence")]).await.as_str().unwrap().to_string();
-    let response = c.get(app.url(&format!("/brain-dump/{id}/events"))).send().await.unwrap();
+    let trickle = Reply::Trickled(answer.to_string(), Duration::from_millis(40));
+    let (fake, app, c, id, response) = streaming(pool, trickle, Duration::from_secs(30), "Garden: seeds, fence").await;
     let mut first_op_while_streaming = None;
     let events = crate::support::read_events(response, |name, _| {
         if name == "operation" && first_op_while_streaming.is_none() {
@@ -266,12 +287,8 @@ async fn proposals_reach_the_browser_while_the_model_is_still_answering(pool: Pg
 #[sqlx::test(migrations = "../migrations")]
 async fn cancelling_stops_processing_and_gives_the_text_back(pool: PgPool) {
     let slow = json!({ "operations": [op(json!({ "title": "Buy seeds" })), op(json!({ "title": "Call mum" }))] });
-    let (_, engine) =
-        start(vec![Reply::Trickled(slow.to_string(), Duration::from_millis(200))], Duration::from_secs(60)).await;
-    let app = TestApp::builder(pool).engine(engine).spawn().await;
-    let c = app.signed_up("ada@example.com").await;
-    let id = app.ok(&c, "save_draft", &[("content", "buy seeds, call mum")]).await.as_str().unwrap().to_string();
-    let response = c.get(app.url(&format!("/brain-dump/{id}/events"))).send().await.unwrap();
+    let trickle = Reply::Trickled(slow.to_string(), Duration::from_millis(200));
+    let (_, app, c, id, response) = streaming(pool, trickle, Duration::from_secs(60), "buy seeds, call mum").await;
     let (app2, c2, id2) = (&app, c.clone(), id.clone());
     let mut statuses = 0;
     let events = crate::support::read_events(response, |name, _| {
@@ -319,12 +336,10 @@ async fn changes_and_deletes_of_existing_items_apply_and_undo_puts_them_back(poo
     let app0 = TestApp::spawn(pool.clone()).await;
     let c0 = app0.signed_up("ada@example.com").await;
     let (project, boxes, van) = existing(&app0, &c0).await;
-    let (fake, engine) =
-        start(vec![Reply::Content(changes(&project, &boxes, &van, &stranger_task))], Duration::from_secs(5)).await;
-    let app = TestApp::builder(pool).engine(engine).spawn().await;
     let c = c0;
-    let (_, parsed) = dump_and_parse(&app, &c, "boxes: 30, by dec 5, urgent. No van. Lift broken. Label boxes.").await;
-    let dump = parsed.unwrap();
+    let answer = changes(&project, &boxes, &van, &stranger_task);
+    let text = "boxes: 30, by dec 5, urgent. No van. Lift broken. Label boxes.";
+    let (app, fake, dump) = reviewed(pool, &c, answer, text).await;
     // The model was shown the tasks it may change, by id.
     let system = fake.seen.lock().unwrap()[0].1["messages"][0]["content"].as_str().unwrap().to_string();
     assert!(system.contains(&format!("Buy boxes (id {boxes})")), "{system}");
@@ -383,10 +398,7 @@ async fn a_change_to_an_item_edited_after_the_review_applies_nothing_and_names_i
     let (project, boxes, van) = existing(&app0, &c).await;
     let mut answer: Value = serde_json::from_str(&changes(&project, &boxes, &van, &boxes)).unwrap();
     answer["operations"].as_array_mut().unwrap().remove(3);
-    let (_, engine) = start(vec![Reply::Content(answer.to_string())], Duration::from_secs(5)).await;
-    let app = TestApp::builder(pool).engine(engine).spawn().await;
-    let (_, parsed) = dump_and_parse(&app, &c, "boxes, van, lift, labels").await;
-    let dump = parsed.unwrap();
+    let (app, _, dump) = reviewed(pool, &c, answer.to_string(), "boxes, van, lift, labels").await;
     // Meanwhile, in another tab: the van task is edited.
     app.ok(
         &c,
@@ -417,10 +429,7 @@ async fn proposals_in_any_order_and_changes_the_database_would_refuse_are_named(
         op(json!({ "table": "project_context", "kind": "update", "project_ref": project, "context": null })),
         op(json!({ "kind": "update", "target_id": boxes, "recurrence": "weekly" })),
     ] });
-    let (_, engine) = start(vec![Reply::Content(answer.to_string())], Duration::from_secs(5)).await;
-    let app = TestApp::builder(pool).engine(engine).spawn().await;
-    let (_, parsed) = dump_and_parse(&app, &c, "seeds for the garden; the lift; boxes weekly").await;
-    let dump = parsed.unwrap();
+    let (app, _, dump) = reviewed(pool, &c, answer.to_string(), "seeds for the garden; the lift; boxes weekly").await;
     let err = app.confirm(&c, &dump, &dump["operations"]).await.unwrap_err();
     assert!(err.field_message("op-3").unwrap().contains("context"), "{err:?}");
     assert!(err.field_message("op-4").unwrap().contains("start date"), "{err:?}");
@@ -461,10 +470,7 @@ async fn a_rename_and_a_repeating_task_done_through_a_dump_end_as_through_the_pa
         op(json!({ "table": "project", "kind": "update", "target_id": project, "name": "New flat" })),
         op(json!({ "kind": "update", "target_id": bins, "status": "done" })),
     ] });
-    let (_fake, engine) = start(vec![Reply::Content(reply.to_string())], Duration::from_secs(5)).await;
-    let app = TestApp::builder(pool).engine(engine).spawn().await;
-    let (_, parsed) = dump_and_parse(&app, &bob, "Renamed the move to New flat. Bins are out.").await;
-    let dump = parsed.unwrap();
+    let (app, _, dump) = reviewed(pool, &bob, reply.to_string(), "Renamed the move to New flat. Bins are out.").await;
     let applied = app.confirm(&bob, &dump, &dump["operations"]).await.unwrap();
     assert_eq!(applied, 3, "the rename, the task, and its next occurrence");
 

@@ -43,8 +43,7 @@ async fn user_id(pool: &PgPool, email: &str) -> Uuid {
 #[sqlx::test(migrations = "../migrations")]
 async fn a_brief_email_reaches_a_real_smtp_server_once_with_both_parts_and_a_working_unsubscribe(pool: PgPool) {
     let smtp = Smtp::start().await;
-    let app = TestApp::spawn(pool.clone()).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool.clone()).await;
     let (garden, _) = app.project(&c, "Garden").await;
     let today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Paris).date_naive().to_string();
     app.task(&c, &garden, &[("title", "Buy seeds <now>"), ("due_date", &today)]).await;
@@ -164,8 +163,7 @@ async fn deliver_code(pool: &PgPool, sender: &SmsSender, fake: &FakeTwilio, user
 #[sqlx::test(migrations = "../migrations")]
 async fn phone_verification_by_twilio_with_expiry_and_an_attempt_limit(pool: PgPool) {
     let (fake, sender) = fake_twilio().await;
-    let app = TestApp::spawn(pool.clone()).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool.clone()).await;
     let ada = user_id(&pool, "ada@example.com").await;
 
     let bad = app.call(&c, "start_phone_verification", &[("phone", "0612")]).await.unwrap_err();
@@ -224,8 +222,7 @@ async fn phone_verification_by_twilio_with_expiry_and_an_attempt_limit(pool: PgP
 #[sqlx::test(migrations = "../migrations")]
 async fn the_delivery_webhook_accepts_twilios_signature_and_rejects_tampering(pool: PgPool) {
     let (fake, sender) = fake_twilio().await;
-    let app = TestApp::spawn(pool.clone()).await;
-    let c = app.signed_up("ada@example.com").await;
+    let (app, c) = TestApp::with_ada(pool.clone()).await;
     let ada = user_id(&pool, "ada@example.com").await;
     app.ok(&c, "start_phone_verification", &[("phone", "+14155550100")]).await;
     deliver_code(&pool, &sender, &fake, ada).await;
@@ -270,8 +267,7 @@ async fn the_delivery_webhook_accepts_twilios_signature_and_rejects_tampering(po
 
 #[sqlx::test(migrations = "../migrations")]
 async fn task_reminders_go_once_a_day_to_people_who_asked_and_verified(pool: PgPool) {
-    let app = TestApp::spawn(pool.clone()).await;
-    let c = app.signed_up("ada@example.com").await; // Europe/Paris
+    let (app, c) = TestApp::with_ada(pool.clone()).await; // Europe/Paris
     let quiet = app.signed_up("bob@example.com").await;
     let (p, _) = app.project(&c, "Garden").await;
     let (q, _) = app.project(&quiet, "Shed").await;

@@ -115,6 +115,11 @@ impl TestApp {
         Err(error)
     }
 
+    /// Mark a task done, as its tick box does.
+    pub async fn complete(&self, client: &Client, task_id: &str) {
+        self.ok(client, "set_task_done", &[("id", task_id), ("done", "true")]).await;
+    }
+
     /// Confirm a reviewed brain dump (`dump` as parse returned it) with these operations.
     pub async fn confirm(&self, client: &Client, dump: &Value, operations: &Value) -> Result<Value, AppError> {
         let body = serde_json::json!({ "id": dump["id"], "version": dump["updated_at"], "operations": operations });
