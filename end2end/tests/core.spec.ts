@@ -52,6 +52,40 @@ test('sign up, create a project, add a task, complete it, see it under recently 
   await expect(completed.getByRole('link', { name: 'Launch the newsletter' })).toBeVisible();
 });
 
+test('a deleted task and a deleted note come back with Undo', async ({ page }) => {
+  await signUp(page, 'undo');
+  await page.goto('/projects');
+  await ready(page);
+  await page.getByLabel('Name').fill('Move house');
+  await page.getByRole('button', { name: 'Create project' }).click();
+  await expect(page.getByRole('heading', { name: 'Move house', level: 1 })).toBeVisible();
+
+  await ready(page);
+  await page.getByLabel('Title', { exact: true }).fill('Book a van');
+  await page.getByRole('button', { name: 'Add task' }).click();
+  await page.getByRole('link', { name: 'Book a van' }).click();
+  await expect(page.getByRole('heading', { name: 'Edit task' })).toBeVisible();
+  await ready(page);
+  await page.getByRole('button', { name: 'Delete task' }).click();
+  await expect(page.getByRole('status')).toContainText('Task deleted.');
+  await expect(page.getByRole('link', { name: 'Book a van' })).toHaveCount(0);
+  await ready(page);
+  await page.getByRole('status').getByRole('button', { name: 'Undo' }).click();
+  await expect(page.getByRole('link', { name: 'Book a van' })).toBeVisible();
+
+  await ready(page);
+  await page.getByLabel('Note', { exact: true }).fill('The lift is out until January.');
+  await page.getByRole('button', { name: 'Add note' }).click();
+  await expect(page.getByText('The lift is out until January.')).toBeVisible();
+  await ready(page);
+  await page.getByRole('button', { name: 'Delete note' }).click();
+  await expect(page.getByRole('status')).toContainText('Note deleted.');
+  await expect(page.getByText('The lift is out until January.')).toHaveCount(0);
+  await ready(page);
+  await page.getByRole('status').getByRole('button', { name: 'Undo' }).click();
+  await expect(page.getByText('The lift is out until January.')).toBeVisible();
+});
+
 test('a validation error names the field and keeps what was typed', async ({ page }) => {
   await signUp(page, 'invalid');
   await page.goto('/projects');
