@@ -1,18 +1,7 @@
-import { expect, test, type Page } from '@playwright/test';
-
-async function ready(page: Page) {
-  if (test.info().project.name === 'hydrated') {
-    await page.locator('body[data-hydrated="true"]').waitFor();
-  }
-}
+import { expect, ready, signUp, test } from './fixtures';
 
 test('a brain dump naming two projects is reviewed, confirmed and undone', async ({ page }) => {
-  await page.goto('/signup');
-  await ready(page);
-  await page.getByLabel('Email').fill(`dump-${test.info().project.name}-${Date.now()}@example.com`);
-  await page.getByLabel('Password').fill('correct horse battery');
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page.getByRole('heading', { name: /Hello/ })).toBeVisible();
+  await signUp(page, 'dump');
 
   await page.goto('/brain-dump');
   await ready(page);

@@ -1,21 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
-
-const hydrated = () => test.info().project.name === 'hydrated';
-
-async function ready(page: Page) {
-  if (hydrated()) {
-    await page.locator('body[data-hydrated="true"]').waitFor();
-  }
-}
-
-async function signUp(page: Page, email: string) {
-  await page.goto('/signup');
-  await ready(page);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill('correct horse battery');
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page.getByRole('heading', { name: /Hello/ })).toBeVisible();
-}
+import { expect, hydrated, ready, signUp, test } from './fixtures';
 
 test('generate a brief now: the status changes by itself, then the brief is shown', async ({ page }) => {
   await signUp(page, `brief-${test.info().project.name}-${Date.now()}@example.com`);

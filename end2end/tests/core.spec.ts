@@ -1,25 +1,7 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, ready, signUp, test } from './fixtures';
 
 // Runs twice (playwright.config.ts): hydrated, and with JavaScript disabled.
 // Without JavaScript every form posts natively and the server redirects back.
-
-async function ready(page: Page) {
-  if (test.info().project.name === 'hydrated') {
-    await page.locator('body[data-hydrated="true"]').waitFor();
-  }
-}
-
-async function signUp(page: Page, tag: string) {
-  const email = `${tag}-${test.info().project.name}-${Date.now()}@example.com`;
-  await page.goto('/signup');
-  await ready(page);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill('correct horse battery');
-  await page.getByLabel('Display name').fill('Ada');
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page.getByRole('heading', { name: 'Hello, Ada' })).toBeVisible();
-  return email;
-}
 
 test('sign up, create a project, add a task, complete it, see it under recently completed', async ({ page }) => {
   await signUp(page, 'flow');

@@ -175,7 +175,7 @@ pub fn ProjectPage() -> impl IntoView {
                             } else {
                                 view! {
                                     <ul class="space-y-2">
-                                        {d.notes.iter().cloned().map(|n| view! {
+                                        {d.notes.iter().map(|n| view! {
                                             <li class="card">
                                                 {(!n.title.is_empty()).then(|| view! { <h3 class="font-semibold">{n.title.clone()}</h3> })}
                                                 <p class="whitespace-pre-wrap text-sm">{n.body.clone()}</p>

@@ -51,14 +51,14 @@ async fn post_json(app: &TestApp, path: &str, body: Value) -> reqwest::Response 
 async fn api_for<'a>(app: &'a TestApp, email: &str) -> Api<'a> {
     let http = Client::new();
     let r = post_json(
-        &app,
+        app,
         "/api/v1/auth/register",
         json!({ "email": email, "password": PASSWORD, "timezone": "Europe/Paris" }),
     )
     .await;
     assert_eq!(r.status(), 201);
     let r =
-        post_json(&app, "/api/v1/auth/tokens", json!({ "email": email, "password": PASSWORD, "name": "tests" })).await;
+        post_json(app, "/api/v1/auth/tokens", json!({ "email": email, "password": PASSWORD, "name": "tests" })).await;
     assert_eq!(r.status(), 201);
     let token = r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
     assert!(token.starts_with("bos_"));

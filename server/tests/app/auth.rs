@@ -240,7 +240,7 @@ async fn parallel_guesses_cannot_slip_past_the_account_limit(pool: PgPool) {
         async move {
             let client = TestApp::client();
             let password = format!("wrong guess {i}");
-            login(&app, &client, "ada@example.com", &password).await
+            login(app, &client, "ada@example.com", &password).await
         }
     });
     let results = futures::future::join_all(guesses).await;

@@ -1,0 +1,52 @@
+import { expect, test as base, type Page } from '@playwright/test';
+
+// Every test runs twice (playwright.config.ts): hydrated, and with JavaScript
+// disabled (every form posts natively and the server redirects back).
+//
+// Every test fails on an uncaught page error or a console error, in both
+// modes: a panic in the wasm app (which leaves the page looking fine but dead)
+// cannot pass unnoticed. A 4xx answer to a server function or API call is the
+// app's own business (a form with a field error, say); the browser logs it as a
+// failed load, which is not an error of the page.
+export const test = base.extend<{ pageErrors: string[] }>({
+  pageErrors: [
+    async ({ page }, use) => {
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+      page.on('console', (msg) => {
+        if (msg.type() !== 'error') return;
+        const expected4xx =
+          /Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text()) &&
+          /\/api\//.test(msg.location().url);
+        if (!expected4xx) errors.push(`console error: ${msg.text()} (${msg.location().url})`);
+      });
+      await use(errors);
+      expect(errors, 'no page or console errors').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
+
+export const hydrated = () => test.info().project.name === 'hydrated';
+
+/** Wait until the client app has taken over the page (hydrated mode only). */
+export async function ready(page: Page) {
+  if (hydrated()) {
+    await page.locator('body[data-hydrated="true"]').waitFor();
+  }
+}
+
+/** A new account (`tag` makes a unique address; an address is used as is), signed in, on the dashboard; its email. */
+export async function signUp(page: Page, tag: string, name = 'Ada') {
+  const email = tag.includes('@') ? tag : `${tag}-${test.info().project.name}-${Date.now()}@example.com`;
+  await page.goto('/signup');
+  await ready(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByLabel('Display name').fill(name);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByRole('heading', { name: `Hello, ${name}` })).toBeVisible();
+  return email;
+}
