@@ -1,9 +1,13 @@
 //! The offline engine: a deterministic brain-dump parser that needs no LLM.
 //!
-//! Headings and "Project:" lines start projects; bullets, numbered items,
-//! checkboxes, TODO lines and imperative sentences become tasks (with dates,
-//! priority and recurrence read from their words); everything else is kept
-//! as project context or a note, so no line of the person's text is lost.
+//! Headings, "Project:" lines, labels ("Home: …", "Work - …") and a short
+//! title line above a list or a paragraph start projects. Bullets (any common
+//! mark), numbered items, checkboxes and TODO lines become tasks; so do the
+//! clauses of prose that say something needs doing ("I have to …", "then …",
+//! "remember to …") or start with a verb, and the lines of a terse list. Dates,
+//! times, priority and recurrence are read out of each task's words. What is
+//! not a task is kept as project context or a note (without the sentences that
+//! became tasks: those are kept in the tasks' details), so no word is lost.
 
 pub mod dates;
 
@@ -26,24 +30,63 @@ const MAX_NAME: usize = 200;
 const MAX_TITLE: usize = 500;
 
 static HEADING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^(?:#{1,6}\s*|project\s*:\s*)(.*)$").unwrap());
-static CHECKBOX: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(?:[-*+•]\s*)?\[([ xX])\]\s*(.*)$").unwrap());
-static BULLET: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(?:[-*+•]|\d{1,3}[.)])\s+(.*)$").unwrap());
+static CHECKBOX: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(?:[-*+•–—‣◦·]\s*)?\[([ xX])\]\s*(.*)$").unwrap());
+static BULLET: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(?:[-*+•–—‣◦·]|\d{1,3}[.)])\s+(.*)$").unwrap());
 /// A line of list or heading markers and nothing else.
 static MARKERS_ONLY: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(?:[-*+•#]+|\d{1,3}[.)]|(?:[-*+•]\s*)?\[[ xX]\])$").unwrap());
+    LazyLock::new(|| Regex::new(r"^(?:[-*+•–—‣◦·#]+|\d{1,3}[.)]|(?:[-*+•–—‣◦·]\s*)?\[[ xX]\])$").unwrap());
+/// "Home: call the plumber, …", "Work - review the deck": a short label, then items.
+static LABEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?P<label>\p{L}[^:–—]{0,40}?)\s*(?::|\s[-–—]\s)\s*(?P<rest>\S.*)$").unwrap());
+/// Where a sentence may divide into separate things to do.
+static CLAUSE_BREAK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\s*;\s*|,\s*|\s+(?:and|then)\s+").unwrap());
 static TODO: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^(?:todo|to do|to-do)\b\s*:?\s*(.*)$").unwrap());
-/// "I need to …", "remember to …": the rest is a task.
+/// "I need to …", "remember to …", "I'll …": the rest is a task (wherever the phrase is).
 static INTENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?:i\s+)?(?:really\s+)?(?:need\s+to|have\s+to|must|should|gotta|got\s+to|remember\s+to|don'?t\s+forget\s+to|do\s+not\s+forget\s+to)\s+(.+)$").unwrap()
+    Regex::new(r"(?i)\b(?:(?:i|we)\s+)?(?:(?:really|also|still|just|definitely|probably|then)\s+)*(?:needs?\s+to|ha(?:ve|s)\s+to|must|should|gotta|got\s+to|want\s+to|wanna|remember\s+to|don['’]?t\s+forget\s+to|do\s+not\s+forget\s+to|i['’]ll|i\s+will|we['’]ll|we\s+will|i['’]m\s+going\s+to|going\s+to|plan\s+to)\s+(?P<rest>.+)$").unwrap()
 });
 
-/// Verbs that start a task when a sentence begins with them ("Call the bank.").
+/// Words that open a clause without changing what it asks ("then write …", "also call …").
+const FILLERS: &[&str] = &[
+    "also", "and", "anyway", "anyways", "but", "finally", "first", "just", "lastly", "maybe", "next", "oh", "ok",
+    "okay", "or", "please", "pls", "plus", "so", "then",
+];
+
+/// Labels that are not projects ("Note: …", "Urgent: …").
+const NOT_PROJECTS: &[&str] = &[
+    "fyi",
+    "idea",
+    "ideas",
+    "important",
+    "note",
+    "notes",
+    "note to self",
+    "ps",
+    "p.s",
+    "q",
+    "question",
+    "re",
+    "reminder",
+    "todo",
+    "update",
+    "urgent",
+    "asap",
+    "why",
+    "because",
+    "http",
+    "https",
+];
+
+/// Verbs that start a task when a clause begins with them ("Call the bank.", "Réserver le camion").
 const IMPERATIVES: &[&str] = &[
+    "add",
     "apply",
     "arrange",
     "ask",
     "back",
+    "bake",
     "book",
+    "borrow",
     "bring",
     "buy",
     "call",
@@ -52,18 +95,26 @@ const IMPERATIVES: &[&str] = &[
     "check",
     "choose",
     "clean",
+    "clear",
     "collect",
     "complete",
     "confirm",
     "contact",
+    "cook",
     "create",
     "decide",
     "deliver",
     "deploy",
+    "dig",
+    "do",
+    "download",
     "draft",
     "drop",
     "email",
     "e-mail",
+    "exchange",
+    "export",
+    "feed",
     "file",
     "fill",
     "find",
@@ -71,6 +122,8 @@ const IMPERATIVES: &[&str] = &[
     "fix",
     "follow",
     "get",
+    "give",
+    "hire",
     "install",
     "invite",
     "learn",
@@ -83,6 +136,7 @@ const IMPERATIVES: &[&str] = &[
     "organise",
     "organize",
     "pack",
+    "paint",
     "pay",
     "phone",
     "pick",
@@ -91,12 +145,17 @@ const IMPERATIVES: &[&str] = &[
     "practice",
     "practise",
     "prepare",
+    "price",
     "print",
+    "prune",
     "publish",
+    "put",
     "read",
     "register",
     "remind",
     "renew",
+    "repaint",
+    "replace",
     "reply",
     "research",
     "reschedule",
@@ -105,6 +164,7 @@ const IMPERATIVES: &[&str] = &[
     "review",
     "ring",
     "schedule",
+    "sell",
     "send",
     "set",
     "share",
@@ -114,14 +174,54 @@ const IMPERATIVES: &[&str] = &[
     "start",
     "study",
     "submit",
+    "suggest",
     "take",
+    "tell",
     "text",
     "tidy",
+    "try",
     "update",
     "visit",
     "wash",
     "water",
+    "wipe",
     "write",
+    "appeler",
+    "acheter",
+    "annuler",
+    "chercher",
+    "commander",
+    "contacter",
+    "écrire",
+    "envoyer",
+    "faire",
+    "finir",
+    "nettoyer",
+    "payer",
+    "préparer",
+    "prendre",
+    "ranger",
+    "rappeler",
+    "répondre",
+    "réparer",
+    "réserver",
+    "trouver",
+    "vérifier",
+    "buscar",
+    "comprar",
+    "devolver",
+    "enviar",
+    "escribir",
+    "hacer",
+    "limpiar",
+    "llamar",
+    "llevar",
+    "pagar",
+    "preparar",
+    "recoger",
+    "reservar",
+    "revisar",
+    "terminar",
 ];
 
 /// A line's text without its list or heading markers (what must not be lost).
@@ -138,19 +238,71 @@ pub fn content_of(line: &str) -> &str {
     line
 }
 
-fn is_imperative(sentence: &str) -> bool {
-    let first =
-        sentence.split_whitespace().next().unwrap_or("").trim_matches(|c: char| !c.is_alphanumeric() && c != '-');
+/// `text` without the words that open a clause without meaning ("Then also …").
+fn without_fillers(text: &str) -> &str {
+    let mut t = text.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ':' | '-' | '–' | '—'));
+    loop {
+        let first = t.split_whitespace().next().unwrap_or("");
+        let word = first.trim_end_matches(',').to_lowercase();
+        if word.is_empty() || !FILLERS.contains(&word.as_str()) || first.len() == t.len() {
+            return t;
+        }
+        t = t[first.len()..].trim_start_matches(|c: char| c.is_whitespace() || c == ',');
+    }
+}
+
+fn is_imperative(clause: &str) -> bool {
+    let first = without_fillers(clause)
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .trim_matches(|c: char| !c.is_alphanumeric() && c != '-');
     IMPERATIVES.contains(&first.to_lowercase().as_str())
 }
 
-/// Split prose into sentences at `.`, `!` or `?` followed by whitespace.
+/// What a clause asks to be done, if anything: the words after "I need to …",
+/// or the clause itself when it starts with a verb.
+fn asks(clause: &str) -> Option<String> {
+    if let Some(rest) = INTENT.captures(clause).and_then(|c| c.name("rest")) {
+        let rest = without_fillers(rest.as_str());
+        let first = rest.split_whitespace().next().unwrap_or("").to_lowercase();
+        // "It should be fine" asks nothing.
+        return (!matches!(first.as_str(), "" | "be" | "not" | "have" | "i" | "we" | "you")).then(|| rest.to_string());
+    }
+    is_imperative(clause).then(|| without_fillers(clause).to_string())
+}
+
+/// A sentence in the pieces that each ask one thing ("…, then write show
+/// notes", "… and tell sales", "…; feed the cat"); a piece that asks nothing
+/// stays with the one before it.
+fn clauses(sentence: &str) -> Vec<&str> {
+    let mut cuts = vec![0];
+    for m in CLAUSE_BREAK.find_iter(sentence) {
+        let right = &sentence[m.end()..];
+        if m.as_str().contains(';') || asks(right).is_some() {
+            cuts.push(m.start());
+        }
+    }
+    cuts.push(sentence.len());
+    cuts.windows(2)
+        .map(|w| sentence[w[0]..w[1]].trim_matches(|c: char| c.is_whitespace() || matches!(c, ',' | ';')))
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+/// Split prose into sentences at `.`, `!` or `?` followed by whitespace (not
+/// after "Dr." and other abbreviations or an initial).
 fn sentences(text: &str) -> Vec<&str> {
+    const ABBREVIATIONS: &[&str] = &["dr", "mr", "mrs", "ms", "st", "prof", "e.g", "i.e", "etc", "vs", "approx", "no"];
     let mut out = Vec::new();
     let mut start = 0;
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         if matches!(c, '.' | '!' | '?') && chars.peek().is_some_and(|(_, n)| n.is_whitespace()) {
+            let word = text[start..i].rsplit(char::is_whitespace).next().unwrap_or("").to_lowercase();
+            if c == '.' && (ABBREVIATIONS.contains(&word.as_str()) || word.chars().count() == 1) {
+                continue;
+            }
             let end = i + c.len_utf8();
             out.push(text[start..end].trim());
             start = end;
@@ -159,6 +311,32 @@ fn sentences(text: &str) -> Vec<&str> {
     out.push(text[start..].trim());
     out.retain(|s| !s.is_empty());
     out
+}
+
+/// A line of a terse list with no marks ("car MOT", "dentist 3pm tmrw").
+fn is_fragment(line: &str) -> bool {
+    line.split_whitespace().count() <= 5
+        && !line.ends_with(['.', '?', ':', ',', ';'])
+        && line.chars().any(char::is_alphanumeric)
+}
+
+/// A short first line that names what follows ("Kitchen renovation").
+fn is_title(line: &str) -> bool {
+    let words = line.split_whitespace().count();
+    (1..=8).contains(&words)
+        && !line.ends_with(['.', '!', '?', ',', ';', ':'])
+        && content_of(line) == line
+        && LABEL.captures(line).is_none()
+        && !INTENT.is_match(line)
+}
+
+/// Prose that can follow a title line: a sentence, or a long line.
+fn is_prose(line: &str) -> bool {
+    line.split_whitespace().count() >= 6 || line.ends_with(['.', '!', '?'])
+}
+
+fn is_list_item(line: &str) -> bool {
+    CHECKBOX.is_match(line) || BULLET.is_match(line)
 }
 
 fn truncate(s: &str, max: usize) -> String {
@@ -236,7 +414,9 @@ impl<'a> Parser<'a> {
 
     /// A task from what `e` read; `title` replaces the text left after reading it.
     fn task_with(&mut self, e: dates::Extracted, title: Option<&str>, done: bool, source: &str, why: &str) {
-        let title = title.unwrap_or(e.title.as_str());
+        let title = Some(title.unwrap_or(e.title.as_str()).trim())
+            .filter(|t| t.chars().any(char::is_alphanumeric))
+            .unwrap_or_else(|| content_of(source));
         let title = capitalise(&truncate(title, MAX_TITLE));
         // Whenever the title is not the line's own text, that text is kept in the details.
         let content = content_of(source);
@@ -270,39 +450,40 @@ impl<'a> Parser<'a> {
         self.open_context = None;
     }
 
-    /// Prose: sentences that read as tasks become tasks; the paragraph itself
-    /// is kept (as context or a note) unless every line was exactly one task.
+    /// Prose: the clauses that ask for something become tasks; the rest of
+    /// the paragraph is kept (as context or a note), without the sentences
+    /// that became tasks (their tasks keep them in their details). A terse
+    /// list with no marks ("car MOT", "taxes") is a task a line.
     fn flush(&mut self) {
         if self.paragraph.is_empty() {
             return;
         }
         let lines = std::mem::take(&mut self.paragraph);
-        let mut keep_text = false;
-        for line in &lines {
-            let parts = sentences(line);
-            let mut tasks = 0;
-            for s in &parts {
-                if s.ends_with('?') {
-                    continue; // a question is not a task
-                }
-                let source = if parts.len() == 1 { *line } else { *s };
-                let e = dates::extract(s.trim_end_matches(['.', '!']), self.today);
-                if let Some(rest) = INTENT.captures(&e.title).and_then(|c| c.get(1)).map(|m| m.as_str().to_string()) {
-                    self.task_with(e, Some(&rest), false, source, "A sentence that says something needs doing");
-                    tasks += 1;
-                } else if is_imperative(&e.title) {
-                    self.task_with(e, None, false, source, "A sentence that starts with a verb");
-                    tasks += 1;
-                }
+        if lines.len() >= 2 && lines.iter().all(|l| is_fragment(l)) {
+            for line in &lines {
+                self.task(line.trim_end_matches(['!', '.']), false, line, "A line of a short list");
             }
-            if !(parts.len() == 1 && tasks == 1) {
-                keep_text = true;
-            }
-        }
-        if !keep_text {
             return;
         }
-        let body = lines.join("\n");
+        let mut kept: Vec<String> = Vec::new();
+        for line in &lines {
+            let parts = sentences(line);
+            let mut rest: Vec<&str> = Vec::new();
+            for s in &parts {
+                // A sentence that looks like a list item ("… ! - [x] …") keeps its whole line.
+                let source = if parts.len() == 1 || content_of(s) != *s { *line } else { *s };
+                if s.ends_with('?') || self.prose_tasks(s, source) == 0 {
+                    rest.push(s);
+                }
+            }
+            if !rest.is_empty() {
+                kept.push(rest.join(" "));
+            }
+        }
+        if kept.is_empty() {
+            return;
+        }
+        let body = kept.join("\n");
         if let Some(i) = self.open_context {
             let context = self.ops[i].fields.context.get_or_insert_with(String::new);
             if !context.is_empty() {
@@ -329,6 +510,60 @@ impl<'a> Parser<'a> {
             Some(project),
             "Text that is not a task, kept as a note.".into(),
         );
+    }
+
+    /// The tasks one sentence asks for (one a clause); how many.
+    fn prose_tasks(&mut self, sentence: &str, source: &str) -> usize {
+        let mut n = 0;
+        for clause in clauses(sentence.trim_end_matches(['.', '!'])) {
+            let e = dates::extract(clause, self.today);
+            if let Some(title) = asks(&e.title) {
+                self.task_with(e, Some(&title), false, source, "A sentence that says something needs doing");
+                n += 1;
+            } else if e.due.is_some() && !e.title.is_empty() {
+                self.task_with(e, None, false, source, "Something with a deadline");
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// "Home: call the plumber, renew passport": the label names a project
+    /// (or, "Tomorrow: …", a date) and the items are its tasks. A label
+    /// followed by prose rather than items starts the project with that prose.
+    fn labelled(&mut self, label: &'a str, rest: &'a str, line: &'a str) {
+        self.flush();
+        let when = dates::extract(label, self.today);
+        let date_label = when.title.is_empty() && (when.start.is_some() || when.due.is_some());
+        let items: Vec<&str> = rest
+            .trim_end_matches(['.', '!'])
+            .split([',', ';'])
+            .map(str::trim)
+            .filter(|i| i.chars().any(char::is_alphanumeric))
+            .collect();
+        let list = !items.is_empty() && items.iter().all(|i| asks(i).is_some() || i.split_whitespace().count() <= 4);
+        if !list && date_label {
+            self.paragraph.push(line.trim());
+            return;
+        }
+        if !date_label {
+            self.heading(label, line);
+        }
+        if !list {
+            self.paragraph.push(rest);
+            return;
+        }
+        for item in items {
+            let mut e = dates::extract(item, self.today);
+            if date_label {
+                e.start = e.start.or(when.start);
+                e.due = e.due.or(when.due);
+            }
+            let title =
+                asks(&e.title).unwrap_or_else(|| if e.title.is_empty() { item.to_string() } else { e.title.clone() });
+            let source = if date_label || content_of(item) != item { line } else { item };
+            self.task_with(e, Some(&title), false, source, "An item after a label");
+        }
     }
 
     fn line(&mut self, line: &'a str) {
@@ -363,10 +598,24 @@ impl<'a> Parser<'a> {
             if !text.is_empty() {
                 self.task(text, false, trimmed, "A TODO line");
             }
+        } else if let Some((label, rest)) = label_of(trimmed) {
+            self.labelled(label, rest, line);
         } else {
             self.paragraph.push(trimmed);
         }
     }
+}
+
+/// "Home: call the plumber, …": the label and what follows, when the line is one.
+fn label_of(line: &str) -> Option<(&str, &str)> {
+    let c = LABEL.captures(line)?;
+    let (label, rest) = (c.name("label")?.as_str().trim(), c.name("rest")?.as_str().trim());
+    let short = label.split_whitespace().count() <= 3;
+    (short
+        && !NOT_PROJECTS.contains(&label.to_lowercase().as_str())
+        && !rest.starts_with("//")
+        && !INTENT.is_match(label))
+    .then_some((label, rest))
 }
 
 /// Parse a brain dump written on the person's local `today`.
@@ -381,12 +630,27 @@ pub fn parse(text: &str, today: NaiveDate, known: &[KnownProject]) -> Vec<Operat
         loose: None,
         paragraph: Vec::new(),
     };
-    for line in text.lines() {
-        p.line(line);
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let trimmed = line.trim();
+        let starts_block = i == 0 || lines[i - 1].trim().is_empty();
+        let next = lines.get(i + 1).map_or("", |l| l.trim());
+        // A short title line over a list or a paragraph names their project.
+        if starts_block
+            && is_title(trimmed)
+            && (is_list_item(next) || is_prose(next))
+            && dates::extract(trimmed, today).title == trimmed
+        {
+            p.heading(trimmed, line);
+        } else {
+            p.line(line);
+        }
     }
     p.flush();
     p.ops
 }
 
+#[cfg(test)]
+mod eval;
 #[cfg(test)]
 mod tests;

@@ -33,7 +33,7 @@ const MONTHS: &str = "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?
 /// One date expression, as text (resolved by [`resolve`]).
 static DATE: LazyLock<String> = LazyLock::new(|| {
     format!(
-        r"(?:today|tonight|this (?:morning|afternoon|evening)|tomorrow|tmrw|next week|(?:next )?(?:{WEEKDAYS})|(?:{MONTHS})\.? \d{{1,2}}(?:st|nd|rd|th)?(?:,? \d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)? (?:of )?(?:{MONTHS})\.?(?:,? \d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}(?:/\d{{2}}(?:\d{{2}})?)?)"
+        r"(?:today|tonight|this (?:morning|afternoon|evening)|tomorrow|tmrw|next week|next month|(?:the )?weekend|(?:the )?end of (?:the |this )?(?:month|week)|in (?:\d{{1,2}}|a|an|one|two|three|four|five|six) (?:days?|weeks?|months?)|(?:next )?(?:{WEEKDAYS})|(?:{MONTHS})\.? \d{{1,2}}(?:st|nd|rd|th)?(?:,? \d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)? (?:of )?(?:{MONTHS})\.?(?:,? \d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}(?:/\d{{2}}(?:\d{{2}})?)?)"
     )
 });
 
@@ -44,15 +44,26 @@ fn re(pattern: &str) -> Regex {
 
 static DUE: LazyLock<Regex> =
     LazyLock::new(|| re(&format!(r"\b(?:by|due(?: on| by)?|before|until|deadline:?) (?P<d>{})\b", *DATE)));
-static START: LazyLock<Regex> = LazyLock::new(|| re(&format!(r"\b(?:on |this |starting |from )?(?P<d>{})\b", *DATE)));
+/// "before the hosting expires on Dec 31": a deadline told by an event.
+static DUE_EVENT: LazyLock<Regex> =
+    LazyLock::new(|| re(&format!(r"\b(?:before|by) [^,.;!?]{{1,40}}? on (?P<d>{})\b", *DATE)));
+static START: LazyLock<Regex> =
+    LazyLock::new(|| re(&format!(r"\b(?:on |this |starting |from |for |at )?(?P<d>{})\b", *DATE)));
+/// A time of day ("3pm", "10:30", "at noon"): not kept in a title (the line keeps it).
+static TIME: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b(?:at )?(?:\d{1,2}(?::\d{2})?\s?(?:am|pm)|\d{1,2}:\d{2}|noon|midnight)\b"));
 
 /// Recurrence phrases, one named group per pattern (one pass over the text).
 static RECURRENCE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b(?:(?P<biweekly>every (?:other|second) week|every two weeks|biweekly|bi-weekly|fortnightly)|(?P<weekdays>every weekday|on weekdays|weekdays)|(?P<daily>every day|each day|daily)|(?P<weekly>every week|each week|weekly)|(?P<monthly>every month|each month|monthly)|(?P<quarterly>every quarter|each quarter|quarterly)|(?P<yearly>every year|each year|yearly|annually))\b",
+        r"\b(?:(?P<biweekly>every (?:other|second) week|every two weeks|biweekly|bi-weekly|fortnightly)|(?P<weekdays>every weekday|on weekdays|weekdays)|(?P<daily>(?:every|each) (?:day|morning|evening|night)|daily|nightly)|(?P<weekly>every week|each week|weekly)|(?P<monthly>every month|each month|monthly)|(?P<quarterly>every quarter|each quarter|quarterly)|(?P<yearly>every year|each year|yearly|annually))\b",
     )
 });
-static EVERY_WEEKDAY: LazyLock<Regex> = LazyLock::new(|| re(&format!(r"\bevery (?P<w>{WEEKDAYS})s?\b")));
+static EVERY_WEEKDAY: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(
+        r"\b(?:every|each) (?P<other>(?:other|second) )?(?P<w>{WEEKDAYS})s?(?: (?:morning|afternoon|evening|night))?\b"
+    ))
+});
 static HIGH: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?:\b(?:urgent(?:ly)?|asap|high priority|top priority|important)\b:?|(?:^|\s)!+(?:\s|$))"));
 static LOW: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:low priority|someday|whenever)\b"));
@@ -103,7 +114,35 @@ pub fn resolve(expr: &str, today: NaiveDate) -> Option<NaiveDate> {
         "today" | "tonight" | "this morning" | "this afternoon" | "this evening" => return Some(today),
         "tomorrow" | "tmrw" => return today.succ_opt(),
         "next week" => return Some(on_or_after(today + Days::new(1), Weekday::Mon)),
+        "next month" => return today.with_day(1)?.checked_add_months(chrono::Months::new(1)),
+        "weekend" | "the weekend" => return Some(on_or_after(today, Weekday::Sat)),
         _ => {}
+    }
+    if let Some(unit) = e.strip_prefix("the ").unwrap_or(&e).strip_prefix("end of ") {
+        return if unit.ends_with("week") {
+            Some(on_or_after(today, Weekday::Fri))
+        } else {
+            let first_of_next = today.with_day(1)?.checked_add_months(chrono::Months::new(1))?;
+            first_of_next.pred_opt()
+        };
+    }
+    if let Some(rest) = e.strip_prefix("in ") {
+        let mut words = rest.split(' ');
+        let n: u32 = match words.next()? {
+            "a" | "an" | "one" => 1,
+            "two" => 2,
+            "three" => 3,
+            "four" => 4,
+            "five" => 5,
+            "six" => 6,
+            digits => digits.parse().ok()?,
+        };
+        return match words.next()?.trim_end_matches('s') {
+            "day" => today.checked_add_days(Days::new(n.into())),
+            "week" => today.checked_add_days(Days::new(u64::from(n) * 7)),
+            "month" => today.checked_add_months(chrono::Months::new(n)),
+            _ => None,
+        };
     }
     if let Some(day) = e.strip_prefix("next ").and_then(weekday) {
         // The named day in the coming week (Monday to Sunday after this one).
@@ -126,30 +165,52 @@ pub fn resolve(expr: &str, today: NaiveDate) -> Option<NaiveDate> {
     None
 }
 
-/// Take out the first match of `pattern` whose value `f` accepts.
+/// Take out the first match of `pattern` whose value `f` accepts (not one
+/// that is the start of a possessive: "Friday's trip" keeps its Friday).
 fn take<T>(text: &mut String, pattern: &Regex, f: impl Fn(&Captures) -> Option<T>) -> Option<T> {
-    let (range, value) = pattern.captures_iter(text).find_map(|c| Some((c.get(0)?.range(), f(&c)?)))?;
+    let (range, value) = pattern.captures_iter(text).find_map(|c| {
+        let whole = c.get(0)?;
+        let possessive = text[whole.end()..].starts_with(['\'', '’']);
+        Some((whole.range(), f(&c).filter(|_| !possessive)?))
+    })?;
     text.replace_range(range, " ");
     Some(value)
 }
+
+/// Words a title should not end on once a date was taken out after them.
+const TRAILING: &[&str] = &["at", "before", "by", "due", "for", "from", "in", "next", "on", "this", "until"];
 
 /// Read dates, recurrence and priority out of `text`.
 pub fn extract(text: &str, today: NaiveDate) -> Extracted {
     let mut t = text.to_string();
     let mut out = Extracted::default();
-    if let Some(day) = take(&mut t, &EVERY_WEEKDAY, |c| weekday(c.name("w")?.as_str())) {
-        out.recurrence = Some(Recurrence::Weekly);
+    if let Some((day, other)) =
+        take(&mut t, &EVERY_WEEKDAY, |c| Some((weekday(c.name("w")?.as_str())?, c.name("other").is_some())))
+    {
+        out.recurrence = Some(if other { Recurrence::Biweekly } else { Recurrence::Weekly });
         out.start = Some(on_or_after(today, day));
     } else {
-        out.recurrence =
-            take(&mut t, &RECURRENCE, |c| Recurrence::ALL.iter().copied().find(|r| c.name(r.as_str()).is_some()));
+        // "the quarterly report" is a report, not a repeat.
+        let said = |c: &Captures| {
+            let before = t[..c.get(0)?.start()].split_whitespace().next_back().unwrap_or("").to_lowercase();
+            let adjective = ["a", "an", "the", "my", "our", "your", "his", "her", "their", "this", "that", "last"];
+            (!adjective.contains(&before.as_str())).then_some(())?;
+            Recurrence::ALL.iter().copied().find(|r| c.name(r.as_str()).is_some())
+        };
+        let found = RECURRENCE.captures_iter(&t).find_map(|c| Some((c.get(0)?.range(), said(&c)?)));
+        if let Some((range, r)) = found {
+            t.replace_range(range, " ");
+            out.recurrence = Some(r);
+        }
     }
     if take(&mut t, &HIGH, |_| Some(())).is_some() {
         out.priority = Some(Priority::High);
     } else if take(&mut t, &LOW, |_| Some(())).is_some() {
         out.priority = Some(Priority::Low);
     }
-    out.due = take(&mut t, &DUE, |c| resolve(c.name("d")?.as_str(), today));
+    while take(&mut t, &TIME, |_| Some(())).is_some() {}
+    out.due = take(&mut t, &DUE, |c| resolve(c.name("d")?.as_str(), today))
+        .or_else(|| take(&mut t, &DUE_EVENT, |c| resolve(c.name("d")?.as_str(), today)));
     // An explicit start ("every Monday starting Dec 7") wins over the weekday's next date.
     if let Some(start) = take(&mut t, &START, |c| resolve(c.name("d")?.as_str(), today)) {
         out.start = Some(start);
@@ -158,7 +219,14 @@ pub fn extract(text: &str, today: NaiveDate) -> Extracted {
     if out.recurrence.is_some() && out.start.is_none() {
         out.start = Some(out.due.unwrap_or(today));
     }
-    let words = t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut words: Vec<&str> = t.split_whitespace().collect();
+    // "Book the studio for Friday" is "Book the studio", not "… for".
+    if t != text {
+        while words.len() > 1 && words.last().is_some_and(|w| TRAILING.contains(&w.to_lowercase().as_str())) {
+            words.pop();
+        }
+    }
+    let words = words.join(" ");
     out.title =
         words.trim_matches(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ':' | '-' | '–' | '—')).to_string();
     out

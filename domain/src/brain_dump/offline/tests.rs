@@ -133,6 +133,23 @@ fn dump_line() -> impl Strategy<Value = String> {
     prop::collection::vec(piece, 0..8).prop_map(|p| p.concat())
 }
 
+/// The words (runs of letters and digits) of `s`, lowercased.
+fn words(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+}
+
+/// Every word of every line's content is in some operation's text.
+fn assert_no_word_lost(text: &str, today: NaiveDate) -> Result<(), TestCaseError> {
+    let ops = parse(text, today, &[]);
+    let kept: std::collections::HashSet<String> = ops.iter().flat_map(Operation::texts).flat_map(words).collect();
+    for line in text.lines() {
+        for w in words(content_of(line)) {
+            prop_assert!(kept.contains(&w), "{:?} of line {:?} is in no operation: {:#?}", w, line, ops);
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -148,21 +165,15 @@ proptest! {
     }
 
     #[test]
-    fn every_non_empty_line_ends_up_in_some_operation(lines in prop::collection::vec(dump_line(), 1..12), days in 0u32..4000) {
+    fn every_word_of_every_line_ends_up_in_some_operation(lines in prop::collection::vec(dump_line(), 1..12), days in 0u32..4000) {
         let text = lines.join("\n");
         let today = d(2024, 1, 1) + chrono::Days::new(days.into());
-        let ops = parse(&text, today, &[]);
-        let all: Vec<&str> = ops.iter().flat_map(Operation::texts).collect();
-        for line in text.lines() {
-            let content = content_of(line);
-            if content.is_empty() {
-                continue;
-            }
-            prop_assert!(
-                all.iter().any(|t| t.contains(content)),
-                "line {:?} (content {:?}) is in no operation: {:#?}", line, content, ops
-            );
-        }
+        assert_no_word_lost(&text, today)?;
+    }
+
+    #[test]
+    fn no_word_of_any_unicode_text_is_lost(text in "\\PC*(\n\\PC*){0,5}") {
+        assert_no_word_lost(&text, today())?;
     }
 
     #[test]
