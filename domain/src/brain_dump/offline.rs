@@ -278,8 +278,14 @@ fn asks(clause: &str) -> Option<String> {
 fn clauses(sentence: &str) -> Vec<&str> {
     let mut cuts = vec![0];
     for m in CLAUSE_BREAK.find_iter(sentence) {
+        // Only how the next piece starts matters: look at its first words, so
+        // a long sentence with many commas stays linear.
         let right = &sentence[m.end()..];
-        if m.as_str().contains(';') || asks(right).is_some() {
+        let mut head = right.len().min(80);
+        while !right.is_char_boundary(head) {
+            head -= 1;
+        }
+        if m.as_str().contains(';') || asks(&right[..head]).is_some() {
             cuts.push(m.start());
         }
     }
