@@ -98,21 +98,16 @@ pub async fn process_brain_dump(#[server(default)] content: String) -> Result<()
 
 /// One card of the review form, as the browser sends it (all text).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CardEdit {
     /// "on" when ticked (an unticked checkbox sends nothing).
-    #[serde(default)]
     pub enabled: String,
-    #[serde(default)]
     pub text: String,
-    #[serde(default)]
     pub start_date: String,
-    #[serde(default)]
     pub due_date: String,
     /// "low", "medium" or "high"; absent: unchanged.
-    #[serde(default)]
     pub priority: Option<String>,
     /// A recurrence, or "" for none; absent: unchanged.
-    #[serde(default)]
     pub recurrence: Option<String>,
 }
 

@@ -55,16 +55,12 @@ pub async fn get_brief_prefs() -> Result<BriefPrefs, AppError> {
 
 /// The brief preferences form (all text; checkboxes send "on").
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct BriefPrefsForm {
-    #[serde(default)]
     pub enabled: String,
-    #[serde(default)]
     pub frequency: String,
-    #[serde(default)]
     pub day_of_week: String,
-    #[serde(default)]
     pub time_of_day: String,
-    #[serde(default)]
     pub email: String,
 }
 

@@ -43,6 +43,17 @@ impl Prefill {
         Self(action.value().get_untracked().and_then(Result::err))
     }
 
+    /// Like [`Prefill::of`], and re-runs the calling closure each time `action`
+    /// finishes (so the form shows its new errors and values).
+    pub fn track<A, O>(action: ServerAction<A>) -> Self
+    where
+        A: leptos::server_fn::ServerFn<Output = O, Error = AppError> + Clone + Send + Sync + 'static,
+        O: Clone + Send + Sync + 'static,
+    {
+        action.version().track();
+        Self::of(action)
+    }
+
     /// What was typed into `field`, else `default`.
     pub fn value(&self, field: &str, default: &str) -> String {
         self.0.as_ref().and_then(|e| e.input(field)).unwrap_or_else(|| default.to_string())
@@ -61,6 +72,21 @@ impl Prefill {
             Some(AppError(domain::Error::Validation(_))) | None => None,
             Some(other) => Some(other.to_string()),
         }
+    }
+}
+
+/// A form's submit button, disabled and saying `busy` while `pending`.
+#[component]
+pub fn Submit(
+    #[prop(into)] pending: Signal<bool>,
+    idle: &'static str,
+    busy: &'static str,
+    #[prop(default = "btn-primary")] class: &'static str,
+) -> impl IntoView {
+    view! {
+        <button type="submit" class=class disabled=pending>
+            {move || if pending.get() { busy } else { idle }}
+        </button>
     }
 }
 

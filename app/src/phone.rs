@@ -33,16 +33,12 @@ pub async fn confirm_phone(#[server(default)] code: String) -> Result<String, Ap
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SmsPrefsForm {
-    #[serde(default)]
     pub brief_ready: String,
-    #[serde(default)]
     pub task_reminders: String,
-    #[serde(default)]
     pub quiet_start: String,
-    #[serde(default)]
     pub quiet_end: String,
-    #[serde(default)]
     pub daily_cap: String,
 }
 

@@ -54,8 +54,7 @@ pub fn ProfilePage() -> impl IntoView {
             {loaded(profile, move |user: User| view! {
                 <p class="mb-4 text-slate-600">{format!("Signed in as {}", user.email)}</p>
                 {let user = user.clone(); move || {
-                    let _ = update.version().get();
-                    let p = Prefill::of(update);
+                    let p = Prefill::track(update);
                     let saved = matches!(update.value().get_untracked(), Some(Ok(())));
                     let name = p.value("display_name", &user.display_name);
                     let timezone = p.value("timezone", &user.timezone);

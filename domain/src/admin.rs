@@ -75,36 +75,35 @@ mod service {
 
     /// Run a failed or cancelled job again now, with a fresh set of attempts.
     pub async fn retry_job(pool: &PgPool, id: &str) -> Result<(), Error> {
-        let n = sqlx::query(
+        change_job(
+            pool,
+            id,
             "update apalis.jobs set status = 'Pending', attempts = 0, run_at = now(), lock_by = null, lock_at = null,
                     done_at = null
              where id = $1 and status in ('Failed', 'Killed')",
+            "Only a failed or cancelled job can be retried.",
         )
-        .bind(id.trim())
-        .execute(pool)
-        .await?
-        .rows_affected();
-        if n == 0 {
-            return Err(Error::Conflict("Only a failed or cancelled job can be retried.".into()));
-        }
-        Ok(())
+        .await
     }
 
     /// Cancel a job that is waiting (pending, or failed and waiting to retry).
     /// A job a worker has already taken cannot be cancelled.
     pub async fn cancel_job(pool: &PgPool, id: &str) -> Result<(), Error> {
-        let n = sqlx::query(
+        change_job(
+            pool,
+            id,
             "update apalis.jobs set status = 'Killed', done_at = now(), last_result = '{\"Err\": \"cancelled by an admin\"}'
              where id = $1 and status in ('Pending', 'Failed')",
+            "Only a waiting job can be cancelled; this one is running or finished.",
         )
-        .bind(id.trim())
-        .execute(pool)
-        .await?
-        .rows_affected();
+        .await
+    }
+
+    /// Run `update` on job `id`; `refusal` when the job is not in a state it applies to.
+    async fn change_job(pool: &PgPool, id: &str, update: &'static str, refusal: &str) -> Result<(), Error> {
+        let n = sqlx::query(update).bind(id.trim()).execute(pool).await?.rows_affected();
         if n == 0 {
-            return Err(Error::Conflict(
-                "Only a waiting job can be cancelled; this one is running or finished.".into(),
-            ));
+            return Err(Error::Conflict(refusal.into()));
         }
         Ok(())
     }

@@ -45,9 +45,8 @@ mod service {
             deleted,
             item.as_str()
         )
-        .fetch_optional(conn)
-        .await?
-        .ok_or(Error::NotFound)?;
+        .fetch_one(conn)
+        .await?;
         Ok(row.slug)
     }
 }

@@ -1,7 +1,7 @@
 //! Sign-up and log-in pages.
 
 use super::{Login, Signup};
-use crate::components::{Field, FormError, Prefill, query_param};
+use crate::components::{Field, FormError, Prefill, Submit, query_param};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -28,8 +28,7 @@ pub fn SignupPage() -> impl IntoView {
     view! {
         <AuthCard title="Create your account">
             {move || {
-                let _ = signup.version().get();
-                let p = Prefill::of(signup);
+                let p = Prefill::track(signup);
                 view! {
                     <ActionForm action=signup attr:class="space-y-4" attr:novalidate=true>
                         <FormError prefill=p.clone() />
@@ -38,9 +37,7 @@ pub fn SignupPage() -> impl IntoView {
                         <p class="hint">"At least 10 characters."</p>
                         <Field form="signup" label="Display name" name="display_name" value=p.value("display_name", "") error=p.error("display_name") autocomplete="name" />
                         <input type="hidden" name="timezone" value="" data-browser-timezone="" />
-                        <button type="submit" class="btn-primary w-full" disabled=move || signup.pending().get()>
-                            {move || if signup.pending().get() { "Creating…" } else { "Create account" }}
-                        </button>
+                        <Submit pending=signup.pending() idle="Create account" busy="Creating…" class="btn-primary w-full" />
                     </ActionForm>
                     <script inner_html=TIMEZONE_SCRIPT></script>
                 }
@@ -57,17 +54,14 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <AuthCard title="Log in">
             {move || {
-                let _ = login.version().get();
-                let p = Prefill::of(login);
+                let p = Prefill::track(login);
                 view! {
                     <ActionForm action=login attr:class="space-y-4" attr:novalidate=true>
                         <FormError prefill=p.clone() />
                         <Field form="login" label="Email" name="email" kind="email" value=p.value("email", "") error=p.error("email") required=true autocomplete="email" />
                         <Field form="login" label="Password" name="password" kind="password" value=String::new() error=p.error("password") required=true autocomplete="current-password" />
                         <input type="hidden" name="next" value=next() />
-                        <button type="submit" class="btn-primary w-full" disabled=move || login.pending().get()>
-                            {move || if login.pending().get() { "Logging in…" } else { "Log in" }}
-                        </button>
+                        <Submit pending=login.pending() idle="Log in" busy="Logging in…" class="btn-primary w-full" />
                     </ActionForm>
                 }
             }}

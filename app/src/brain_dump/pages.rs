@@ -4,7 +4,7 @@ use super::model::{BrainDump, DumpStatus, DumpSummary, MAX_CHARS, ParseEvent};
 use super::operation::{Kind, Operation, Table};
 use super::review::{card_text, home_label, kind_label, new_projects};
 use super::{ConfirmReview, Draft, ParseBrainDump, ProcessBrainDump, SaveDraft, UndoBrainDump};
-use crate::components::{Empty, FormError, Layout, Prefill, loaded, path_param};
+use crate::components::{Empty, FormError, Layout, Prefill, Submit, loaded, path_param};
 use crate::error::AppError;
 use crate::task::recurrence::Recurrence;
 use leptos::prelude::*;
@@ -240,8 +240,7 @@ fn Capture(draft: String) -> impl IntoView {
     let busy = move || process.pending().get() || live.running.get().is_some();
     view! {
         {move || {
-            let _ = process.version().get();
-            let p = Prefill::of(process);
+            let p = Prefill::track(process);
             let error = p.error("content");
             let text = p.value("content", &latest.get_value());
             view! {
@@ -378,8 +377,7 @@ fn Review(
             let version = version.clone();
             let id = id.clone();
             move || {
-                let _ = confirm.version().get();
-                let p = Prefill::of(confirm);
+                let p = Prefill::track(confirm);
                 let conflict = matches!(p.0, Some(AppError(domain::Error::Conflict(_))));
                 let (id, ops, p2, names, version) = (id.clone(), ops.clone(), p.clone(), names.clone(), version.clone());
                 let targets = targets.clone();
@@ -402,9 +400,7 @@ fn Review(
                                 .collect_view()
                                 .into_any()
                         }}
-                        <button type="submit" class="btn-primary" disabled=move || confirm.pending().get()>
-                            {move || if confirm.pending().get() { "Applying…" } else { "Confirm ticked items" }}
-                        </button>
+                        <Submit pending=confirm.pending() idle="Confirm ticked items" busy="Applying…" />
                     </ActionForm>
                     {conflict.then(|| view! { <ReparseButton action=reparse id=reparse_id.clone() /> })}
                 }

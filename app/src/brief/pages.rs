@@ -3,7 +3,7 @@
 
 use super::model::{Brief, BriefStatus, BriefTask, ProjectSection};
 use super::{BriefsOverview, GenerateBrief, Unsubscribe};
-use crate::components::{Empty, Layout, loaded, path_param, query_param};
+use crate::components::{Empty, Layout, Submit, loaded, path_param, query_param};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -39,9 +39,7 @@ pub fn BriefsPage() -> impl IntoView {
             <div class="flex flex-wrap items-center gap-3">
                 <h1 class="page-title mr-auto">"Daily brief"</h1>
                 <ActionForm action=generate>
-                    <button type="submit" class="btn-primary" disabled=move || generate.pending().get()>
-                        {move || if generate.pending().get() { "Starting…" } else { "Generate now" }}
-                    </button>
+                    <Submit pending=generate.pending() idle="Generate now" busy="Starting…" />
                 </ActionForm>
             </div>
             {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
@@ -191,8 +189,7 @@ pub fn BriefSettings() -> impl IntoView {
     view! {
         <h2 id="brief" class="section-title mt-8">"Daily brief"</h2>
         {loaded(prefs, move |b: BriefPrefs| {
-            let _ = save.version().get();
-            let p = Prefill::of(save);
+            let p = Prefill::track(save);
             let saved = matches!(save.value().get_untracked(), Some(Ok(())));
             let frequency = p.value("frequency", b.frequency.as_str());
             let day = p.value("day_of_week", &b.day_of_week.to_string());

@@ -2,7 +2,7 @@
 
 use super::model::{Project, ProjectStatus, ProjectSummary};
 use super::{CreateProject, ProjectDetail, UpdateProject};
-use crate::components::{Empty, Field, FormError, Layout, Prefill, Select, TextArea, loaded, path_param};
+use crate::components::{Empty, Field, FormError, Layout, Prefill, Select, Submit, TextArea, loaded, path_param};
 use crate::note::CreateNote;
 use crate::task::pages::{TaskFields, TaskRow};
 use crate::task::{CreateTask, SetTaskDone};
@@ -62,16 +62,13 @@ pub fn ProjectsPage() -> impl IntoView {
                 </section>
                 <section aria-label="New project">
                     {move || {
-                        let _ = create.version().get();
-                        let p = Prefill::of(create);
+                        let p = Prefill::track(create);
                         view! {
                             <ActionForm action=create attr:class="card space-y-3" attr:novalidate=true>
                                 <h2 class="section-title">"New project"</h2>
                                 <FormError prefill=p.clone() />
                                 <ProjectFields form="new-project" p=p project=None />
-                                <button type="submit" class="btn-primary" disabled=move || create.pending().get()>
-                                    {move || if create.pending().get() { "Creating…" } else { "Create project" }}
-                                </button>
+                                <Submit pending=create.pending() idle="Create project" busy="Creating…" />
                             </ActionForm>
                         }
                     }}
@@ -124,17 +121,14 @@ pub fn ProjectPage() -> impl IntoView {
                             {
                                 let pid = pid.clone();
                                 move || {
-                                    let _ = create_task.version().get();
-                                    let p = Prefill::of(create_task);
+                                    let p = Prefill::track(create_task);
                                     let pid = pid.clone();
                                     view! {
                                         <ActionForm action=create_task attr:class="card space-y-3" attr:novalidate=true>
                                             <FormError prefill=p.clone() />
                                             <input type="hidden" name="project_id" value=pid />
                                             <TaskFields form="new-task" p=p task=None />
-                                            <button type="submit" class="btn-primary" disabled=move || create_task.pending().get()>
-                                                {move || if create_task.pending().get() { "Adding…" } else { "Add task" }}
-                                            </button>
+                                            <Submit pending=create_task.pending() idle="Add task" busy="Adding…" />
                                         </ActionForm>
                                     }
                                 }
@@ -156,8 +150,7 @@ pub fn ProjectPage() -> impl IntoView {
                             {
                                 let pid = pid.clone();
                                 move || {
-                                    let _ = create_note.version().get();
-                                    let p = Prefill::of(create_note);
+                                    let p = Prefill::track(create_note);
                                     let pid = pid.clone();
                                     let (title, body) = (p.value("title", ""), p.value("body", ""));
                                     view! {
@@ -194,8 +187,7 @@ pub fn ProjectPage() -> impl IntoView {
                         {
                             let project = project.clone();
                             move || {
-                                let _ = update.version().get();
-                                let p = Prefill::of(update);
+                                let p = Prefill::track(update);
                                 let (id, current) = (project.id.to_string(), Some(project.clone()));
                                 view! {
                                     <ActionForm action=update attr:class="mt-3 space-y-3" attr:novalidate=true>

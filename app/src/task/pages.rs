@@ -3,7 +3,7 @@
 use super::model::{Priority, Task, TaskStatus, TaskSummary};
 use super::recurrence::Recurrence;
 use super::{SetTaskDone, UpdateTask};
-use crate::components::{Field, FormError, Layout, Prefill, Select, TextArea, loaded, path_param};
+use crate::components::{Field, FormError, Layout, Prefill, Select, Submit, TextArea, loaded, path_param};
 use crate::trash::{DeleteForm, Item, SetDeleted};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -97,8 +97,7 @@ pub fn TaskPage() -> impl IntoView {
                     <a href=back.clone() class="link text-sm">"← Back"</a>
                     <h1 class="page-title">"Edit task"</h1>
                     {move || {
-                        let _ = update.version().get();
-                        let p = Prefill::of(update);
+                        let p = Prefill::track(update);
                         let (id, current, back) = (tid.clone(), Some(task.clone()), back.clone());
                         view! {
                             <ActionForm action=update attr:class="card space-y-3" attr:novalidate=true>
@@ -106,9 +105,7 @@ pub fn TaskPage() -> impl IntoView {
                                 <input type="hidden" name="id" value=id />
                                 <TaskFields form="edit-task" p=p task=current full=true />
                                 <div class="flex gap-2">
-                                    <button type="submit" class="btn-primary" disabled=move || update.pending().get()>
-                                        {move || if update.pending().get() { "Saving…" } else { "Save task" }}
-                                    </button>
+                                    <Submit pending=update.pending() idle="Save task" busy="Saving…" />
                                     <a href=back class="btn">"Cancel"</a>
                                 </div>
                             </ActionForm>

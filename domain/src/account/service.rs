@@ -80,9 +80,9 @@ pub async fn session_user(
 /// The person `user_id` (for API tokens).
 pub async fn get_user(pool: &PgPool, user_id: Uuid) -> Result<User, Error> {
     sqlx::query_as!(User, "select id, email, display_name, timezone from users where id = $1", user_id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(Error::NotFound)
+        .fetch_one(pool)
+        .await
+        .map_err(Error::from)
 }
 
 pub async fn update_profile(conn: &mut PgConnection, user_id: Uuid, p: &ProfileInput) -> Result<(), Error> {

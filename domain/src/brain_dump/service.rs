@@ -98,9 +98,8 @@ pub async fn get_dump(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<BrainDum
         id,
         user_id
     )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Error::NotFound)?;
+    .fetch_one(&mut *tx)
+    .await?;
     let operations: Vec<Operation> = serde_json::from_value(r.operations).map_err(crate::error::internal)?;
     let existing: Vec<Uuid> = operations
         .iter()
@@ -189,9 +188,8 @@ pub async fn parse_streaming(
         user_id,
         STALE_PROCESSING
     )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Error::NotFound)?;
+    .fetch_one(&mut *tx)
+    .await?;
     let restartable = matches!(row.status.as_str(), "draft" | "new" | "parsed" | "failed")
         || (row.status == "processing" && row.stale);
     if !restartable {

@@ -123,9 +123,8 @@ pub async fn generate(
         brief_id,
         user_id
     )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Error::NotFound)?;
+    .fetch_one(&mut *tx)
+    .await?;
     if row.status == "ready" {
         return Ok(Generated::AlreadyReady);
     }
@@ -320,9 +319,8 @@ pub async fn get_brief(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<Brief, 
         id,
         user_id
     )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Error::NotFound)?;
+    .fetch_one(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(Brief {
         id: r.id,

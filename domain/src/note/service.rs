@@ -15,41 +15,26 @@ pub async fn list_notes(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Note>, i64), Error> {
-    let rows = sqlx::query!(
-        r#"select id, project_id, title, body, created_at, updated_at, count(*) over () as "total!" from notes
-           where user_id = $1 and deleted_at is null and ($2::uuid is null or project_id = $2)
-           order by created_at desc limit $3 offset $4"#,
+    let total = sqlx::query_scalar!(
+        r#"select count(*) as "n!" from notes where user_id = $1 and deleted_at is null
+             and ($2::uuid is null or project_id = $2)"#,
+        user_id,
+        project_id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let notes = sqlx::query_as!(
+        Note,
+        "select id, project_id, title, body, created_at, updated_at from notes
+         where user_id = $1 and deleted_at is null and ($2::uuid is null or project_id = $2)
+         order by created_at desc limit $3 offset $4",
         user_id,
         project_id,
         limit,
         offset
     )
-    .fetch_all(&mut *conn)
+    .fetch_all(conn)
     .await?;
-    let total = match rows.first() {
-        Some(r) => r.total,
-        None => {
-            sqlx::query_scalar!(
-                r#"select count(*) as "n!" from notes where user_id = $1 and deleted_at is null
-                 and ($2::uuid is null or project_id = $2)"#,
-                user_id,
-                project_id
-            )
-            .fetch_one(conn)
-            .await?
-        }
-    };
-    let notes = rows
-        .into_iter()
-        .map(|r| Note {
-            id: r.id,
-            project_id: r.project_id,
-            title: r.title,
-            body: r.body,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        })
-        .collect();
     Ok((notes, total))
 }
 
@@ -61,9 +46,9 @@ pub async fn get_note(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Resul
         id,
         user_id
     )
-    .fetch_optional(conn)
-    .await?
-    .ok_or(Error::NotFound)
+    .fetch_one(conn)
+    .await
+    .map_err(Error::from)
 }
 
 /// Add a note to a live project of this person.
@@ -82,9 +67,8 @@ pub async fn insert_note(
         n.title.as_str(),
         n.body.as_str()
     )
-    .fetch_optional(conn)
-    .await?
-    .ok_or(Error::NotFound)?;
+    .fetch_one(conn)
+    .await?;
     Ok(id)
 }
 

@@ -236,9 +236,8 @@ pub async fn deliver(
         email_id,
         user_id
     )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Error::NotFound)?;
+    .fetch_one(&mut *tx)
+    .await?;
     if row.status == "sent" {
         return Ok(Delivery::AlreadySent);
     }

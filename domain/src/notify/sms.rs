@@ -180,9 +180,8 @@ pub async fn deliver(pool: &PgPool, sender: &SmsSender, user_id: Uuid, sms_id: U
         sms_id,
         user_id
     )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Error::NotFound)?;
+    .fetch_one(&mut *tx)
+    .await?;
     match row.status.as_str() {
         "queued" => {}
         "sending" => {

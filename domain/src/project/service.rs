@@ -31,12 +31,20 @@ pub async fn list_projects(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<ProjectSummary>, i64), Error> {
-    let rows = sqlx::query!(
-        r#"select p.id, p.name, p.slug, p.description, p.status as "status: ProjectStatus", p.tags, p.start_date,
+    let total = sqlx::query_scalar!(
+        r#"select count(*) as "n!" from projects where user_id = $1 and deleted_at is null
+             and ($2::text is null or status = $2)"#,
+        user_id,
+        status.map(ProjectStatus::as_str)
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let items = sqlx::query_as!(
+        ProjectSummary,
+        r#"select p.id, p.name, p.slug, p.description, p.status as "status: _", p.tags, p.start_date,
                   p.end_date, p.updated_at,
                   (select count(*) from tasks t where t.project_id = p.id and t.deleted_at is null
-                     and t.status <> 'done') as "open_tasks!",
-                  count(*) over () as "total!"
+                     and t.status <> 'done') as "open_tasks!"
            from projects p
            where p.user_id = $1 and p.deleted_at is null and ($2::text is null or p.status = $2)
            order by (p.status = 'active') desc, p.updated_at desc
@@ -46,40 +54,9 @@ pub async fn list_projects(
         limit,
         offset
     )
-    .fetch_all(&mut *conn)
+    .fetch_all(conn)
     .await?;
-    let total = match rows.first() {
-        Some(r) => r.total,
-        None => count_projects(conn, user_id, status).await?,
-    };
-    let items = rows
-        .into_iter()
-        .map(|r| ProjectSummary {
-            id: r.id,
-            name: r.name,
-            slug: r.slug,
-            description: r.description,
-            status: r.status,
-            tags: r.tags,
-            start_date: r.start_date,
-            end_date: r.end_date,
-            open_tasks: r.open_tasks,
-            updated_at: r.updated_at,
-        })
-        .collect();
     Ok((items, total))
-}
-
-/// How many live projects match (for a page past the end, where no row carries the count).
-async fn count_projects(conn: &mut PgConnection, user_id: Uuid, status: Option<ProjectStatus>) -> Result<i64, Error> {
-    Ok(sqlx::query_scalar!(
-        r#"select count(*) as "n!" from projects where user_id = $1 and deleted_at is null
-             and ($2::text is null or status = $2)"#,
-        user_id,
-        status.map(ProjectStatus::as_str)
-    )
-    .fetch_one(conn)
-    .await?)
 }
 
 /// One live project, by its slug (pages) or its id (the API).
@@ -101,9 +78,8 @@ pub async fn get_project(conn: &mut PgConnection, user_id: Uuid, key: ProjectKey
         id,
         slug
     )
-    .fetch_optional(conn)
-    .await?
-    .ok_or(Error::NotFound)?;
+    .fetch_one(conn)
+    .await?;
     project.context_html = render_markdown(&project.context);
     Ok(project)
 }
@@ -168,9 +144,8 @@ pub async fn update_project(
         id,
         user_id
     )
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(Error::NotFound)?;
+    .fetch_one(&mut *conn)
+    .await?;
     let slug = if current.name == input.name.as_str() {
         current.slug
     } else {

@@ -20,26 +20,45 @@ fn not_found_on_fk(e: sqlx::Error) -> Error {
     }
 }
 
+/// A project's tasks for its page: open ones by date, then the done ones.
 pub async fn list_project_tasks(
     conn: &mut PgConnection,
     user_id: Uuid,
     project_id: Uuid,
 ) -> Result<Vec<TaskSummary>, Error> {
-    let rows = sqlx::query_as!(
+    summaries(conn, user_id, Some(project_id), None).await
+}
+
+/// List rows, open tasks first (by date, high priority first on a day), then
+/// done ones (latest first); narrowed to one project, and/or to what the
+/// dashboard shows for `today` (open up to a week ahead, done in the last week);
+/// at most 1,000 rows, so a page stays bounded.
+async fn summaries(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    project_id: Option<Uuid>,
+    today: Option<NaiveDate>,
+) -> Result<Vec<TaskSummary>, Error> {
+    Ok(sqlx::query_as!(
         TaskSummary,
         "select t.id, p.name as \"project_name?\", p.slug as \"project_slug?\", t.title,
                 t.priority as \"priority: _\", t.status as \"status: _\", t.start_date, t.due_date,
                 t.recurrence as \"recurrence: _\"
          from tasks t left join projects p on p.id = t.project_id
-         where t.user_id = $1 and t.project_id = $2 and t.deleted_at is null
+         where t.user_id = $1 and t.deleted_at is null and (p.id is null or p.deleted_at is null)
+           and ($2::uuid is null or t.project_id = $2)
+           and ($3::date is null
+             or (t.status <> 'done' and least(t.start_date, t.due_date) <= $3::date + 7)
+             or (t.status = 'done' and t.completed_at > now() - interval '7 days'))
          order by (t.status = 'done'), t.completed_at desc nulls first,
-                  coalesce(t.due_date, t.start_date) nulls last, t.created_at",
+                  coalesce(t.due_date, t.start_date) nulls last, t.priority = 'high' desc, t.created_at
+         limit 1000",
         user_id,
-        project_id
+        project_id,
+        today
     )
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// What a task list can be narrowed to (the API's filters).
@@ -109,9 +128,9 @@ pub async fn get_task(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Resul
         id,
         user_id
     )
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(Error::NotFound)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(Error::from)
 }
 
 /// Create a task: a row in its project, then its fields written as any
@@ -263,22 +282,7 @@ pub async fn dashboard_lists(
 ) -> Result<DashboardLists, Error> {
     // One query; each row is sorted into its section below. A task is overdue
     // when its due date (or, without one, its start date) has passed.
-    let rows = sqlx::query_as!(
-        TaskSummary,
-        "select t.id, p.name as \"project_name?\", p.slug as \"project_slug?\", t.title,
-                t.priority as \"priority: _\", t.status as \"status: _\", t.start_date, t.due_date,
-                t.recurrence as \"recurrence: _\"
-         from tasks t left join projects p on p.id = t.project_id
-         where t.user_id = $1 and t.deleted_at is null and (p.id is null or p.deleted_at is null)
-           and ((t.status <> 'done' and least(t.start_date, t.due_date) <= $2::date + 7)
-             or (t.status = 'done' and t.completed_at > now() - interval '7 days'))
-         order by t.completed_at desc nulls last, coalesce(t.due_date, t.start_date), t.priority = 'high' desc, t.created_at
-         limit 500",
-        user_id,
-        today
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = summaries(conn, user_id, None, Some(today)).await?;
     let mut lists = DashboardLists::default();
     for task in rows {
         let when = task.due_date.or(task.start_date);

@@ -149,9 +149,8 @@ pub async fn confirm(
         id,
         user_id
     )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Error::NotFound)?;
+    .fetch_one(&mut *tx)
+    .await?;
     if row.status == "parsed" && row.updated_at != version {
         return Err(Error::Conflict(
             "This brain dump was processed again after this review was opened. Reload to review the new proposals."

@@ -18,9 +18,8 @@ pub async fn undo(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<(), Error> {
     let mut tx = begin_as(pool, user_id).await?;
     let row =
         sqlx::query!("select status, applied from brain_dumps where id = $1 and user_id = $2 for update", id, user_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(Error::NotFound)?;
+            .fetch_one(&mut *tx)
+            .await?;
     if row.status != "applied" {
         return Err(Error::Conflict("Only an applied brain dump can be undone.".into()));
     }
