@@ -119,6 +119,8 @@ if ! skip test; then
   # One feature set for every step, so nothing is rebuilt between them.
   log "cargo test: domain + app (ssr)"
   cargo test -p domain -p app --features app/ssr,domain/openapi
+  log "offline brain-dump engine: corpus scores"
+  cargo test -p domain --features server,openapi --lib corpus_scores -- --nocapture --quiet 2>&1 | grep '^|'
   log "cargo test: server + worker"
   cargo test -p server -p worker --features worker/test-hooks
   # The one test that restarts PostgreSQL runs alone, after the others, and

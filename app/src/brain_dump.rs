@@ -46,7 +46,7 @@ pub async fn save_draft(#[server(default)] content: String) -> Result<Uuid, AppE
 #[server(endpoint = "parse_brain_dump")]
 pub async fn parse_brain_dump(id: String) -> Result<BrainDump, AppError> {
     let (pool, user) = require_user().await?;
-    Ok(service::parse(&pool, user.id, forms::id(&id)?, user.today(), &engine()?).await?)
+    Ok(service::parse(&pool, user.id, forms::id(&id)?, &engine()?).await?)
 }
 
 #[server(endpoint = "get_brain_dump")]
@@ -91,7 +91,7 @@ pub async fn undo_brain_dump(id: String) -> Result<(), AppError> {
 pub async fn process_brain_dump(#[server(default)] content: String) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
     let id = service::save_draft(&pool, user.id, &content).await?;
-    service::parse(&pool, user.id, id, user.today(), &engine()?).await?;
+    service::parse(&pool, user.id, id, &engine()?).await?;
     leptos_axum::redirect(&format!("/brain-dump/{id}"));
     Ok(())
 }
@@ -109,6 +109,8 @@ pub struct CardEdit {
     pub priority: Option<String>,
     /// A recurrence, or "" for none; absent: unchanged.
     pub recurrence: Option<String>,
+    /// Whole minutes, or "" for none; absent: unchanged.
+    pub duration_minutes: Option<String>,
 }
 
 /// Confirm from the review form (works without JavaScript): `ops[op-1][text]=…`.
@@ -165,6 +167,11 @@ pub fn apply_edits(
                     }
                     if let Some(r) = &card.recurrence {
                         f.recurrence = Recurrence::parse(r);
+                    }
+                    if let Some(m) = &card.duration_minutes
+                        && let Some(m) = c.take(&op.id, domain::task::Minutes::parse(m, "Minutes"))
+                    {
+                        f.duration_minutes = m;
                     }
                     for (value, slot, label) in [
                         (&card.start_date, &mut f.start_date, "Start date"),

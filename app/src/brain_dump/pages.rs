@@ -446,6 +446,8 @@ fn Card(op: Operation, error: Option<String>, home: Option<String>, target: Opti
     let (start, due) = (date(op.fields.start_date), date(op.fields.due_date));
     let priority = op.fields.priority.map(|p| p.as_str()).unwrap_or(if changing { "" } else { "medium" });
     let recurrence = op.fields.recurrence.map(|r| r.as_str()).unwrap_or("");
+    let minutes = op.fields.duration_minutes.map(|m| m.get().to_string()).unwrap_or_default();
+    let minutes_name = name("duration_minutes");
     let status = op.fields.status.map(|s| format!("Mark {}", s.label().to_lowercase()));
     let (enabled_name, text_name, start_name, due_name, priority_name, recurrence_name) =
         (name("enabled"), name("text"), name("start_date"), name("due_date"), name("priority"), name("recurrence"));
@@ -478,7 +480,7 @@ fn Card(op: Operation, error: Option<String>, home: Option<String>, target: Opti
                 }
             })}
             {editable_task.then(|| view! {
-                <div class="grid gap-2 sm:grid-cols-4">
+                <div class="grid grid-cols-2 gap-2 sm:grid-cols-5">
                     <label class="text-xs text-slate-600">"Start"<input type="date" name=start_name value=start class="input" /></label>
                     <label class="text-xs text-slate-600">"Due"<input type="date" name=due_name value=due class="input" /></label>
                     <label class="text-xs text-slate-600">"Priority"
@@ -486,6 +488,7 @@ fn Card(op: Operation, error: Option<String>, home: Option<String>, target: Opti
                             {priorities.into_iter().map(|(v, l)| view! { <option value=v selected=priority == v>{l}</option> }).collect_view()}
                         </select>
                     </label>
+                    <label class="text-xs text-slate-600">"Minutes"<input type="number" min="1" max=domain::limits::DURATION_MAX name=minutes_name value=minutes inputmode="numeric" class="input" /></label>
                     <label class="text-xs text-slate-600">"Repeats"
                         <select name=recurrence_name class="input">
                             {repeats.into_iter().map(|(v, l)| view! { <option value=v selected=recurrence == v>{l}</option> }).collect_view()}

@@ -79,6 +79,8 @@ Rules:
 - Background about an existing project goes into its context: table \"project_context\", kind \"update\", project_ref = its id, context = the text to add.
 - A task or note for a project created in this dump uses project_ref = that project's reference (\"new-project-1\", …).
 - Recurring tasks need a start_date and a recurrence (daily, weekdays, weekly, biweekly, monthly, quarterly, yearly).
+- A date said with \"by\", \"before\", \"due\" or \"until\" is a due_date; any other date is a start_date.
+- A stated length (\"30 min\", \"2h\", \"an hour\") is duration_minutes, in whole minutes.
 - Dates are ISO dates (YYYY-MM-DD) in the person's timezone; today is given below.
 - Each operation has a one-sentence reasoning.";
 
@@ -112,6 +114,7 @@ pub fn schema() -> serde_json::Value {
         "start_date": nullable("string"),
         "due_date": nullable("string"),
         "recurrence": { "type": ["string", "null"], "enum": ["daily", "weekdays", "weekly", "biweekly", "monthly", "quarterly", "yearly", null] },
+        "duration_minutes": nullable("integer"),
         "reasoning": { "type": "string" }
     });
     let required: Vec<&String> = props.as_object().expect("object").keys().collect();
@@ -149,6 +152,8 @@ struct Proposed {
     start_date: Option<String>,
     due_date: Option<String>,
     recurrence: Option<String>,
+    #[serde(default)]
+    duration_minutes: Option<i64>,
     reasoning: String,
 }
 
@@ -172,6 +177,7 @@ pub async fn propose(
     config: &LlmConfig,
     content: &str,
     today: NaiveDate,
+    timezone: &str,
     known: &[KnownProject],
     targets: &[Target],
     on_op: &mut (dyn FnMut(Operation) + Send),
@@ -187,7 +193,8 @@ pub async fn propose(
         .map(|t| format!("- [{}] {} (id {})", t.project.as_deref().unwrap_or("no project"), t.name, t.id))
         .collect();
     let system = format!(
-        "{RULES}\n\nToday is {today}.\n\nThe person's projects:\n{}\n\nTheir recent open tasks:\n{}",
+        "{RULES}\n\nToday is {} ({today}) in the person's timezone, {timezone}.\n\nThe person's projects:\n{}\n\nTheir recent open tasks:\n{}",
+        today.format("%A %-d %B %Y"),
         if projects.is_empty() { "(none yet)".to_string() } else { projects.join("\n") },
         if tasks.is_empty() { "(none)".to_string() } else { tasks.join("\n") },
     );
@@ -368,6 +375,13 @@ fn check_one(n: usize, p: Proposed, known: &[KnownProject], targets: &[Target], 
     };
     let start_date = date(&p.start_date, "Start date");
     let due_date = date(&p.due_date, "Due date");
+    let duration_minutes = p.duration_minutes.and_then(|n| {
+        let minutes = i32::try_from(n).ok().and_then(crate::task::Minutes::new);
+        if minutes.is_none() {
+            problems.push(format!("a duration must be from 1 to {} minutes", crate::limits::DURATION_MAX));
+        }
+        minutes
+    });
     let fields = Fields {
         name: p.name,
         title: p.title,
@@ -380,6 +394,7 @@ fn check_one(n: usize, p: Proposed, known: &[KnownProject], targets: &[Target], 
         due_date,
         recurrence: p.recurrence.as_deref().and_then(Recurrence::parse),
         recurrence_end: None,
+        duration_minutes,
         description: None,
     };
     let error = (!problems.is_empty()).then(|| {

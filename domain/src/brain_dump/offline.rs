@@ -18,6 +18,12 @@ use regex::Regex;
 use std::sync::LazyLock;
 use uuid::Uuid;
 
+/// `re`'s captures in `text`. Most text does not match: the fast matcher says
+/// so first, and the slower capturing search runs only on a match.
+fn captures<'t>(re: &Regex, text: &'t str) -> Option<regex::Captures<'t>> {
+    if re.is_match(text) { re.captures(text) } else { None }
+}
+
 /// A project the person already has, so news about it does not create a duplicate.
 #[derive(Debug, Clone)]
 pub struct KnownProject {
@@ -29,9 +35,12 @@ pub struct KnownProject {
 const MAX_NAME: usize = 200;
 const MAX_TITLE: usize = 500;
 
-static HEADING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^(?:#{1,6}\s*|project\s*:\s*)(.*)$").unwrap());
-static CHECKBOX: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(?:[-*+•–—‣◦·]\s*)?\[([ xX])\]\s*(.*)$").unwrap());
-static BULLET: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(?:[-*+•–—‣◦·]|\d{1,3}[.)])\s+(.*)$").unwrap());
+// List and heading marks: each pattern matches the mark only, and the line's
+// content is what follows the match (read with `find`, the fast matcher).
+static HEADING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^(?:#{1,6}\s*|project\s*:\s*)").unwrap());
+static CHECKBOX: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(?:[-*+•–—‣◦·]\s*)?\[[ xX]\]\s*").unwrap());
+static BULLET: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(?:[-*+•–—‣◦·]|\d{1,3}[.)])\s+").unwrap());
+static TODO: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^(?:todo|to do|to-do)\b\s*:?\s*").unwrap());
 /// A line of list or heading markers and nothing else.
 static MARKERS_ONLY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(?:[-*+•–—‣◦·#]+|\d{1,3}[.)]|(?:[-*+•–—‣◦·]\s*)?\[[ xX]\])$").unwrap());
@@ -40,7 +49,6 @@ static LABEL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(?P<label>\p{L}[^:–—]{0,40}?)\s*(?::|\s[-–—]\s)\s*(?P<rest>\S.*)$").unwrap());
 /// Where a sentence may divide into separate things to do.
 static CLAUSE_BREAK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\s*;\s*|,\s*|\s+(?:and|then)\s+").unwrap());
-static TODO: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^(?:todo|to do|to-do)\b\s*:?\s*(.*)$").unwrap());
 /// "I need to …", "remember to …", "I'll …": the rest is a task (wherever the phrase is).
 static INTENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:(?:i|we)\s+)?(?:(?:really|also|still|just|definitely|probably|then)\s+)*(?:needs?\s+to|ha(?:ve|s)\s+to|must|should|gotta|got\s+to|want\s+to|wanna|remember\s+to|don['’]?t\s+forget\s+to|do\s+not\s+forget\s+to|i['’]ll|i\s+will|we['’]ll|we\s+will|i['’]m\s+going\s+to|going\s+to|plan\s+to)\s+(?P<rest>.+)$").unwrap()
@@ -230,12 +238,34 @@ pub fn content_of(line: &str) -> &str {
     if MARKERS_ONLY.is_match(line) {
         return "";
     }
-    for re in [&*CHECKBOX, &*HEADING, &*BULLET, &*TODO] {
-        if let Some(c) = re.captures(line) {
-            return c.get(c.len() - 1).map_or("", |m| m.as_str()).trim();
-        }
-    }
-    line
+    mark(line).map_or(line, |(_, rest)| rest)
+}
+
+/// How a line is marked, if it is.
+#[derive(Clone, Copy, PartialEq)]
+enum Mark {
+    Checkbox { done: bool },
+    Heading,
+    Bullet,
+    Todo,
+}
+
+/// The line's mark and the text after it (trimmed).
+fn mark(line: &str) -> Option<(Mark, &str)> {
+    let marks = [
+        (&*CHECKBOX, Mark::Checkbox { done: false }),
+        (&*HEADING, Mark::Heading),
+        (&*BULLET, Mark::Bullet),
+        (&*TODO, Mark::Todo),
+    ];
+    marks.into_iter().find_map(|(re, kind)| {
+        let m = re.find(line)?;
+        let kind = match kind {
+            Mark::Checkbox { .. } => Mark::Checkbox { done: m.as_str().contains(['x', 'X']) },
+            other => other,
+        };
+        Some((kind, line[m.end()..].trim()))
+    })
 }
 
 /// `text` without the words that open a clause without meaning ("Then also …").
@@ -263,7 +293,7 @@ fn is_imperative(clause: &str) -> bool {
 /// What a clause asks to be done, if anything: the words after "I need to …",
 /// or the clause itself when it starts with a verb.
 fn asks(clause: &str) -> Option<String> {
-    if let Some(rest) = INTENT.captures(clause).and_then(|c| c.name("rest")) {
+    if let Some(rest) = captures(&INTENT, clause).and_then(|c| c.name("rest")) {
         let rest = without_fillers(rest.as_str());
         let first = rest.split_whitespace().next().unwrap_or("").to_lowercase();
         // "It should be fine" asks nothing.
@@ -332,7 +362,7 @@ fn is_title(line: &str) -> bool {
     (1..=8).contains(&words)
         && !line.ends_with(['.', '!', '?', ',', ';', ':'])
         && content_of(line) == line
-        && LABEL.captures(line).is_none()
+        && captures(&LABEL, line).is_none()
         && !INTENT.is_match(line)
 }
 
@@ -440,6 +470,9 @@ impl<'a> Parser<'a> {
         if let Some(p) = e.priority {
             reasons.push(format!("{} priority", p.label().to_lowercase()));
         }
+        if let Some(m) = e.minutes {
+            reasons.push(format!("takes {} min", m.get()));
+        }
         let fields = Fields {
             title: Some(title),
             details,
@@ -448,6 +481,7 @@ impl<'a> Parser<'a> {
             start_date: e.start,
             due_date: e.due,
             recurrence: e.recurrence,
+            duration_minutes: e.minutes,
             ..Fields::default()
         };
         let project = self.current.clone();
@@ -578,43 +612,32 @@ impl<'a> Parser<'a> {
             self.flush();
             return;
         }
-        if let Some(c) = CHECKBOX.captures(trimmed) {
-            self.flush();
-            let text = c.get(2).map_or("", |m| m.as_str()).trim();
-            if !text.is_empty() {
-                let done = c.get(1).is_some_and(|m| m.as_str() != " ");
-                self.task(text, done, trimmed, if done { "A checked item (already done)" } else { "A checkbox item" });
-            }
-        } else if let Some(c) = HEADING.captures(trimmed) {
-            let name = c.get(1).map_or("", |m| m.as_str()).trim();
-            if name.is_empty() {
+        match mark(trimmed) {
+            Some((Mark::Checkbox { done }, text)) => {
                 self.flush();
-            } else {
-                self.heading(name, line);
+                if !text.is_empty() {
+                    let why = if done { "A checked item (already done)" } else { "A checkbox item" };
+                    self.task(text, done, trimmed, why);
+                }
             }
-        } else if let Some(c) = BULLET.captures(trimmed) {
-            self.flush();
-            let text = c.get(1).map_or("", |m| m.as_str()).trim();
-            if !text.is_empty() {
-                self.task(text, false, trimmed, "A list item");
+            Some((Mark::Heading, "")) => self.flush(),
+            Some((Mark::Heading, name)) => self.heading(name, line),
+            Some((kind @ (Mark::Bullet | Mark::Todo), text)) => {
+                self.flush();
+                if !text.is_empty() {
+                    self.task(text, false, trimmed, if kind == Mark::Bullet { "A list item" } else { "A TODO line" });
+                }
             }
-        } else if let Some(c) = TODO.captures(trimmed) {
-            self.flush();
-            let text = c.get(1).map_or("", |m| m.as_str()).trim();
-            if !text.is_empty() {
-                self.task(text, false, trimmed, "A TODO line");
-            }
-        } else if let Some((label, rest)) = label_of(trimmed) {
-            self.labelled(label, rest, line);
-        } else {
-            self.paragraph.push(trimmed);
+            None => match label_of(trimmed) {
+                Some((label, rest)) => self.labelled(label, rest, line),
+                None => self.paragraph.push(trimmed),
+            },
         }
     }
 }
-
 /// "Home: call the plumber, …": the label and what follows, when the line is one.
 fn label_of(line: &str) -> Option<(&str, &str)> {
-    let c = LABEL.captures(line)?;
+    let c = captures(&LABEL, line)?;
     let (label, rest) = (c.name("label")?.as_str().trim(), c.name("rest")?.as_str().trim());
     let short = label.split_whitespace().count() <= 3;
     (short

@@ -66,6 +66,9 @@ pub struct Fields {
     pub recurrence: Option<Recurrence>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recurrence_end: Option<NaiveDate>,
+    /// How long the task takes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_minutes: Option<crate::task::Minutes>,
 }
 
 /// One proposed change.

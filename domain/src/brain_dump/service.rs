@@ -14,7 +14,6 @@ use super::operation::{Operation, ProjectRef, Table};
 use super::review;
 use crate::db::{as_user, begin_as};
 use crate::error::Error;
-use chrono::NaiveDate;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -148,16 +147,10 @@ pub async fn get_dump(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<BrainDum
     })
 }
 
-/// Propose operations for dump `id` with `engine`, on the person's local `today`.
+/// Propose operations for dump `id` with `engine`, on the person's local today.
 /// A parsed (or failed) dump can be parsed again (re-review after a conflict).
-pub async fn parse(
-    pool: &PgPool,
-    user_id: Uuid,
-    id: Uuid,
-    today: NaiveDate,
-    engine: &Engine,
-) -> Result<BrainDump, Error> {
-    parse_streaming(pool, user_id, id, today, engine, &|_| {}).await?;
+pub async fn parse(pool: &PgPool, user_id: Uuid, id: Uuid, engine: &Engine) -> Result<BrainDump, Error> {
+    parse_streaming(pool, user_id, id, engine, &|_| {}).await?;
     get_dump(pool, user_id, id).await
 }
 
@@ -175,15 +168,15 @@ pub async fn parse_streaming(
     pool: &PgPool,
     user_id: Uuid,
     id: Uuid,
-    today: NaiveDate,
     engine: &Engine,
     emit: &(dyn Fn(ParseEvent) + Send + Sync),
 ) -> Result<usize, Error> {
     let mut tx = begin_as(pool, user_id).await?;
     let row = sqlx::query!(
-        r#"select content, status, updated_at < now() - $3::text::interval as "stale!",
-                  status = 'new' as "from_api!"
-           from brain_dumps where id = $1 and user_id = $2 for update"#,
+        r#"select d.content, d.status, d.updated_at < now() - $3::text::interval as "stale!",
+                  d.status = 'new' as "from_api!", u.timezone
+           from brain_dumps d join users u on u.id = d.user_id
+           where d.id = $1 and d.user_id = $2 for update of d"#,
         id,
         user_id,
         STALE_PROCESSING
@@ -201,6 +194,8 @@ pub async fn parse_streaming(
     if row.content.trim().is_empty() {
         return Err(Error::field("content", "Write something first: there is nothing to process yet."));
     }
+    // "Tomorrow" is read in the person's own timezone.
+    let today = offline::dates::today_in(&row.timezone);
     let projects =
         sqlx::query!("select id, name, updated_at from projects where user_id = $1 and deleted_at is null", user_id)
             .fetch_all(&mut *tx)
@@ -254,7 +249,7 @@ pub async fn parse_streaming(
         }
         Engine::Llm(config) => {
             emit(ParseEvent::Status { message: format!("Asking the AI ({})…", config.model) });
-            llm::propose(config, &row.content, today, &known, &targets, &mut show).await
+            llm::propose(config, &row.content, today, &row.timezone, &known, &targets, &mut show).await
         }
     };
     let ops = match result {

@@ -347,7 +347,7 @@ pub async fn create_brain_dump(
 ) -> ApiResult<(StatusCode, Json<BrainDump>)> {
     use domain::brain_dump::service;
     let id = service::create(&state.pool, user.id, &b.content).await?;
-    let dump = service::parse(&state.pool, user.id, id, user.today(), &state.settings.engine).await?;
+    let dump = service::parse(&state.pool, user.id, id, &state.settings.engine).await?;
     Ok((StatusCode::CREATED, Json(dump)))
 }
 
@@ -360,8 +360,7 @@ pub async fn process_brain_dump(
     user: ApiUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<BrainDump>> {
-    let dump =
-        domain::brain_dump::service::parse(&state.pool, user.id, id, user.today(), &state.settings.engine).await?;
+    let dump = domain::brain_dump::service::parse(&state.pool, user.id, id, &state.settings.engine).await?;
     Ok(Json(dump))
 }
 

@@ -48,11 +48,10 @@ pub async fn events(
     let (tx, rx) = mpsc::unbounded_channel::<ParseEvent>();
     let _ = tx.send(ParseEvent::Status { message: "Received; starting…".into() });
     tokio::spawn(async move {
-        let today = user.today();
         let emit = |e: ParseEvent| {
             let _ = tx.send(e);
         };
-        let work = run(&pool, user.id, id, today, &engine, &emit);
+        let work = run(&pool, user.id, id, &engine, &emit);
         tokio::select! {
             last = work => emit(last),
             // The page went away (closed, navigated, cancelled): stop, and give the text back.
@@ -75,7 +74,6 @@ async fn run(
     pool: &PgPool,
     user_id: Uuid,
     id: Uuid,
-    today: chrono::NaiveDate,
     engine: &Engine,
     emit: &(dyn Fn(ParseEvent) + Send + Sync),
 ) -> ParseEvent {
@@ -84,7 +82,7 @@ async fn run(
         Err(e) => return ParseEvent::Failed { message: e.to_string() },
     };
     if dump.status == DumpStatus::Draft {
-        return match service::parse_streaming(pool, user_id, id, today, engine, emit).await {
+        return match service::parse_streaming(pool, user_id, id, engine, emit).await {
             Ok(operations) => ParseEvent::Done { id, operations },
             Err(Error::Conflict(_)) if still(pool, user_id, id, DumpStatus::Draft).await => ParseEvent::Cancelled,
             Err(e) => ParseEvent::Failed { message: message(e) },

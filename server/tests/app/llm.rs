@@ -112,7 +112,7 @@ fn op(fields: Value) -> Value {
     let mut base = json!({
         "table": "task", "kind": "create", "reference": null, "project_ref": null, "name": null, "title": null,
         "details": null, "context": null, "body": null, "priority": null, "start_date": null, "due_date": null,
-        "recurrence": null, "reasoning": "stated in the dump"
+        "recurrence": null, "duration_minutes": null, "reasoning": "stated in the dump"
     });
     base.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
     base
@@ -491,4 +491,130 @@ async fn a_rename_and_a_repeating_task_done_through_a_dump_end_as_through_the_pa
     }
     assert_eq!(ends[0], [("backlog".to_string(), "2027-01-12".to_string()), ("done".into(), "2027-01-05".into())]);
     assert_eq!(ends[0], ends[1]);
+}
+
+#[derive(serde::Deserialize)]
+struct Corpus {
+    dumps: Vec<CorpusDump>,
+}
+
+#[derive(serde::Deserialize)]
+struct CorpusDump {
+    id: String,
+    text: String,
+    tasks: Vec<CorpusTask>,
+}
+
+#[derive(serde::Deserialize)]
+struct CorpusTask {
+    words: Vec<String>,
+    start: Option<String>,
+    due: Option<String>,
+    minutes: Option<i32>,
+}
+
+/// The offline engine's corpus through the LLM engine: the model (the fake)
+/// answers each dump with the tasks a careful person takes from it, every
+/// field set somewhere; each field must arrive in the review unchanged, and
+/// the prompt must tell the model the date, the person's timezone and their projects.
+#[sqlx::test(migrations = "../migrations")]
+async fn every_corpus_dump_carries_every_field_from_the_model_to_the_review(pool: PgPool) {
+    let corpus: Corpus =
+        serde_json::from_str(include_str!("../../../domain/src/brain_dump/offline/corpus.json")).unwrap();
+    let priorities = ["low", "medium", "high"];
+    let repeats = ["daily", "weekdays", "weekly", "biweekly", "monthly", "quarterly", "yearly"];
+    // The model's answer for dump `d`, with the project every other task is filed under.
+    let answer = |d: &CorpusDump, project: &str| -> Vec<Value> {
+        let mut ops = vec![op(json!({ "table": "project", "reference": "new-project-1",
+                                       "name": format!("Corpus {}", d.id), "context": "From the corpus." }))];
+        ops.extend(d.tasks.iter().enumerate().map(|(i, t)| {
+            let repeating = i % 5 == 4 && t.due.is_none();
+            op(json!({
+                "title": t.words.join(" "),
+                "details": format!("Task {i} of {}", d.id),
+                "project_ref": if i % 2 == 0 { project.to_string() } else { "new-project-1".to_string() },
+                "priority": priorities[i % 3],
+                "status": if i % 4 == 3 && !repeating { json!("done") } else { Value::Null },
+                "start_date": t.start.clone().or_else(|| repeating.then(|| "2026-12-07".to_string())),
+                "due_date": t.due,
+                "recurrence": if repeating { json!(repeats[i % 7]) } else { Value::Null },
+                "duration_minutes": t.minutes.or(Some(15 * (i as i32 + 1))),
+            }))
+        }));
+        ops.push(op(json!({ "table": "note", "project_ref": "new-project-1", "title": "Left over",
+                            "body": format!("The rest of {}", d.id) })));
+        ops
+    };
+    let (fake, engine) = start(Vec::new(), Duration::from_secs(5)).await;
+    let app = TestApp::builder(pool).engine(engine).spawn().await;
+    let c = app.signed_up("ada@example.com").await;
+    let (project, _) = app.project(&c, "Garden").await;
+    let today = domain::brain_dump::offline::dates::today_in("Europe/Paris");
+
+    for (n, d) in corpus.dumps.iter().enumerate() {
+        let sent = answer(d, &project);
+        fake.replies.lock().unwrap().push_back(Reply::Content(json!({ "operations": sent }).to_string()));
+        let (_, parsed) = dump_and_parse(&app, &c, &d.text).await;
+        let dump = parsed.unwrap_or_else(|e| panic!("{}: {e:?}", d.id));
+        let got = dump["operations"].as_array().unwrap();
+        assert_eq!(got.len(), sent.len(), "{}: every proposal reaches the review", d.id);
+        for (want, got) in sent.iter().zip(got) {
+            assert_eq!(got["error"], Value::Null, "{}: {got}", d.id);
+            assert_eq!(got["enabled"], true, "{}", d.id);
+            assert_eq!(got["table"], want["table"], "{}", d.id);
+            for field in [
+                "name",
+                "title",
+                "details",
+                "context",
+                "body",
+                "priority",
+                "status",
+                "start_date",
+                "due_date",
+                "recurrence",
+                "duration_minutes",
+            ] {
+                assert_eq!(got["fields"][field], want[field], "{}: {field} of {want}", d.id);
+            }
+            let project_ref = want["project_ref"].as_str();
+            match (want["table"].as_str(), project_ref) {
+                (Some("project"), _) => assert_eq!(got["reference"], "new-project-1"),
+                (_, Some(r)) if r == project => assert_eq!(got["project"], json!({ "existing": project })),
+                (_, Some(r)) => assert_eq!(got["project"], json!({ "new": r })),
+                _ => {}
+            }
+        }
+
+        // What the model was told.
+        let seen = fake.seen.lock().unwrap();
+        let body = &seen[n].1;
+        let system = body["messages"][0]["content"].as_str().unwrap();
+        assert!(system.contains(&format!("({today}) in the person's timezone, Europe/Paris")), "{system}");
+        assert!(system.contains(&format!("- Garden (id {project})")), "the existing projects: {system}");
+        assert_eq!(body["messages"][1]["content"], d.text.as_str(), "{}: the dump, as written", d.id);
+        let format = &body["response_format"]["json_schema"];
+        assert_eq!(format["strict"], true);
+        assert_eq!(format["schema"], domain::brain_dump::llm::schema(), "the schema the answers are read with");
+    }
+    assert_eq!(corpus.dumps.len(), fake.seen.lock().unwrap().len());
+
+    // Confirmed, the fields reach the rows (the last dump's first task, filed under Garden).
+    let last = corpus.dumps.last().unwrap();
+    let (_, parsed) = {
+        fake.replies
+            .lock()
+            .unwrap()
+            .push_back(Reply::Content(json!({ "operations": answer(last, &project) }).to_string()));
+        dump_and_parse(&app, &c, &last.text).await
+    };
+    let dump = parsed.unwrap();
+    app.confirm(&c, &dump, &dump["operations"]).await.unwrap();
+    let garden = app.tasks_of(&c, &project).await;
+    let first = &last.tasks[0];
+    let summary = garden.iter().find(|t| t["title"] == first.words.join(" ")).expect("the task was created");
+    let row = app.ok(&c, "get_task", &[("id", summary["id"].as_str().unwrap())]).await;
+    assert_eq!(row["duration_minutes"], json!(first.minutes.unwrap_or(15)));
+    assert_eq!(row["priority"], "low");
+    assert_eq!(row["details"], format!("Task 0 of {}", last.id));
 }

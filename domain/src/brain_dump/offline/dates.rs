@@ -1,5 +1,6 @@
 //! Dates, recurrence and priority words inside one task's text, relative to the person's local today.
 
+use crate::task::Minutes;
 use crate::task::model::Priority;
 use crate::task::recurrence::Recurrence;
 use chrono::{Datelike, Days, NaiveDate, TimeZone, Weekday};
@@ -14,6 +15,8 @@ pub struct Extracted {
     pub due: Option<NaiveDate>,
     pub recurrence: Option<Recurrence>,
     pub priority: Option<Priority>,
+    /// How long it takes ("30 min", "2h", "an hour").
+    pub minutes: Option<Minutes>,
 }
 
 /// The person's date at `now`, in their timezone (so "tomorrow" is right across DST changes).
@@ -63,6 +66,12 @@ static EVERY_WEEKDAY: LazyLock<Regex> = LazyLock::new(|| {
     re(&format!(
         r"\b(?:every|each) (?P<other>(?:other|second) )?(?P<w>{WEEKDAYS})s?(?: (?:morning|afternoon|evening|night))?\b"
     ))
+});
+/// A length of time: "30 min", "2h", "1.5 hours", "1h30", "an hour", "half an hour".
+static DURATION: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(?:(?:for|takes?|taking|about|around|roughly|approx\.?|~)\s*)?(?:(?P<h>\d{1,3}(?:\.\d{1,2})?)\s*(?:h|hrs?|hours?)(?:\s*(?P<hm>\d{1,2})\s*(?:m|mins?|minutes?)?)?|(?P<m>\d{1,4})(?:\s*(?:mins?|minutes?)|m)|(?P<half>half an?) hour|(?:an?|one) hour)\b",
+    )
 });
 static HIGH: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?:\b(?:urgent(?:ly)?|asap|high priority|top priority|important)\b:?|(?:^|\s)!+(?:\s|$))"));
@@ -168,6 +177,10 @@ pub fn resolve(expr: &str, today: NaiveDate) -> Option<NaiveDate> {
 /// Take out the first match of `pattern` whose value `f` accepts (not one
 /// that is the start of a possessive: "Friday's trip" keeps its Friday).
 fn take<T>(text: &mut String, pattern: &Regex, f: impl Fn(&Captures) -> Option<T>) -> Option<T> {
+    // Most text holds no match: the fast matcher says so before any capturing search.
+    if !pattern.is_match(text) {
+        return None;
+    }
     let (range, value) = pattern.captures_iter(text).find_map(|c| {
         let whole = c.get(0)?;
         let possessive = text[whole.end()..].starts_with(['\'', '’']);
@@ -175,6 +188,31 @@ fn take<T>(text: &mut String, pattern: &Regex, f: impl Fn(&Captures) -> Option<T
     })?;
     text.replace_range(range, " ");
     Some(value)
+}
+
+/// Take out the first length of time that is not a moment ("in 2 hours")
+/// or a rhythm ("every 2 hours").
+fn take_duration(text: &mut String) -> Option<Minutes> {
+    if !DURATION.is_match(text) {
+        return None;
+    }
+    let (range, minutes) = DURATION.captures_iter(text).find_map(|c| {
+        let whole = c.get(0)?;
+        let before = text[..whole.start()].split_whitespace().next_back().unwrap_or("").to_lowercase();
+        if ["in", "within", "every", "each", "after"].contains(&before.as_str()) {
+            return None;
+        }
+        let number = |name: &str| c.name(name).and_then(|m| m.as_str().parse::<f64>().ok());
+        let minutes = match (number("h"), number("m")) {
+            (Some(h), _) => h * 60.0 + number("hm").unwrap_or(0.0),
+            (None, Some(m)) => m,
+            (None, None) if c.name("half").is_some() => 30.0,
+            (None, None) => 60.0,
+        };
+        Some((whole.range(), Minutes::new(minutes.round() as i32)))
+    })?;
+    text.replace_range(range, " ");
+    minutes
 }
 
 /// Words a title should not end on once a date was taken out after them.
@@ -197,8 +235,10 @@ pub fn extract(text: &str, today: NaiveDate) -> Extracted {
             (!adjective.contains(&before.as_str())).then_some(())?;
             Recurrence::ALL.iter().copied().find(|r| c.name(r.as_str()).is_some())
         };
-        let found = RECURRENCE.captures_iter(&t).find_map(|c| Some((c.get(0)?.range(), said(&c)?)));
-        if let Some((range, r)) = found {
+        let found = RECURRENCE
+            .is_match(&t)
+            .then(|| RECURRENCE.captures_iter(&t).find_map(|c| Some((c.get(0)?.range(), said(&c)?))));
+        if let Some((range, r)) = found.flatten() {
             t.replace_range(range, " ");
             out.recurrence = Some(r);
         }
@@ -208,6 +248,7 @@ pub fn extract(text: &str, today: NaiveDate) -> Extracted {
     } else if take(&mut t, &LOW, |_| Some(())).is_some() {
         out.priority = Some(Priority::Low);
     }
+    out.minutes = take_duration(&mut t);
     while take(&mut t, &TIME, |_| Some(())).is_some() {}
     out.due = take(&mut t, &DUE, |c| resolve(c.name("d")?.as_str(), today))
         .or_else(|| take(&mut t, &DUE_EVENT, |c| resolve(c.name("d")?.as_str(), today)));
@@ -226,7 +267,14 @@ pub fn extract(text: &str, today: NaiveDate) -> Extracted {
             words.pop();
         }
     }
-    let words = words.join(" ");
+    // Brackets emptied by what was taken out ("inbox zero (half an hour)") go too.
+    words.retain(|w| !matches!(*w, "()" | "[]"));
+    let mut words = words.join(" ");
+    if t != text {
+        for empty in ["( )", "[ ]"] {
+            words = words.replace(empty, " ").split_whitespace().collect::<Vec<_>>().join(" ");
+        }
+    }
     out.title =
         words.trim_matches(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ':' | '-' | '–' | '—')).to_string();
     out

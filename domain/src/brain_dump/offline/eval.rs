@@ -29,6 +29,8 @@ struct Expected {
     words: Vec<String>,
     start: Option<NaiveDate>,
     due: Option<NaiveDate>,
+    /// A stated length, in minutes.
+    minutes: Option<i32>,
 }
 
 /// Words a title must not end on: what is left when a date was cut out badly.
@@ -43,6 +45,8 @@ pub struct Score {
     pub found: usize,
     pub dates: usize,
     pub dates_right: usize,
+    pub lengths: usize,
+    pub lengths_right: usize,
     pub titles: usize,
     pub dangling: usize,
     pub words: usize,
@@ -56,6 +60,8 @@ impl Score {
         self.found += o.found;
         self.dates += o.dates;
         self.dates_right += o.dates_right;
+        self.lengths += o.lengths;
+        self.lengths_right += o.lengths_right;
         self.titles += o.titles;
         self.dangling += o.dangling;
         self.words += o.words;
@@ -73,6 +79,10 @@ impl Score {
 
     pub fn dates_pct(&self) -> f64 {
         Self::percent(self.dates_right, self.dates)
+    }
+
+    pub fn lengths_pct(&self) -> f64 {
+        Self::percent(self.lengths_right, self.lengths)
     }
 }
 
@@ -102,10 +112,18 @@ fn score(dump: &Dump, today: NaiveDate) -> (Score, Vec<String>) {
         });
         let stated = want.start.is_some() || want.due.is_some();
         s.dates += usize::from(stated);
+        s.lengths += usize::from(want.minutes.is_some());
         match hit {
             None => problems.push(format!("missed {:?}", want.words.join(" "))),
             Some(t) => {
                 s.found += 1;
+                if let Some(m) = want.minutes {
+                    let got = t.fields.duration_minutes.map(|d| d.get());
+                    s.lengths_right += usize::from(got == Some(m));
+                    if got != Some(m) {
+                        problems.push(format!("length of {:?}: {got:?}, wanted {m}", t.fields.title));
+                    }
+                }
                 if stated {
                     let right = (want.start.is_none() || t.fields.start_date == want.start)
                         && (want.due.is_none() || t.fields.due_date == want.due);
@@ -166,18 +184,21 @@ pub fn report() -> (BTreeMap<String, Score>, Score, String) {
         }
     }
     let mut table = String::from(
-        "| category | dumps | tasks found | stated dates right | titles ending on a preposition | words lost | task text repeated in a note |\n| --- | --- | --- | --- | --- | --- | --- |\n",
+        "| category | dumps | tasks found | stated dates right | stated lengths right | titles ending on a preposition | words lost | task text repeated in a note |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     let dumps = |c: &str| corpus.dumps.iter().filter(|d| d.category == c).count();
     let row = |name: &str, n: usize, s: &Score| {
         format!(
-            "| {name} | {n} | {}/{} ({:.0}%) | {}/{} ({:.0}%) | {} of {} | {} of {} | {} |\n",
+            "| {name} | {n} | {}/{} ({:.0}%) | {}/{} ({:.0}%) | {}/{} ({:.0}%) | {} of {} | {} of {} | {} |\n",
             s.found,
             s.tasks,
             s.found_pct(),
             s.dates_right,
             s.dates,
             s.dates_pct(),
+            s.lengths_right,
+            s.lengths,
+            s.lengths_pct(),
             s.dangling,
             s.titles,
             s.lost,
@@ -199,6 +220,7 @@ fn corpus_scores() {
     // Floors: the test fails when the engine gets worse than this.
     assert!(all.found_pct() >= FLOOR_FOUND, "tasks found {:.1}% < {FLOOR_FOUND}%\n{text}", all.found_pct());
     assert!(all.dates_pct() >= FLOOR_DATES, "dates right {:.1}% < {FLOOR_DATES}%\n{text}", all.dates_pct());
+    assert!(all.lengths_pct() >= FLOOR_DATES, "lengths right {:.1}% < {FLOOR_DATES}%\n{text}", all.lengths_pct());
     assert_eq!(all.dangling, 0, "titles ending on a preposition\n{text}");
     assert_eq!(all.lost, 0, "words of the dumps lost\n{text}");
 }

@@ -188,3 +188,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn lengths_of_time_become_durations_and_leave_the_title() {
+    let ops = parse(
+        "- gym 45 min tomorrow\n- write the report 2h\n- call the dentist, 10 minutes\n- prep slides 1.5 hours\n- 1:1 with Jo 1h30\n- inbox zero (half an hour)\n- read for an hour",
+        today(),
+        &[],
+    );
+    let minutes: Vec<Option<i32>> =
+        ops.iter().filter(|o| o.table == Table::Task).map(|o| o.fields.duration_minutes.map(|m| m.get())).collect();
+    assert_eq!(minutes, [Some(45), Some(120), Some(10), Some(90), Some(90), Some(30), Some(60)]);
+    assert_eq!(
+        titles(&ops),
+        ["Gym", "Write the report", "Call the dentist", "Prep slides", "1:1 with Jo", "Inbox zero", "Read"]
+    );
+}
+
+#[test]
+fn a_moment_or_a_rhythm_is_not_a_duration() {
+    let ops = parse("- leave in 2 hours\n- stretch every 2 hours\n- water plants within 30 min", today(), &[]);
+    assert!(ops.iter().all(|o| o.fields.duration_minutes.is_none()), "{ops:#?}");
+}
