@@ -38,3 +38,48 @@ test('a brain dump naming two projects is reviewed, confirmed and undone', async
   await page.goto('/brain-dump');
   await expect(page.getByRole('link', { name: /# Garden/ })).toBeVisible();
 });
+
+test('a rambling dump becomes its project with its tasks; confirm and undo', async ({ page }) => {
+  await signUp(page, 'prose');
+  await page.goto('/brain-dump');
+  await ready(page);
+  await page
+    .getByLabel("What's on your mind?")
+    .fill(
+      'Launch the podcast\n' +
+        'First I have to finish editing episode 1, then write show notes. Also need to set up the RSS feed ' +
+        'and submit it to Apple and Spotify. I should also email the ethics board by Friday, 30 min.',
+    );
+  await page.getByRole('button', { name: 'Process' }).click();
+
+  await expect(page.getByRole('heading', { name: 'Review · Ready to review' })).toBeVisible();
+  await ready(page);
+  const card = (text: string) => page.locator('[data-op]').filter({ has: page.locator(`input[value="${text}"]`) });
+  await expect(card('Launch the podcast')).toContainText('New project');
+  const tasks = [
+    'Finish editing episode 1',
+    'Write show notes',
+    'Set up the RSS feed',
+    'Submit it to Apple and Spotify',
+    'Email the ethics board',
+  ];
+  for (const t of tasks) await expect(card(t)).toBeVisible();
+  await expect(card('Email the ethics board').getByLabel('Minutes')).toHaveValue('30');
+  await expect(card('Email the ethics board').getByLabel('Due')).not.toHaveValue('');
+  await page.getByRole('button', { name: 'Confirm ticked items' }).click();
+  await expect(page.getByRole('heading', { name: 'Review · Applied' })).toBeVisible();
+  const review = page.url();
+
+  await page.goto('/projects/launch-the-podcast');
+  await expect(page.getByRole('heading', { name: 'Launch the podcast', level: 1 })).toBeVisible();
+  for (const t of tasks) await expect(page.getByRole('link', { name: t, exact: true })).toBeVisible();
+  await page.getByRole('link', { name: 'Email the ethics board', exact: true }).click();
+  await expect(page.getByLabel('Duration (minutes)')).toHaveValue('30');
+
+  await page.goto(review);
+  await ready(page);
+  await page.getByRole('button', { name: 'Undo this brain dump' }).click();
+  await expect(page.getByRole('heading', { name: 'Review · Undone' })).toBeVisible();
+  await page.goto('/projects');
+  await expect(page.getByText('No projects yet.')).toBeVisible();
+});

@@ -180,11 +180,15 @@ fn Capture(draft: String) -> impl IntoView {
         let processed = process.version().get_untracked();
         set_timeout(
             move || {
-                let still_typing = typed.get_value() == generation;
+                // `try_`: the page may be gone by now (Process pressed, then navigated to the review).
+                let still_typing = typed.try_get_value() == Some(generation);
+                if !still_typing {
+                    return;
+                }
                 let untouched = !process.pending().get_untracked()
                     && process.version().get_untracked() == processed
                     && live.running.get_untracked().is_none();
-                if still_typing && untouched {
+                if untouched {
                     save.dispatch(SaveDraft { content: text });
                 }
             },

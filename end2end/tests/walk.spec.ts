@@ -1,0 +1,65 @@
+import { expect, ready, signUp, test } from './fixtures';
+
+// A newcomer's first walk through every page, in both modes, under the
+// fixtures' guard: any page error or console error fails it. The other specs
+// go deeper into each action; this one makes sure no page is left unvisited.
+
+test('a newcomer walks every page: empty states first, then with their own things', async ({ page }) => {
+  // Logged out: the app sends them to log in, and back afterwards.
+  await page.goto('/projects');
+  await expect(page.getByRole('heading', { name: 'Log in' })).toBeVisible();
+  await expect(page).toHaveURL(/\/login\?next=%2Fprojects|\/login\?next=\/projects/);
+  await page.goto('/unsubscribe?token=not-a-real-token');
+  await expect(page.getByRole('heading', { name: 'Stop brief emails' })).toBeVisible();
+  await expect(page.getByRole('alert')).toBeVisible();
+
+  await signUp(page, 'walk');
+  // Every list says what to do while it is empty.
+  await expect(page.getByText('Nothing scheduled yet.')).toBeVisible();
+  await page.getByRole('link', { name: 'Brain dump' }).first().click();
+  await expect(page.getByText('Your processed brain dumps will be listed here.')).toBeVisible();
+  await page.getByRole('link', { name: 'Projects' }).click();
+  await expect(page.getByText('No projects yet.')).toBeVisible();
+  await page.getByRole('link', { name: 'Brief' }).click();
+  await expect(page.getByText('No brief yet.')).toBeVisible();
+  await page.getByRole('link', { name: 'Profile' }).click();
+  await expect(page.getByLabel('Display name')).toHaveValue('Ada');
+  await expect(page.getByText('No tokens yet.')).toBeVisible();
+  // Addresses that lead nowhere say so.
+  await page.goto('/projects/no-such-project');
+  await expect(page.getByRole('heading', { name: 'Not found' })).toBeVisible();
+  await page.goto('/tasks/00000000-0000-0000-0000-000000000000');
+  await expect(page.getByRole('heading', { name: 'Not found' })).toBeVisible();
+  await page.goto('/brain-dump/00000000-0000-0000-0000-000000000000');
+  await expect(page.getByRole('heading', { name: 'Not found' })).toBeVisible();
+
+  // A dump makes their first project; the history lists it and opens it again.
+  await page.goto('/brain-dump');
+  await ready(page);
+  await page.getByLabel("What's on your mind?").fill('Garden\n- buy seeds tomorrow\n- fix the fence');
+  await page.getByRole('button', { name: 'Process' }).click();
+  await expect(page.getByRole('heading', { name: 'Review · Ready to review' })).toBeVisible();
+  await ready(page);
+  await page.getByRole('button', { name: 'Confirm ticked items' }).click();
+  await expect(page.getByRole('heading', { name: 'Review · Applied' })).toBeVisible();
+  await page.goto('/brain-dump');
+  await page.getByRole('link', { name: /Garden/ }).click();
+  await expect(page.getByRole('heading', { name: 'Review · Applied' })).toBeVisible();
+
+  // The dashboard shows tomorrow's task; its page edits it.
+  await page.getByRole('link', { name: 'Dashboard' }).click();
+  const upcoming = page.getByRole('region', { name: /Next 7 days/ });
+  await upcoming.getByRole('link', { name: 'Buy seeds' }).click();
+  await expect(page.getByRole('heading', { name: 'Edit task' })).toBeVisible();
+  await ready(page);
+  await page.getByLabel('Title', { exact: true }).fill('Buy tomato seeds');
+  await page.getByLabel('Priority').selectOption('high');
+  await page.getByRole('button', { name: 'Save task' }).click();
+  // Saved, the task's project opens with it.
+  await expect(page).toHaveURL(/\/projects\/garden$/);
+  await expect(page.getByRole('link', { name: 'Buy tomato seeds' })).toBeVisible();
+  await expect(page.locator('li', { hasText: 'Buy tomato seeds' })).toContainText(/high/i);
+  await expect(page.getByRole('link', { name: 'Fix the fence' })).toBeVisible();
+  await page.goto('/projects');
+  await expect(page.getByRole('link', { name: 'Garden' })).toBeVisible();
+});
