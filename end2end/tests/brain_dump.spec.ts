@@ -1,4 +1,4 @@
-import { expect, ready, signUp, test } from './fixtures';
+import { expect, hydrated, ready, signUp, test } from './fixtures';
 
 test('a brain dump naming two projects is reviewed, confirmed and undone', async ({ page }) => {
   await signUp(page, 'dump');
@@ -82,4 +82,23 @@ test('a rambling dump becomes its project with its tasks; confirm and undo', asy
   await expect(page.getByRole('heading', { name: 'Review · Undone' })).toBeVisible();
   await page.goto('/projects');
   await expect(page.getByText('No projects yet.')).toBeVisible();
+});
+
+test('cancel while processing keeps the text, and Process works again', async ({ page }) => {
+  test.skip(!hydrated(), 'without JavaScript the form waits for the review; there is nothing to cancel');
+  await signUp(page, 'cancel');
+  await page.goto('/brain-dump');
+  await ready(page);
+  // Hold the progress stream so that processing is still running when Cancel is pressed.
+  await page.route('**/brain-dump/*/events', () => {});
+  const text = 'Garden\n- buy seeds tomorrow\n- fix the fence';
+  await page.getByLabel("What's on your mind?").fill(text);
+  await page.getByRole('button', { name: 'Process' }).click();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByText('Cancelled. Your text is still here.')).toBeVisible();
+  await expect(page.getByLabel("What's on your mind?")).toHaveValue(text);
+
+  await page.unroute('**/brain-dump/*/events');
+  await page.getByRole('button', { name: 'Process' }).click();
+  await expect(page.getByRole('heading', { name: 'Review · Ready to review' })).toBeVisible();
 });

@@ -32,6 +32,8 @@ test('a newcomer walks every page: empty states first, then with their own thing
   await expect(page.getByRole('heading', { name: 'Not found' })).toBeVisible();
   await page.goto('/brain-dump/00000000-0000-0000-0000-000000000000');
   await expect(page.getByRole('heading', { name: 'Not found' })).toBeVisible();
+  await page.goto('/briefs/00000000-0000-0000-0000-000000000000');
+  await expect(page.getByRole('heading', { name: 'Not found' })).toBeVisible();
 
   // A dump makes their first project; the history lists it and opens it again.
   await page.goto('/brain-dump');
