@@ -7,6 +7,7 @@ pub mod api_token;
 pub mod auth;
 pub mod brain_dump;
 pub mod brief;
+pub mod calendar;
 pub mod components;
 pub mod dashboard;
 pub mod error;

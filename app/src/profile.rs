@@ -3,6 +3,7 @@
 use crate::api_token::ApiTokens;
 use crate::auth::User;
 use crate::brief::pages::BriefSettings;
+use crate::calendar::CalendarFeedSettings;
 use crate::components::{Field, FormError, Layout, Prefill, loaded};
 use crate::error::AppError;
 use crate::phone::PhoneSettings;
@@ -77,6 +78,7 @@ pub fn ProfilePage() -> impl IntoView {
             })}
             <BriefSettings />
             <PhoneSettings />
+            <CalendarFeedSettings />
             <ApiTokens />
         </Layout>
     }

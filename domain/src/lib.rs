@@ -50,6 +50,7 @@ pub mod admin;
 pub mod api_token;
 pub mod brain_dump;
 pub mod brief;
+pub mod calendar;
 pub mod error;
 pub mod item;
 pub mod limits;

@@ -1,4 +1,15 @@
+import type { Page } from '@playwright/test';
 import { expect, hydrated, ready, signUp, test } from './fixtures';
+
+/** Undo the dump reviewed at `review`: every project it made is gone again. */
+async function undo(page: Page, review: string) {
+  await page.goto(review);
+  await ready(page);
+  await page.getByRole('button', { name: 'Undo this brain dump' }).click();
+  await expect(page.getByRole('heading', { name: 'Review · Undone' })).toBeVisible();
+  await page.goto('/projects');
+  await expect(page.getByText('No projects yet.')).toBeVisible();
+}
 
 test('a brain dump naming two projects is reviewed, confirmed and undone', async ({ page }) => {
   await signUp(page, 'dump');
@@ -29,12 +40,7 @@ test('a brain dump naming two projects is reviewed, confirmed and undone', async
   await page.goto('/projects/garden');
   await expect(page.getByRole('link', { name: 'Buy seeds' })).toBeVisible();
 
-  await page.goto(review);
-  await ready(page);
-  await page.getByRole('button', { name: 'Undo this brain dump' }).click();
-  await expect(page.getByRole('heading', { name: 'Review · Undone' })).toBeVisible();
-  await page.goto('/projects');
-  await expect(page.getByText('No projects yet.')).toBeVisible();
+  await undo(page, review);
   await page.goto('/brain-dump');
   await expect(page.getByRole('link', { name: /# Garden/ })).toBeVisible();
 });
@@ -76,12 +82,7 @@ test('a rambling dump becomes its project with its tasks; confirm and undo', asy
   await page.getByRole('link', { name: 'Email the ethics board', exact: true }).click();
   await expect(page.getByLabel('Duration (minutes)')).toHaveValue('30');
 
-  await page.goto(review);
-  await ready(page);
-  await page.getByRole('button', { name: 'Undo this brain dump' }).click();
-  await expect(page.getByRole('heading', { name: 'Review · Undone' })).toBeVisible();
-  await page.goto('/projects');
-  await expect(page.getByText('No projects yet.')).toBeVisible();
+  await undo(page, review);
 });
 
 test('cancel while processing keeps the text, and Process works again', async ({ page }) => {

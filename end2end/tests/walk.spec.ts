@@ -65,3 +65,29 @@ test('a newcomer walks every page: empty states first, then with their own thing
   await page.goto('/projects');
   await expect(page.getByRole('link', { name: 'Garden' })).toBeVisible();
 });
+
+test('the calendar feed address is on the profile, can be replaced and turned off', async ({ page, request }) => {
+  await signUp(page, 'feed');
+  await page.goto('/profile');
+  await ready(page);
+  const address = page.getByLabel('Feed address');
+  await expect(address).toHaveValue(/\/calendar\/.+\.ics$/);
+  const first = await address.inputValue();
+  expect((await request.get(first)).status()).toBe(200);
+
+  await page.getByRole('button', { name: 'Make a new address' }).click();
+  await expect(address).not.toHaveValue(first);
+  const second = await address.inputValue();
+  expect((await request.get(first)).status()).toBe(404);
+  const feed = await request.get(second);
+  expect(feed.status()).toBe(200);
+  expect(await feed.text()).toContain('BEGIN:VCALENDAR');
+
+  await ready(page);
+  await page.getByRole('button', { name: 'Turn the feed off' }).click();
+  await expect(page.getByText('The feed is off: no address works.')).toBeVisible();
+  expect((await request.get(second)).status()).toBe(404);
+  await ready(page);
+  await page.getByRole('button', { name: 'Turn the feed on' }).click();
+  await expect(address).toHaveValue(/\/calendar\/.+\.ics$/);
+});

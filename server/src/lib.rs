@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod csrf;
+pub mod feeds;
 pub mod fn_errors;
 pub mod session_store;
 pub mod sse;
@@ -122,6 +123,7 @@ pub fn router(settings: Settings, pool: PgPool) -> Router {
         .route("/briefs/events", get(sse::brief::events))
         .route("/webhooks/twilio/status", axum::routing::post(webhooks::twilio_status))
         .route("/unsubscribe/one-click", get(webhooks::one_click_page).post(webhooks::one_click))
+        .route("/calendar/{file}", get(feeds::calendar))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())

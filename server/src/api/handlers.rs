@@ -1,6 +1,7 @@
 //! The /api/v1 endpoints: typed JSON in (the domain's own inputs), the same
 //! services the pages use, JSON out.
 
+use super::Problem;
 use super::auth::ApiUser;
 use super::problem::{ApiError, ApiJson, ApiPath, ApiQuery};
 use super::types::*;
@@ -11,6 +12,7 @@ use axum::http::StatusCode;
 use domain::account::{NewAccount, User};
 use domain::brain_dump::model::BrainDump;
 use domain::brief::model::{Brief, BriefListItem};
+use domain::calendar::CalendarFeed;
 use domain::db::as_user;
 use domain::item::Item;
 use domain::note::model::Note;
@@ -417,6 +419,22 @@ pub async fn undo_brain_dump(
 ) -> ApiResult<Json<BrainDump>> {
     domain::brain_dump::service::undo(&state.pool, user.id, id).await?;
     Ok(Json(domain::brain_dump::service::get_dump(&state.pool, user.id, id).await?))
+}
+
+// ---- calendar -------------------------------------------------------------
+
+/// The address of the person's private calendar (ICS) feed, for subscribing
+/// from Google, Apple or Outlook. 404 while the feed is turned off.
+#[utoipa::path(get, path = "/api/v1/calendar/feed", tag = "calendar",
+    responses((status = 200, body = CalendarFeed), (status = 404, description = "The feed is turned off", body = Problem)))]
+pub async fn calendar_feed(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<CalendarFeed>> {
+    match domain::calendar::feed::address(&state.pool, &state.settings, user.id).await? {
+        Some(url) => Ok(Json(CalendarFeed { url })),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "The calendar feed is turned off. Turn it on from your profile page.",
+        )),
+    }
 }
 
 // ---- briefs ---------------------------------------------------------------

@@ -105,6 +105,7 @@ impl Modify for Common {
         list_notes, create_note, get_note, update_note, delete_note,
         create_brain_dump, get_brain_dump, process_brain_dump, confirm_brain_dump, undo_brain_dump,
         list_briefs, get_brief, generate_brief,
+        calendar_feed,
     ),
     components(schemas(Problem, problem::FieldProblem)),
     modifiers(&Common),
@@ -215,6 +216,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/briefs", get(list_briefs))
         .route("/api/v1/briefs/generate", post(generate_brief))
         .route("/api/v1/briefs/{id}", get(get_brief))
+        .route("/api/v1/calendar/feed", get(calendar_feed))
         .route("/api/v1/{*rest}", get(not_found).post(not_found).patch(not_found).delete(not_found))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }

@@ -4,6 +4,7 @@ mod api;
 mod auth;
 mod brain_dump;
 mod briefs;
+mod calendar;
 mod crud;
 mod isolation;
 mod limits;
