@@ -1,15 +1,71 @@
-//! The calendar feed section of the profile: the private ICS address to
-//! subscribe to from Google, Apple or Outlook; a new address; off.
+//! The calendar: its page (`pages`), the server functions behind it, and the
+//! profile's feed section (the private ICS address to subscribe to from
+//! Google, Apple or Outlook; a new address; off).
+
+pub mod pages;
 
 use crate::components::loaded;
 use crate::error::AppError;
 use leptos::prelude::*;
 
+pub use domain::calendar::model::CalendarWeek;
 #[cfg(feature = "ssr")]
 use {
     crate::auth::request::{require_user, settings},
-    domain::calendar::feed,
+    crate::forms,
+    domain::calendar::{feed, import, week},
+    domain::db::as_user,
 };
+
+/// The week holding `week` (a date; "" for this week), with the person's calendars.
+#[server(endpoint = "get_calendar_week")]
+pub async fn get_calendar_week(#[server(default)] week: String) -> Result<CalendarWeek, AppError> {
+    let (pool, user) = require_user().await?;
+    let today = user.today();
+    let day = match week.trim() {
+        "" => today,
+        w => chrono::NaiveDate::parse_from_str(w, "%Y-%m-%d")
+            .map_err(|_| AppError::field("week", "The week must be a date like 2026-12-07."))?,
+    };
+    let (uid, tz) = (user.id, user.timezone.clone());
+    Ok(as_user(&pool, uid, move |tx| Box::pin(async move { week::week(tx, uid, day, today, &tz).await })).await?)
+}
+
+/// Add a calendar by its address (read once now, then hourly by the worker).
+#[server(endpoint = "add_calendar_url")]
+pub async fn add_calendar_url(#[server(default)] name: String, #[server(default)] url: String) -> Result<(), AppError> {
+    let (pool, user) = require_user().await?;
+    let echo = [("name", name.as_str()), ("url", url.as_str())];
+    import::add(&pool, &*settings()?, user.id, &name, import::Origin::Url(url.clone()))
+        .await
+        .map(drop)
+        .map_err(|e| AppError(e).with_input(echo))
+}
+
+/// Download an address calendar again now; how many events it has.
+#[server(endpoint = "refresh_calendar")]
+pub async fn refresh_calendar(id: String) -> Result<usize, AppError> {
+    let (pool, user) = require_user().await?;
+    Ok(import::refresh(&pool, &*settings()?, user.id, forms::id(&id)?).await?)
+}
+
+#[server(endpoint = "remove_calendar")]
+pub async fn remove_calendar(id: String) -> Result<(), AppError> {
+    let (pool, user) = require_user().await?;
+    let (uid, id) = (user.id, forms::id(&id)?);
+    Ok(as_user(&pool, uid, move |tx| Box::pin(import::remove(tx, uid, id))).await?)
+}
+
+/// Move a task to another day (its start date; a due date keeps its distance).
+#[server(endpoint = "move_task")]
+pub async fn move_task(id: String, #[server(default)] date: String) -> Result<(), AppError> {
+    let (pool, user) = require_user().await?;
+    let (uid, id) = (user.id, forms::id(&id)?);
+    let day = forms::date(&date, "Day")
+        .map_err(|m| AppError::field("date", m))?
+        .ok_or_else(|| AppError::field("date", "Choose a day."))?;
+    Ok(as_user(&pool, uid, move |tx| Box::pin(domain::task::service::move_to(tx, uid, id, day))).await?)
+}
 
 /// The feed's address, or None while it is off.
 #[server(endpoint = "get_calendar_feed")]

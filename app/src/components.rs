@@ -18,6 +18,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <a href="/brain-dump" class="nav-link">"Brain dump"</a>
                 <a href="/" class="nav-link">"Dashboard"</a>
                 <a href="/briefs" class="nav-link">"Brief"</a>
+                <a href="/calendar" class="nav-link">"Calendar"</a>
                 <a href="/projects" class="nav-link">"Projects"</a>
                 <a href="/profile" class="nav-link">"Profile"</a>
                 <ActionForm action=logout>

@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/brain-dump") view=brain_dump::pages::BrainDumpPage ssr=ssr.clone() />
                 <Route path=path!("/brain-dump/:id") view=brain_dump::pages::ReviewPage ssr=ssr.clone() />
                 <Route path=path!("/briefs") view=brief::pages::BriefsPage ssr=ssr.clone() />
+                <Route path=path!("/calendar") view=calendar::pages::CalendarPage ssr=ssr.clone() />
                 <Route path=path!("/briefs/:id") view=brief::pages::BriefPage ssr=ssr.clone() />
                 <Route path=path!("/unsubscribe") view=brief::pages::UnsubscribePage ssr=ssr.clone() />
                 <Route path=path!("/admin/queues") view=admin::QueuesPage ssr=ssr.clone() />

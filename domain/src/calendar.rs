@@ -1,8 +1,14 @@
-//! Calendars. For now: the private ICS feed of a person's dated tasks, which
-//! Google, Apple and Outlook can subscribe to with no account here.
+//! Calendars: the private ICS feed of a person's dated tasks (Google, Apple
+//! and Outlook subscribe to it with no account here), calendars brought in
+//! as .ics files or addresses, and the week the calendar page shows.
 
 #[cfg(feature = "server")]
 pub mod feed;
+#[cfg(feature = "server")]
+pub mod import;
+pub mod model;
+#[cfg(feature = "server")]
+pub mod week;
 
 use serde::{Deserialize, Serialize};
 

@@ -75,6 +75,17 @@ impl Job for SmsJob {
     const QUEUE: &'static str = "sms";
 }
 
+/// Download an address calendar again (the hourly tick enqueues the stale ones).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalendarJob {
+    pub source_id: Uuid,
+    pub user_id: Uuid,
+}
+
+impl Job for CalendarJob {
+    const QUEUE: &'static str = "calendar";
+}
+
 /// Housekeeping, run hourly and at start.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum MaintenanceJob {

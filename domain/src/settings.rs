@@ -62,6 +62,10 @@ pub struct Settings {
     pub api_rate_per_minute: u32,
     /// REGISTRATION_OPEN (default true): whether new accounts can be made.
     pub registration_open: bool,
+    /// CALENDAR_FETCH_PRIVATE (default false): whether calendar addresses may
+    /// point at loopback or private networks (tests, or a calendar server on
+    /// your own network). Off, the server cannot be made to probe them.
+    pub calendar_fetch_private: bool,
     /// The worker's own settings.
     pub worker: WorkerSettings,
     /// Where cargo-leptos put the site (LEPTOS_* variables, which it sets).
@@ -144,6 +148,7 @@ impl Settings {
                 .collect(),
             api_rate_per_minute,
             registration_open: flag("REGISTRATION_OPEN", true)?,
+            calendar_fetch_private: flag("CALENDAR_FETCH_PRIVATE", false)?,
             worker: WorkerSettings {
                 db_connections: u32::try_from(number("WORKER_DB_CONNECTIONS", 12)?).unwrap_or(12),
                 poll_ms: number("WORKER_POLL_MS", 1000)?.max(5),

@@ -28,3 +28,65 @@ pub async fn calendar(State(state): State<AppState>, Path(file): Path<String>) -
         }
     }
 }
+
+/// `POST /calendar/import` (multipart: `name`, `file`): add an uploaded .ics
+/// file as a calendar, then back to the calendar page (with the error, if any).
+/// A plain form post, so it works with JavaScript off too.
+pub async fn import(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    mut form: axum::extract::Multipart,
+) -> Response {
+    let user = match app::auth::request::current_in(&state.pool, &session).await {
+        Ok(Some(user)) => user,
+        _ => return axum::response::Redirect::to("/login?next=/calendar").into_response(),
+    };
+    let back = |error: Option<String>| {
+        let to = match error {
+            None => "/calendar#calendars".to_string(),
+            Some(e) => format!(
+                "/calendar?{}#calendars",
+                form_urlencoded::Serializer::new(String::new()).append_pair("import_error", &e).finish()
+            ),
+        };
+        axum::response::Redirect::to(&to).into_response()
+    };
+    let (mut name, mut text) = (String::new(), None);
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => {
+                let field_name = field.name().unwrap_or_default().to_string();
+                let Ok(bytes) = field.bytes().await else {
+                    return back(Some("The upload was cut off; try again.".into()));
+                };
+                match field_name.as_str() {
+                    "name" => name = String::from_utf8_lossy(&bytes).into_owned(),
+                    "file" => match String::from_utf8(bytes.to_vec()) {
+                        Ok(t) => text = Some(t),
+                        Err(_) => return back(Some("The file is not UTF-8 text (an .ics file is).".into())),
+                    },
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(_) => {
+                let mb = domain::calendar::import::MAX_BYTES / 1024 / 1024;
+                return back(Some(format!("The upload could not be read (files up to {mb} MB).")));
+            }
+        }
+    }
+    let Some(text) = text.filter(|t| !t.is_empty()) else {
+        return back(Some("Choose an .ics file to upload.".into()));
+    };
+    let origin = domain::calendar::import::Origin::File(text);
+    match domain::calendar::import::add(&state.pool, &state.settings, user.id, &name, origin).await {
+        Ok(_) => back(None),
+        Err(domain::Error::Validation(inv)) => back(Some(
+            inv.fields.first().map(|f| f.message.clone()).unwrap_or_else(|| "The file could not be read.".into()),
+        )),
+        Err(error) => {
+            tracing::warn!(%error, "calendar upload failed");
+            back(Some("The calendar could not be added; try again.".into()))
+        }
+    }
+}

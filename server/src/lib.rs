@@ -124,6 +124,11 @@ pub fn router(settings: Settings, pool: PgPool) -> Router {
         .route("/webhooks/twilio/status", axum::routing::post(webhooks::twilio_status))
         .route("/unsubscribe/one-click", get(webhooks::one_click_page).post(webhooks::one_click))
         .route("/calendar/{file}", get(feeds::calendar))
+        .route(
+            "/calendar/import",
+            axum::routing::post(feeds::import)
+                .layer(axum::extract::DefaultBodyLimit::max(domain::calendar::import::MAX_BYTES + 64 * 1024)),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())

@@ -10,7 +10,7 @@ use apalis::prelude::*;
 use apalis_cron::{CronScheduler, Tick};
 use apalis_postgres::{Config, PostgresStorage};
 use domain::Error as AppError;
-use domain::jobs::{BriefJob, EmailJob, Job, MaintenanceJob, SmsJob};
+use domain::jobs::{BriefJob, CalendarJob, EmailJob, Job, MaintenanceJob, SmsJob};
 use domain::settings::Settings;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
@@ -148,6 +148,15 @@ async fn sms(job: SmsJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> Resul
     }
 }
 
+/// Refresh an address calendar. A failed download is kept on the calendar (the
+/// page shows it) and tried again at the next hourly tick, not retried here.
+async fn calendar(job: CalendarJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> Result<(), BoxDynError> {
+    match domain::calendar::import::refresh(&ctx.pool, &ctx.settings, job.user_id, job.source_id).await {
+        Ok(_) | Err(AppError::Upstream(_) | AppError::NotFound | AppError::Conflict(_)) => Ok(()),
+        Err(e) => Err(outcome(&ctx, &id, &attempt, e).await),
+    }
+}
+
 async fn maintenance(job: MaintenanceJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> Result<(), BoxDynError> {
     let MaintenanceJob::Tick = job;
     let now = chrono::Utc::now();
@@ -156,6 +165,16 @@ async fn maintenance(job: MaintenanceJob, ctx: Data<Ctx>, id: TaskId, attempt: A
     }
     if let Err(e) = domain::notify::sms::schedule_reminders(&ctx.pool, now).await {
         return Err(outcome(&ctx, &id, &attempt, e).await);
+    }
+    match domain::calendar::import::stale_sources(&ctx.pool).await {
+        Ok(stale) => {
+            let hour = now.format("%Y-%m-%dT%H");
+            let mut conn = ctx.pool.acquire().await?;
+            for (source_id, user_id) in stale {
+                CalendarJob { source_id, user_id }.enqueue_once(&mut conn, &format!("{source_id}:{hour}")).await?;
+            }
+        }
+        Err(e) => return Err(outcome(&ctx, &id, &attempt, e).await),
     }
     if let Err(e) = domain::jobs::prune(&ctx.pool).await {
         tracing::warn!(error = %e, "pruning failed");
@@ -203,6 +222,7 @@ pub fn monitor(ctx: Ctx) -> Result<Monitor> {
     queue!(EmailJob, email, n);
     queue!(SmsJob, sms, n);
     queue!(MaintenanceJob, maintenance, 1);
+    queue!(CalendarJob, calendar, n);
     #[cfg(feature = "bench")]
     if noop::enabled() {
         queue!(noop::NoopJob, noop::handle, noop::concurrency());

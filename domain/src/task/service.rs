@@ -274,6 +274,20 @@ async fn create_next_occurrence(conn: &mut PgConnection, user_id: Uuid, id: Uuid
     Ok(next)
 }
 
+/// Move task `id` to `day` (its start date); a due date keeps its distance
+/// from the start. Through the same write as any change.
+pub async fn move_to(conn: &mut PgConnection, user_id: Uuid, id: Uuid, day: NaiveDate) -> Result<(), Error> {
+    let current = get_task(&mut *conn, user_id, id).await?;
+    let due = match (current.start_date, current.due_date) {
+        (Some(start), Some(due)) => Some(day + (due - start)),
+        (None, Some(due)) => Some(due.max(day)),
+        (_, None) => None,
+    };
+    let input: TaskInput = crate::patch::merged(&current, serde_json::json!({ "start_date": day, "due_date": due }))?;
+    input.check()?;
+    update_task(conn, user_id, id, input).await.map(drop)
+}
+
 /// The dashboard's lists, for the person's local `today`.
 pub async fn dashboard_lists(
     conn: &mut PgConnection,

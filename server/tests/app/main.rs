@@ -5,6 +5,7 @@ mod auth;
 mod brain_dump;
 mod briefs;
 mod calendar;
+mod calendar_import;
 mod crud;
 mod isolation;
 mod limits;

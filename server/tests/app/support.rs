@@ -22,6 +22,7 @@ pub struct TestAppBuilder {
     engine: Engine,
     api_rate_per_minute: u32,
     registration_open: bool,
+    calendar_fetch_private: bool,
 }
 
 impl TestAppBuilder {
@@ -43,6 +44,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Whether calendar addresses may point at 127.0.0.1 (the fakes do; on by default here).
+    pub fn calendar_fetch_private(mut self, allowed: bool) -> Self {
+        self.calendar_fetch_private = allowed;
+        self
+    }
+
     pub async fn spawn(self) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -58,6 +65,7 @@ impl TestAppBuilder {
         settings.engine = self.engine;
         settings.api_rate_per_minute = self.api_rate_per_minute;
         settings.registration_open = self.registration_open;
+        settings.calendar_fetch_private = self.calendar_fetch_private;
         server::prepare_jobs(&self.pool).await.expect("job tables");
         let router = server::router(settings, self.pool);
         tokio::spawn(server::serve(listener, router, std::future::pending()));
@@ -67,7 +75,13 @@ impl TestAppBuilder {
 
 impl TestApp {
     pub fn builder(pool: PgPool) -> TestAppBuilder {
-        TestAppBuilder { pool, engine: Engine::Offline, api_rate_per_minute: 600, registration_open: true }
+        TestAppBuilder {
+            pool,
+            engine: Engine::Offline,
+            api_rate_per_minute: 600,
+            registration_open: true,
+            calendar_fetch_private: true,
+        }
     }
 
     /// A server with the defaults (offline engine, open registration).

@@ -1,0 +1,173 @@
+//! `/calendar`: the week, day by day (a list on phones): events from the
+//! person's calendars beside their dated tasks, each task movable to another
+//! day; below, the calendars themselves (add by address or file, refresh, remove).
+
+use super::{AddCalendarUrl, MoveTask, RefreshCalendar, RemoveCalendar, get_calendar_week};
+use crate::components::{Empty, FormError, Layout, Prefill, Submit, loaded, query_param};
+use domain::calendar::model::{CalendarDay, CalendarSource, CalendarWeek};
+use domain::task::model::TaskSummary;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+fn TaskItem(task: TaskSummary, day: chrono::NaiveDate, mover: ServerAction<MoveTask>) -> impl IntoView {
+    let due = task.due_date == Some(day) && task.start_date != Some(day);
+    let id = task.id.to_string();
+    let form_id = id.clone();
+    let input_id = format!("move-{}-{day}", task.id);
+    view! {
+        <li class="space-y-1 rounded border border-indigo-100 bg-indigo-50 p-2 text-sm" data-task=id>
+            <a href=format!("/tasks/{}", task.id) class="link font-medium">{task.title.clone()}</a>
+            {due.then(|| view! { <span class="badge-high ml-1">"Due"</span> })}
+            {task.project_name.clone().map(|p| view! { <p class="text-xs text-slate-500">{p}</p> })}
+            {(!due).then(|| view! {
+                <ActionForm action=mover attr:class="flex items-center gap-1">
+                    <input type="hidden" name="id" value=form_id />
+                    <label for=input_id.clone() class="sr-only">{format!("New day for {}", task.title)}</label>
+                    <input id=input_id type="date" name="date" value=day.to_string() class="input py-0 text-xs" required />
+                    <button type="submit" class="btn px-2 py-0 text-xs">"Move"</button>
+                </ActionForm>
+            })}
+        </li>
+    }
+}
+
+#[component]
+fn Day(day: CalendarDay, today: chrono::NaiveDate, mover: ServerAction<MoveTask>) -> impl IntoView {
+    let label = day.date.format("%A %-d %B").to_string();
+    let free = day.events.is_empty() && day.tasks.is_empty();
+    let date = day.date;
+    view! {
+        <section aria-label=label.clone() class=if date == today { "card space-y-2 ring-2 ring-indigo-300" } else { "card space-y-2" }>
+            <h2 class="text-sm font-semibold">{day.date.format("%a %-d").to_string()}{(date == today).then_some(" · today")}</h2>
+            <ul class="space-y-1">
+                {day.events.into_iter().map(|e| view! {
+                    <li class="rounded bg-slate-100 p-2 text-xs" data-event="">
+                        <span class="font-semibold">{e.time.clone()}</span>" "{e.summary.clone()}
+                        <span class="block text-slate-500">{e.source.clone()}</span>
+                    </li>
+                }).collect_view()}
+                {day.tasks.into_iter().map(|t| view! { <TaskItem task=t day=date mover /> }).collect_view()}
+            </ul>
+            {free.then(|| view! { <p class="text-xs text-slate-400">"Nothing yet."</p> })}
+        </section>
+    }
+}
+
+#[component]
+fn Sources(
+    sources: Vec<CalendarSource>,
+    refresh: ServerAction<RefreshCalendar>,
+    remove: ServerAction<RemoveCalendar>,
+) -> impl IntoView {
+    if sources.is_empty() {
+        return view! {
+            <Empty><p>"No calendars yet. Add your work or family calendar by its address (most calendar apps can share one as “iCal” or “.ics”), or upload an .ics file: its events then show here as busy time."</p></Empty>
+        }.into_any();
+    }
+    view! {
+        <ul class="card divide-y divide-slate-100">
+            {sources.into_iter().map(|s| {
+                let when = s.refreshed_at.map(|t| format!("updated {}", t.format("%Y-%m-%d %H:%M UTC"))).unwrap_or_else(|| "not read yet".into());
+                let id = s.id.to_string();
+                let refresh_id = id.clone();
+                view! {
+                    <li class="flex flex-wrap items-center gap-2 py-2 text-sm">
+                        <span class="font-semibold">{s.name.clone()}</span>
+                        <span class="text-xs text-slate-500">{format!("{} events · {when} · {}", s.events, if s.url.is_some() { "from an address, refreshed hourly" } else { "uploaded file" })}</span>
+                        {s.error.clone().map(|e| view! { <p class="field-error w-full" role="alert">{format!("Last refresh failed: {e}")}</p> })}
+                        <span class="ml-auto flex gap-2">
+                            {s.url.is_some().then(|| view! {
+                                <ActionForm action=refresh>
+                                    <input type="hidden" name="id" value=refresh_id />
+                                    <button type="submit" class="btn">"Refresh now"</button>
+                                </ActionForm>
+                            })}
+                            <ActionForm action=remove>
+                                <input type="hidden" name="id" value=id.clone() />
+                                <button type="submit" class="btn" aria-label=format!("Remove {}", s.name)>"Remove"</button>
+                            </ActionForm>
+                        </span>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }.into_any()
+}
+
+#[component]
+pub fn CalendarPage() -> impl IntoView {
+    let week_param = query_param("week");
+    let import_error = query_param("import_error");
+    let mover = ServerAction::<MoveTask>::new();
+    let add = ServerAction::<AddCalendarUrl>::new();
+    let refresh = ServerAction::<RefreshCalendar>::new();
+    let remove = ServerAction::<RemoveCalendar>::new();
+    let week = Resource::new(
+        move || {
+            (week_param(), mover.version().get(), add.version().get(), refresh.version().get(), remove.version().get())
+        },
+        |(w, ..)| get_calendar_week(w),
+    );
+    let errors = move || {
+        [mover.value().get(), refresh.value().get().map(|r| r.map(drop)), remove.value().get()]
+            .into_iter()
+            .flatten()
+            .filter_map(Result::err)
+            .map(|e| e.to_string())
+            .next()
+            .or_else(|| Some(import_error()).filter(|e| !e.is_empty()))
+    };
+    view! {
+        <Layout>
+            <Title text="Calendar · BuildOS" />
+            {loaded(week, move |w: CalendarWeek| {
+                let shift = |days: i64| format!("/calendar?week={}", w.monday + chrono::Duration::days(days));
+                let today = w.today;
+                view! {
+                    <div class="mb-3 flex flex-wrap items-center gap-2">
+                        <h1 class="page-title mr-auto">"Calendar"</h1>
+                        <a href=shift(-7) class="btn">"← Previous week"</a>
+                        <a href="/calendar" class="btn">"This week"</a>
+                        <a href=shift(7) class="btn">"Next week →"</a>
+                    </div>
+                    <p class="mb-3 text-sm text-slate-600">
+                        {format!("Week of {} · times in {}", w.monday.format("%-d %B %Y"), w.timezone)}
+                    </p>
+                    {move || errors().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                    <div class="grid gap-3 md:grid-cols-2 lg:grid-cols-7">
+                        {w.days.into_iter().map(|d| view! { <Day day=d today=today mover /> }).collect_view()}
+                    </div>
+                    <h2 id="calendars" class="section-title mt-8">"Your calendars"</h2>
+                    <Sources sources=w.sources refresh remove />
+                }
+            })}
+            <div class="mt-4 grid gap-4 md:grid-cols-2">
+                {move || {
+                    let p = Prefill::track(add);
+                    view! {
+                        <ActionForm action=add attr:class="card space-y-2" attr:novalidate=true>
+                            <h3 class="font-semibold">"Add by address"</h3>
+                            <FormError prefill=p.clone() />
+                            <label class="label" for="calendar-url-name">"Name"</label>
+                            <input id="calendar-url-name" name="name" class="input" placeholder="Work" value=p.value("name", "") maxlength="200" />
+                            {p.error("name").map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+                            <label class="label" for="calendar-url">"Address (https:// or webcal://)"</label>
+                            <input id="calendar-url" name="url" type="url" class="input" value=p.value("url", "") placeholder="https://…/basic.ics" />
+                            {p.error("url").map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+                            <Submit pending=add.pending() idle="Add calendar" busy="Reading it…" />
+                        </ActionForm>
+                    }
+                }}
+                <form method="post" action="/calendar/import" enctype="multipart/form-data" class="card space-y-2">
+                    <h3 class="font-semibold">"Upload an .ics file"</h3>
+                    <label class="label" for="calendar-file-name">"Name"</label>
+                    <input id="calendar-file-name" name="name" class="input" placeholder="Holidays" maxlength="200" required />
+                    <label class="label" for="calendar-file">"File"</label>
+                    <input id="calendar-file" name="file" type="file" accept=".ics,text/calendar" class="input" required />
+                    <button type="submit" class="btn-primary">"Upload"</button>
+                </form>
+            </div>
+        </Layout>
+    }
+}

@@ -1,0 +1,52 @@
+import { expect, ready, signUp, test } from './fixtures';
+
+/** Next week's Monday, as YYYY-MM-DD (UTC, like the server's default timezone for this browser). */
+function nextMonday(): Date {
+  const d = new Date();
+  d.setUTCHours(12, 0, 0, 0);
+  d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7));
+  return d;
+}
+const iso = (d: Date) => d.toISOString().slice(0, 10);
+const ics = (d: Date) =>
+  'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//e2e//EN\r\n' +
+  `BEGIN:VEVENT\r\nUID:e2e-1\r\nSUMMARY:Team planning\r\nDTSTART:${iso(d).replaceAll('-', '')}T090000Z\r\n` +
+  `DTEND:${iso(d).replaceAll('-', '')}T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n`;
+
+test('the calendar shows an uploaded calendar beside a task, and the task moves to another day', async ({ page }) => {
+  await signUp(page, 'calendar');
+  const monday = nextMonday();
+  const tuesday = new Date(monday.getTime() + 86_400_000);
+  const wednesday = new Date(monday.getTime() + 2 * 86_400_000);
+
+  await page.goto('/projects');
+  await ready(page);
+  await page.getByLabel('Name').fill('Garden');
+  await page.getByRole('button', { name: 'Create project' }).click();
+  await expect(page.getByRole('heading', { name: 'Garden', level: 1 })).toBeVisible();
+  await ready(page);
+  await page.getByLabel('Title', { exact: true }).fill('Prune roses');
+  await page.locator('#new-task-start_date').fill(iso(tuesday));
+  await page.getByRole('button', { name: 'Add task' }).click();
+  await expect(page.getByRole('link', { name: 'Prune roses' })).toBeVisible();
+
+  await page.getByRole('link', { name: 'Calendar' }).click();
+  await expect(page.getByRole('heading', { name: 'Calendar', level: 1 })).toBeVisible();
+  await expect(page.getByText('No calendars yet.')).toBeVisible();
+  await page.getByLabel('Name', { exact: true }).last().fill('Work');
+  await page.getByLabel('File').setInputFiles({ name: 'work.ics', mimeType: 'text/calendar', buffer: Buffer.from(ics(monday)) });
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await expect(page.locator('#calendars ~ ul')).toContainText('Work');
+
+  await page.goto(`/calendar?week=${iso(monday)}`);
+  await ready(page);
+  const day = (d: Date) =>
+    page.getByRole('region', { name: d.toLocaleDateString('en-GB', { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'UTC' }).replace(',', '') });
+  await expect(day(monday)).toContainText('Team planning');
+  await expect(day(tuesday)).toContainText('Prune roses');
+
+  await day(tuesday).getByLabel('New day for Prune roses').fill(iso(wednesday));
+  await day(tuesday).getByRole('button', { name: 'Move' }).click();
+  await expect(day(wednesday)).toContainText('Prune roses');
+  await expect(day(tuesday)).not.toContainText('Prune roses');
+});
