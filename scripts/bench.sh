@@ -29,15 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log "release build"
-SQLX_OFFLINE=true cargo leptos build --release >&2
-
-pg_drop_db buildos_bench
-url="$(pg_create_db buildos_bench)"
-DATABASE_URL="$url" PORT="$PORT" LEPTOS_SITE_ROOT=target/site LEPTOS_ENV=PROD RUST_LOG=warn \
-  "$(target_dir)/release/server" >/dev/null 2>&1 &
-server_pid=$!
-wait_healthy "http://127.0.0.1:${PORT}/healthz" "$server_pid" 60
+bench_server buildos_bench "$PORT"
 
 base="http://127.0.0.1:${PORT}"
 call() { # call ENDPOINT FORM...

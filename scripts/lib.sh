@@ -520,3 +520,18 @@ stop_pid() {
     wait "$pid" 2>/dev/null || true
   done
 }
+
+# bench_server DB PORT: release build, a fresh database DB, and the release
+# server on PORT against it (for the benchmarks). Sets server_pid and url
+# (the database's); the caller stops the server.
+bench_server() {
+  local db="$1" port="$2"
+  log "release build"
+  SQLX_OFFLINE=true cargo leptos build --release >&2
+  pg_drop_db "$db"
+  url="$(pg_create_db "$db")"
+  DATABASE_URL="$url" PORT="$port" LEPTOS_SITE_ROOT=target/site LEPTOS_ENV=PROD RUST_LOG=warn \
+    "$(target_dir)/release/server" >/dev/null 2>&1 &
+  server_pid=$!
+  wait_healthy "http://127.0.0.1:${port}/healthz" "$server_pid" 60
+}

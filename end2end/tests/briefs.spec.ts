@@ -1,12 +1,8 @@
-import { expect, hydrated, ready, signUp, test } from './fixtures';
+import { createProject, expect, hydrated, ready, signUp, test } from './fixtures';
 
 test('generate a brief now: the status changes by itself, then the brief is shown', async ({ page }) => {
   await signUp(page, `brief-${test.info().project.name}-${Date.now()}@example.com`);
-  await page.goto('/projects');
-  await ready(page);
-  await page.getByLabel('Name').fill('Garden');
-  await page.getByRole('button', { name: 'Create project' }).click();
-  await expect(page.getByRole('heading', { name: 'Garden', level: 1 })).toBeVisible();
+  await createProject(page, 'Garden');
 
   await page.goto('/briefs');
   await ready(page);

@@ -1,4 +1,4 @@
-import { expect, ready, signUp, test } from './fixtures';
+import { createProject, expect, ready, signUp, test } from './fixtures';
 
 /** Next week's Monday, as YYYY-MM-DD (UTC, like the server's default timezone for this browser). */
 function nextMonday(): Date {
@@ -19,11 +19,7 @@ test('the calendar shows an uploaded calendar beside a task, and the task moves 
   const tuesday = new Date(monday.getTime() + 86_400_000);
   const wednesday = new Date(monday.getTime() + 2 * 86_400_000);
 
-  await page.goto('/projects');
-  await ready(page);
-  await page.getByLabel('Name').fill('Garden');
-  await page.getByRole('button', { name: 'Create project' }).click();
-  await expect(page.getByRole('heading', { name: 'Garden', level: 1 })).toBeVisible();
+  await createProject(page, 'Garden');
   await ready(page);
   await page.getByLabel('Title', { exact: true }).fill('Prune roses');
   await page.locator('#new-task-start_date').fill(iso(tuesday));

@@ -1,4 +1,4 @@
-import { expect, ready, signUp, test } from './fixtures';
+import { createProject, expect, ready, signUp, test } from './fixtures';
 
 // Runs twice (playwright.config.ts): hydrated, and with JavaScript disabled.
 // Without JavaScript every form posts natively and the server redirects back.
@@ -36,11 +36,7 @@ test('sign up, create a project, add a task, complete it, see it under recently 
 
 test('a deleted task and a deleted note come back with Undo', async ({ page }) => {
   await signUp(page, 'undo');
-  await page.goto('/projects');
-  await ready(page);
-  await page.getByLabel('Name').fill('Move house');
-  await page.getByRole('button', { name: 'Create project' }).click();
-  await expect(page.getByRole('heading', { name: 'Move house', level: 1 })).toBeVisible();
+  await createProject(page, 'Move house');
 
   await ready(page);
   await page.getByLabel('Title', { exact: true }).fill('Book a van');

@@ -50,3 +50,12 @@ export async function signUp(page: Page, tag: string, name = 'Ada') {
   await expect(page.getByRole('heading', { name: `Hello, ${name}` })).toBeVisible();
   return email;
 }
+
+/** Create project `name` from the projects page; its page is open afterwards. */
+export async function createProject(page: Page, name: string) {
+  await page.goto('/projects');
+  await ready(page);
+  await page.getByLabel('Name').fill(name);
+  await page.getByRole('button', { name: 'Create project' }).click();
+  await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
+}
