@@ -12,17 +12,7 @@ cd "${BUILDOS_ROOT}"
 : "${TASKS:=1000}" "${DURATION:=20s}" "${BENCH_PORT:=3313}"
 PORT="${BENCH_PORT}"
 
-./scripts/setup.sh
-need_apt wrk
-pg_start
-server_pid=""
-jar="$(mktemp)"
-cleanup() {
-  [ -n "$server_pid" ] && stop_pid "$server_pid"
-  rm -f "$jar" "${jar}".*
-  pg_stop_if_started
-}
-trap cleanup EXIT
+bench_begin
 
 bench_server buildos_bench_feed "$PORT"
 base="http://127.0.0.1:${PORT}"

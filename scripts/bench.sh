@@ -17,17 +17,7 @@ cd "${BUILDOS_ROOT}"
 : "${CONNECTIONS:=64}" "${DURATION:=20s}" "${BENCH_PORT:=3312}"
 PORT="${BENCH_PORT}" TASKS=200
 
-./scripts/setup.sh
-need_apt wrk
-pg_start
-server_pid=""
-jar="$(mktemp)"
-cleanup() {
-  [ -n "$server_pid" ] && stop_pid "$server_pid"
-  rm -f "$jar"
-  pg_stop_if_started
-}
-trap cleanup EXIT
+bench_begin
 
 bench_server buildos_bench "$PORT"
 

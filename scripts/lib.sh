@@ -521,6 +521,23 @@ stop_pid() {
   done
 }
 
+# bench_begin: what every benchmark needs first (its tools, PostgreSQL, a
+# cookie jar in $jar); on exit the server (server_pid) and PostgreSQL stop.
+bench_begin() {
+  ./scripts/setup.sh
+  need_apt wrk
+  pg_start
+  server_pid=""
+  jar="$(mktemp)"
+  trap bench_end EXIT
+}
+
+bench_end() {
+  [ -n "${server_pid:-}" ] && stop_pid "$server_pid"
+  rm -f "$jar" "${jar}".*
+  pg_stop_if_started
+}
+
 # bench_server DB PORT: release build, a fresh database DB, and the release
 # server on PORT against it (for the benchmarks). Sets server_pid and url
 # (the database's); the caller stops the server.
