@@ -106,7 +106,7 @@ pub fn CalendarFeedSettings() -> impl IntoView {
                     {match url {
                         Some(url) => view! {
                             <label class="label" for="calendar-feed-url">"Feed address"</label>
-                            <input id="calendar-feed-url" class="input font-mono text-xs" readonly value=url onfocus="this.select()" />
+                            <input id="calendar-feed-url" class="input font-mono text-xs" readonly value=url />
                         }.into_any(),
                         None => view! { <p class="text-sm">"The feed is off: no address works."</p> }.into_any(),
                     }}

@@ -74,7 +74,7 @@ pub fn ProfilePage() -> impl IntoView {
                     "Your browser says " <strong data-browser-tz=""></strong> ". "
                     <button type="button" class="link" data-browser-tz-use="">"Use it"</button>
                 </p>
-                <script inner_html=BROWSER_TZ_SCRIPT></script>
+                <script nonce=leptos::nonce::use_nonce() inner_html=BROWSER_TZ_SCRIPT></script>
             })}
             <BriefSettings />
             <PhoneSettings />

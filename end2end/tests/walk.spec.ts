@@ -5,6 +5,10 @@ import { expect, ready, signUp, test } from './fixtures';
 // go deeper into each action; this one makes sure no page is left unvisited.
 
 test('a newcomer walks every page: empty states first, then with their own things', async ({ page }) => {
+  // Every page runs under a Content-Security-Policy (this suite fails on any violation it logs).
+  const login = await page.goto('/login');
+  expect(login!.headers()['content-security-policy']).toMatch(/script-src 'nonce-[^']+' 'strict-dynamic'/);
+
   // Logged out: the app sends them to log in, and back afterwards.
   await page.goto('/projects');
   await expect(page.getByRole('heading', { name: 'Log in' })).toBeVisible();

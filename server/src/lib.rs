@@ -137,8 +137,33 @@ pub fn router(settings: Settings, pool: PgPool) -> Router {
         .layer(axum::middleware::from_fn(fn_errors::status_from_app_error))
         .layer(sessions)
         .layer(axum::middleware::from_fn(csrf::reject_cross_origin_writes))
+        .layer(axum::middleware::from_fn_with_state(settings.public_base_url.starts_with("https://"), security_headers))
         .layer(CompressionLayer::new())
         .with_state(state)
+}
+
+/// Headers on every response: no sniffing, no framing, no referrer beyond this
+/// site, HSTS when served over https (`hsts`). A page sets its own
+/// Content-Security-Policy (with its script nonce) while rendering; anything
+/// else (JSON, feeds, files) gets one that allows nothing to run.
+async fn security_headers(
+    State(hsts): State<bool>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    ));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if hsts {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
+    res
 }
 
 /// Serve `router` on `listener` until the future `shutdown` completes.

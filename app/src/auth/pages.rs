@@ -39,7 +39,7 @@ pub fn SignupPage() -> impl IntoView {
                         <input type="hidden" name="timezone" value="" data-browser-timezone="" />
                         <Submit pending=signup.pending() idle="Create account" busy="Creating…" class="btn-primary w-full" />
                     </ActionForm>
-                    <script inner_html=TIMEZONE_SCRIPT></script>
+                    <script nonce=leptos::nonce::use_nonce() inner_html=TIMEZONE_SCRIPT></script>
                 }
             }}
             <p class="mt-4 text-sm">"Already have an account? " <a href="/login" class="link">"Log in"</a></p>

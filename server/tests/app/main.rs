@@ -7,6 +7,7 @@ mod briefs;
 mod calendar;
 mod calendar_import;
 mod crud;
+mod headers;
 mod isolation;
 mod limits;
 mod llm;

@@ -1,0 +1,35 @@
+//! Security headers: a page's Content-Security-Policy allows only its own
+//! nonce'd scripts, and every response refuses framing and sniffing.
+
+use crate::support::TestApp;
+use sqlx::PgPool;
+
+#[sqlx::test(migrations = "../migrations")]
+async fn pages_allow_only_their_nonced_scripts_and_nothing_can_be_framed(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let page = reqwest::get(app.url("/login")).await.unwrap();
+    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    assert!(page.headers().get("strict-transport-security").is_none(), "no HSTS over http");
+    let html = page.text().await.unwrap();
+    let nonce = csp.split("'nonce-").nth(1).and_then(|r| r.split('\'').next()).expect("a nonce in the policy");
+    assert!(nonce.len() >= 16, "{nonce}");
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("object-src 'none'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline'; script") && !csp.contains("script-src 'self' 'unsafe-inline'"), "{csp}");
+    // Every inline script on the page carries this response's nonce.
+    let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+    assert!(!scripts.is_empty());
+    for s in &scripts {
+        let tag = &s[..s.find('>').unwrap()];
+        assert!(tag.contains(&format!("nonce=\"{nonce}\"")), "a script without the nonce: <script{tag}>");
+    }
+    // A second response has another nonce.
+    let again = reqwest::get(app.url("/login")).await.unwrap();
+    assert!(!again.headers()["content-security-policy"].to_str().unwrap().contains(nonce));
+
+    // Not a page: nothing may run.
+    let api = reqwest::get(app.url("/api/v1/openapi.json")).await.unwrap();
+    assert!(api.headers()["content-security-policy"].to_str().unwrap().starts_with("default-src 'none'"));
+    assert_eq!(api.headers()["x-content-type-options"], "nosniff");
+}
