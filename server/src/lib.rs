@@ -137,6 +137,7 @@ pub fn router(settings: Settings, pool: PgPool) -> Router {
         .layer(axum::middleware::from_fn(fn_errors::status_from_app_error))
         .layer(sessions)
         .layer(axum::middleware::from_fn(csrf::reject_cross_origin_writes))
+        .layer(axum::middleware::from_fn(csrf::drop_foreign_form_errors))
         .layer(axum::middleware::from_fn_with_state(settings.public_base_url.starts_with("https://"), security_headers))
         .layer(CompressionLayer::new())
         .with_state(state)

@@ -33,3 +33,22 @@ async fn pages_allow_only_their_nonced_scripts_and_nothing_can_be_framed(pool: P
     assert!(api.headers()["content-security-policy"].to_str().unwrap().starts_with("default-src 'none'"));
     assert_eq!(api.headers()["x-content-type-options"], "nosniff");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_form_error_in_a_link_from_elsewhere_is_not_shown(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let client = TestApp::client();
+    let forged = app.url("/login?next=%2Fprojects&__err=U2VydmVyRXJyb3J8Q2FsbCA1NTUtMDEwMCB0byB1bmxvY2s");
+    for site in [Some("cross-site"), Some("none"), None] {
+        let mut req = client.get(&forged);
+        if let Some(site) = site {
+            req = req.header("sec-fetch-site", site);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 303, "{site:?}");
+        assert_eq!(res.headers()["location"], "/login?next=%2Fprojects", "{site:?}");
+    }
+    // Our own redirect after a failed post (same origin) is shown.
+    let own = client.get(&forged).header("sec-fetch-site", "same-origin").send().await.unwrap();
+    assert_eq!(own.status(), 200);
+}
