@@ -19,6 +19,35 @@ pub async fn begin_as(pool: &PgPool, user_id: Uuid) -> Result<Tx, sqlx::Error> {
     Ok(tx)
 }
 
+/// Refuse a database role that row-level security does not apply to (a
+/// superuser, or BYPASSRLS), unless `allowed` (then say so loudly).
+pub async fn check_role(pool: &PgPool, allowed: bool) -> Result<(), Error> {
+    let row: (String, bool, bool) =
+        sqlx::query_as("select current_user::text, rolsuper, rolbypassrls from pg_roles where rolname = current_user")
+            .fetch_one(pool)
+            .await?;
+    role_verdict(&row.0, row.1, row.2, allowed)
+}
+
+fn role_verdict(role: &str, superuser: bool, bypassrls: bool, allowed: bool) -> Result<(), Error> {
+    if !(superuser || bypassrls) {
+        return Ok(());
+    }
+    let what = if superuser { "a superuser" } else { "BYPASSRLS" };
+    if allowed {
+        tracing::error!(
+            db.role = role,
+            "ALLOW_PRIVILEGED_DATABASE_ROLE: the database role is {what}; row-level security protects nobody"
+        );
+        return Ok(());
+    }
+    Err(Error::Conflict(format!(
+        "refusing to start: the database role \"{role}\" is {what}, so row-level security would not keep people's \
+         data apart. Connect as a plain role (NOSUPERUSER NOBYPASSRLS), or set ALLOW_PRIVILEGED_DATABASE_ROLE=true \
+         for a throwaway test database."
+    )))
+}
+
 /// Run `work` in a transaction as `user_id`; commit when it succeeds, roll back otherwise.
 ///
 /// `db::as_user(&pool, user.id, move |tx| Box::pin(task::service::get_task(tx, user.id, id))).await`
@@ -30,4 +59,18 @@ where
     let value = work(&mut tx).await?;
     tx.commit().await?;
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::role_verdict;
+
+    #[test]
+    fn a_role_that_bypasses_row_level_security_is_refused_unless_allowed() {
+        assert!(role_verdict("buildos", false, false, false).is_ok());
+        let refused = role_verdict("postgres", true, false, false).unwrap_err().to_string();
+        assert!(refused.contains("\"postgres\" is a superuser"), "{refused}");
+        assert!(role_verdict("etl", false, true, false).unwrap_err().to_string().contains("BYPASSRLS"));
+        assert!(role_verdict("postgres", true, true, true).is_ok());
+    }
 }

@@ -66,6 +66,10 @@ pub struct Settings {
     /// point at loopback or private networks (tests, or a calendar server on
     /// your own network). Off, the server cannot be made to probe them.
     pub calendar_fetch_private: bool,
+    /// ALLOW_PRIVILEGED_DATABASE_ROLE (default false): start even when the
+    /// database role is a superuser or has BYPASSRLS (row-level security then
+    /// protects nobody). For throwaway test databases only; logged loudly.
+    pub allow_privileged_role: bool,
     /// The worker's own settings.
     pub worker: WorkerSettings,
     /// Where cargo-leptos put the site (LEPTOS_* variables, which it sets).
@@ -149,6 +153,7 @@ impl Settings {
             api_rate_per_minute,
             registration_open: flag("REGISTRATION_OPEN", true)?,
             calendar_fetch_private: flag("CALENDAR_FETCH_PRIVATE", false)?,
+            allow_privileged_role: flag("ALLOW_PRIVILEGED_DATABASE_ROLE", false)?,
             worker: WorkerSettings {
                 db_connections: u32::try_from(number("WORKER_DB_CONNECTIONS", 12)?).unwrap_or(12),
                 poll_ms: number("WORKER_POLL_MS", 1000)?.max(5),

@@ -45,20 +45,11 @@ pub async fn connect(database_url: &str) -> Result<PgPool> {
     Ok(pool)
 }
 
-/// Apply migrations, and warn when the role would bypass row-level security.
-pub async fn prepare_database(pool: &PgPool) -> Result<()> {
+/// Refuse a role row-level security does not apply to, then apply migrations.
+pub async fn prepare_database(pool: &PgPool, settings: &Settings) -> Result<()> {
+    domain::db::check_role(pool, settings.allow_privileged_role).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     sqlx::migrate!("../migrations").run(pool).await.context("running migrations")?;
-    prepare_jobs(pool).await?;
-    let bypasses: bool =
-        sqlx::query_scalar("select rolsuper or rolbypassrls from pg_roles where rolname = current_user")
-            .fetch_one(pool)
-            .await?;
-    if bypasses {
-        tracing::warn!(
-            "the database role is a superuser or has BYPASSRLS: row-level security will not protect tenants; use a plain role"
-        );
-    }
-    Ok(())
+    prepare_jobs(pool).await
 }
 
 /// The job tables (apalis schema): the web enqueues jobs in its own transactions.

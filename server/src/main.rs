@@ -36,7 +36,7 @@ async fn run() -> Result<()> {
     let settings = Settings::from_env()?;
     init_tracing(settings.log_json);
     let pool = server::connect(settings.database_url.expose()).await?;
-    server::prepare_database(&pool).await?;
+    server::prepare_database(&pool, &settings).await?;
     let listener = tokio::net::TcpListener::bind(settings.addr)
         .await
         .with_context(|| format!("binding {} (is another server using PORT?)", settings.addr))?;

@@ -37,6 +37,7 @@ impl Ctx {
             .connect(settings.database_url.expose())
             .await
             .context("connecting to PostgreSQL")?;
+        domain::db::check_role(&pool, settings.allow_privileged_role).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         sqlx::migrate!("../migrations").run(&pool).await.context("running migrations")?;
         PostgresStorage::<()>::setup(&pool).await.context("setting up the job tables")?;
         let secret = settings.secret_key.as_ref().map(|k| k.expose().as_str());
