@@ -286,6 +286,11 @@ pub async fn start_verification(pool: &PgPool, user_id: Uuid, phone: &str) -> Re
     let phone = normalize_phone(phone)?;
     let code = format!("{:06}", rand::random_range(0..1_000_000u32));
     let mut tx = begin_as(pool, user_id).await?;
+    // One request per person at a time (until commit): parallel requests
+    // would each pass the checks below before any had written its code.
+    sqlx::query!("select pg_advisory_xact_lock(hashtext('phone-verification:' || $1::uuid::text))", user_id)
+        .execute(&mut *tx)
+        .await?;
     let recent: bool = sqlx::query_scalar!(
         r#"select exists (select 1 from phone_verifications
                           where user_id = $1 and created_at > now() - interval '1 minute') as "r!""#,

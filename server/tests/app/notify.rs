@@ -302,3 +302,27 @@ async fn task_reminders_go_once_a_day_to_people_who_asked_and_verified(pool: PgP
         sqlx::query_scalar("select count(*) from apalis.jobs where job_type = 'sms'").fetch_one(&pool).await.unwrap();
     assert_eq!(jobs, 1);
 }
+
+/// Twenty verification requests at once (a double-clicking person, or a
+/// script): one code is made and one text queued; the others wait their turn
+/// and are told a code was just sent.
+#[sqlx::test(migrations = "../migrations")]
+async fn parallel_verification_requests_send_one_text(pool: PgPool) {
+    let (_app, _c) = TestApp::with_ada(pool.clone()).await;
+    let ada = user_id(&pool, "ada@example.com").await;
+    let tries = (0..20).map(|_| {
+        let pool = pool.clone();
+        tokio::spawn(async move { domain::notify::sms::start_verification(&pool, ada, "+14155550100").await })
+    });
+    let results = futures::future::join_all(tries).await;
+    let sent = results.iter().filter(|r| r.as_ref().unwrap().is_ok()).count();
+    assert_eq!(sent, 1, "{results:?}");
+    assert!(
+        results
+            .iter()
+            .filter_map(|r| r.as_ref().unwrap().as_ref().err())
+            .all(|e| e.to_string().contains("less than a minute"))
+    );
+    let texts: i64 = system_scalar(&pool, "select count(*) from sms_messages where key like 'verify:%'").await;
+    assert_eq!(texts, 1);
+}
