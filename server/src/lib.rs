@@ -33,6 +33,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub briefs: sse::brief::BriefBus,
     pub api_limiter: api::auth::ApiLimiter,
+    pub streams: sse::Streams,
 }
 
 pub async fn connect(database_url: &str) -> Result<PgPool> {
@@ -91,6 +92,7 @@ pub fn router(settings: Settings, pool: PgPool) -> Router {
         pool: pool.clone(),
         briefs: sse::brief::BriefBus::start(pool.clone()),
         api_limiter: api::auth::ApiLimiter::new(settings.api_rate_per_minute),
+        streams: sse::Streams::default(),
         settings: settings.clone(),
     };
     let context = {

@@ -45,9 +45,11 @@ pub async fn events(
         Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     };
     let Ok(id) = id.parse::<Uuid>() else { return (StatusCode::NOT_FOUND, "Not found.").into_response() };
+    let Some(slot) = state.streams.open(user.id) else { return super::too_many() };
     let (tx, rx) = mpsc::unbounded_channel::<ParseEvent>();
     let _ = tx.send(ParseEvent::Status { message: "Received; starting…".into() });
     tokio::spawn(async move {
+        let _slot = slot; // held until this stream's work ends
         let emit = |e: ParseEvent| {
             let _ = tx.send(e);
         };
@@ -89,7 +91,13 @@ async fn run(
         };
     }
     // Someone else is processing it (another tab, or this page before a reconnect): wait for them.
+    let deadline = tokio::time::Instant::now() + WAIT_AT_MOST;
     while dump.status == DumpStatus::Processing {
+        if tokio::time::Instant::now() > deadline {
+            return ParseEvent::Failed {
+                message: "Still processing after 10 minutes. Reload the page to see where it got to.".into(),
+            };
+        }
         emit(ParseEvent::Status { message: "Still processing…".into() });
         tokio::time::sleep(Duration::from_millis(500)).await;
         dump = match service::get_dump(pool, user_id, id).await {
@@ -112,6 +120,9 @@ async fn run(
         }
     }
 }
+
+/// How long a page waits for processing started elsewhere before it gives up.
+const WAIT_AT_MOST: Duration = Duration::from_secs(600);
 
 async fn still(pool: &PgPool, user_id: Uuid, id: Uuid, status: DumpStatus) -> bool {
     service::get_dump(pool, user_id, id).await.is_ok_and(|d| d.status == status)

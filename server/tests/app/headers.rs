@@ -52,3 +52,36 @@ async fn a_form_error_in_a_link_from_elsewhere_is_not_shown(pool: PgPool) {
     let own = client.get(&forged).header("sec-fetch-site", "same-origin").send().await.unwrap();
     assert_eq!(own.status(), 200);
 }
+
+/// Live pages hold a stream each; one person gets a few at once, and a
+/// closed page frees its place.
+#[sqlx::test(migrations = "../migrations")]
+async fn one_person_gets_a_few_live_streams_at_once(pool: PgPool) {
+    let (app, ada) = TestApp::with_ada(pool).await;
+    let bob = app.signed_up("bob@example.com").await;
+    let open = |c: &reqwest::Client| {
+        let req = c.get(app.url("/briefs/events")).header("sec-fetch-site", "same-origin");
+        async move { req.send().await.unwrap() }
+    };
+    let mut held = Vec::new();
+    for _ in 0..server::sse::MAX_PER_PERSON {
+        let r = open(&ada).await;
+        assert_eq!(r.status(), 200);
+        held.push(r);
+    }
+    let refused = open(&ada).await;
+    assert_eq!(refused.status(), 429);
+    assert!(refused.text().await.unwrap().contains("close a few tabs"));
+    assert_eq!(open(&bob).await.status(), 200, "other people are not affected");
+
+    drop(held.pop());
+    let mut again = 0;
+    for _ in 0..50 {
+        again = open(&ada).await.status().as_u16();
+        if again == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(again, 200, "a closed stream frees its place");
+}
