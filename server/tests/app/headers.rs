@@ -85,3 +85,17 @@ async fn one_person_gets_a_few_live_streams_at_once(pool: PgPool) {
     }
     assert_eq!(again, 200, "a closed stream frees its place");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn every_page_has_its_nonce_policy(pool: PgPool) {
+    let (app, c) = TestApp::with_ada(pool).await;
+    let id = app.ok(&c, "save_draft", &[("content", "# Garden\n- buy seeds")]).await.as_str().unwrap().to_string();
+    app.ok(&c, "parse_brain_dump", &[("id", &id)]).await;
+    for path in
+        ["/", "/projects", "/brain-dump", &format!("/brain-dump/{id}"), "/briefs", "/calendar", "/profile", "/nope"]
+    {
+        let r = c.get(app.url(path)).header("accept", "text/html").send().await.unwrap();
+        let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
+        assert!(csp.contains("'nonce-"), "{path}: {} {csp}", r.status());
+    }
+}
