@@ -119,7 +119,9 @@ pub enum Origin {
     File(String),
 }
 
-/// Refuse addresses that could make the server probe its own network.
+/// Refuse addresses that could make the server probe its own network. (The
+/// name is resolved again when connecting, so a host that changes its answer
+/// in between — DNS rebinding — is not caught here; redirects are not followed.)
 async fn check_address(url: &reqwest::Url, settings: &Settings) -> Result<(), String> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err("The address must start with https:// (or webcal://).".into());
