@@ -41,12 +41,16 @@ pub async fn import(
         Ok(Some(user)) => user,
         _ => return axum::response::Redirect::to("/login?next=/calendar").into_response(),
     };
-    let back = |error: Option<String>| {
+    // On an error the page says why and keeps the name typed (a file cannot be kept).
+    let back = |error: Option<String>, name: &str| {
         let to = match error {
             None => "/calendar#calendars".to_string(),
             Some(e) => format!(
                 "/calendar?{}#calendars",
-                form_urlencoded::Serializer::new(String::new()).append_pair("import_error", &e).finish()
+                form_urlencoded::Serializer::new(String::new())
+                    .append_pair("import_error", &e)
+                    .append_pair("import_name", name)
+                    .finish()
             ),
         };
         axum::response::Redirect::to(&to).into_response()
@@ -57,13 +61,13 @@ pub async fn import(
             Ok(Some(field)) => {
                 let field_name = field.name().unwrap_or_default().to_string();
                 let Ok(bytes) = field.bytes().await else {
-                    return back(Some("The upload was cut off; try again.".into()));
+                    return back(Some("The upload was cut off; try again.".into()), &name);
                 };
                 match field_name.as_str() {
                     "name" => name = String::from_utf8_lossy(&bytes).into_owned(),
                     "file" => match String::from_utf8(bytes.to_vec()) {
                         Ok(t) => text = Some(t),
-                        Err(_) => return back(Some("The file is not UTF-8 text (an .ics file is).".into())),
+                        Err(_) => return back(Some("The file is not UTF-8 text (an .ics file is).".into()), &name),
                     },
                     _ => {}
                 }
@@ -71,22 +75,23 @@ pub async fn import(
             Ok(None) => break,
             Err(_) => {
                 let mb = domain::calendar::import::MAX_BYTES / 1024 / 1024;
-                return back(Some(format!("The upload could not be read (files up to {mb} MB).")));
+                return back(Some(format!("The upload could not be read (files up to {mb} MB).")), &name);
             }
         }
     }
     let Some(text) = text.filter(|t| !t.is_empty()) else {
-        return back(Some("Choose an .ics file to upload.".into()));
+        return back(Some("Choose an .ics file to upload.".into()), &name);
     };
     let origin = domain::calendar::import::Origin::File(text);
     match domain::calendar::import::add(&state.pool, &state.settings, user.id, &name, origin).await {
-        Ok(_) => back(None),
-        Err(domain::Error::Validation(inv)) => back(Some(
-            inv.fields.first().map(|f| f.message.clone()).unwrap_or_else(|| "The file could not be read.".into()),
-        )),
+        Ok(_) => back(None, &name),
+        Err(domain::Error::Validation(inv)) => back(
+            Some(inv.fields.first().map(|f| f.message.clone()).unwrap_or_else(|| "The file could not be read.".into())),
+            &name,
+        ),
         Err(error) => {
             tracing::warn!(%error, "calendar upload failed");
-            back(Some("The calendar could not be added; try again.".into()))
+            back(Some("The calendar could not be added; try again.".into()), &name)
         }
     }
 }

@@ -99,6 +99,7 @@ fn Sources(
 pub fn CalendarPage() -> impl IntoView {
     let week_param = query_param("week");
     let import_error = query_param("import_error");
+    let import_name = query_param("import_name");
     let mover = ServerAction::<MoveTask>::new();
     let add = ServerAction::<AddCalendarUrl>::new();
     let refresh = ServerAction::<RefreshCalendar>::new();
@@ -162,7 +163,7 @@ pub fn CalendarPage() -> impl IntoView {
                 <form method="post" action="/calendar/import" enctype="multipart/form-data" class="card space-y-2">
                     <h3 class="font-semibold">"Upload an .ics file"</h3>
                     <label class="label" for="calendar-file-name">"Name"</label>
-                    <input id="calendar-file-name" name="name" class="input" placeholder="Holidays" maxlength="200" required />
+                    <input id="calendar-file-name" name="name" class="input" placeholder="Holidays" maxlength="200" required value=import_name />
                     <label class="label" for="calendar-file">"File"</label>
                     <input id="calendar-file" name="file" type="file" accept=".ics,text/calendar" class="input" required />
                     <button type="submit" class="btn-primary">"Upload"</button>

@@ -33,7 +33,13 @@ pub struct Busy {
 
 /// The instant a date or date-time names; dates and floating times are read in `tz`.
 fn instant(v: &DatePerhapsTime, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
-    let local = |naive: chrono::NaiveDateTime| tz.from_local_datetime(&naive).earliest().map(|t| t.with_timezone(&Utc));
+    // A local time that does not exist (a clock change at midnight) is read an hour later.
+    let local = |naive: chrono::NaiveDateTime| {
+        tz.from_local_datetime(&naive)
+            .earliest()
+            .or_else(|| tz.from_local_datetime(&(naive + Duration::hours(1))).earliest())
+            .map(|t| t.with_timezone(&Utc))
+    };
     match v {
         DatePerhapsTime::Date(d) => local(d.and_hms_opt(0, 0, 0)?),
         DatePerhapsTime::DateTime(CalendarDateTime::Utc(t)) => Some(*t),

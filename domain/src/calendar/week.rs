@@ -3,7 +3,6 @@
 use super::import::{busy_between, list_sources};
 use super::model::{CalendarDay, CalendarWeek};
 use crate::error::Error;
-use crate::task::model::TaskSummary;
 use chrono::{Datelike, Days, NaiveDate};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -20,22 +19,7 @@ pub async fn week(
     let sunday = monday + Days::new(6);
     let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::UTC);
     let events = busy_between(&mut *conn, user_id, monday, sunday, timezone).await?;
-    let tasks = sqlx::query_as!(
-        TaskSummary,
-        r#"select t.id, p.name as "project_name?", p.slug as "project_slug?", t.title,
-                  t.priority as "priority: _", t.status as "status: _", t.start_date, t.due_date,
-                  t.recurrence as "recurrence: _"
-           from tasks t left join projects p on p.id = t.project_id
-           where t.user_id = $1 and t.deleted_at is null and t.status <> 'done'
-             and (p.id is null or p.deleted_at is null)
-             and (t.start_date between $2 and $3 or t.due_date between $2 and $3)
-           order by t.priority = 'high' desc, t.created_at limit 1000"#,
-        user_id,
-        monday,
-        sunday
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let tasks = crate::task::service::list_dated_between(&mut *conn, user_id, monday, sunday).await?;
     let days = (0..7)
         .map(|i| {
             let date = monday + Days::new(i);

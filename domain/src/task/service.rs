@@ -26,18 +26,30 @@ pub async fn list_project_tasks(
     user_id: Uuid,
     project_id: Uuid,
 ) -> Result<Vec<TaskSummary>, Error> {
-    summaries(conn, user_id, Some(project_id), None).await
+    summaries(conn, user_id, Some(project_id), None, None).await
+}
+
+/// Open tasks starting or due between `from` and `to` (inclusive): the calendar's week.
+pub async fn list_dated_between(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<TaskSummary>, Error> {
+    summaries(conn, user_id, None, None, Some((from, to))).await
 }
 
 /// List rows, open tasks first (by date, high priority first on a day), then
 /// done ones (latest first); narrowed to one project, and/or to what the
-/// dashboard shows for `today` (open up to a week ahead, done in the last week);
+/// dashboard shows for `today` (open up to a week ahead, done in the last week),
+/// and/or to open tasks starting or due in a window of days;
 /// at most 1,000 rows, so a page stays bounded.
 async fn summaries(
     conn: &mut PgConnection,
     user_id: Uuid,
     project_id: Option<Uuid>,
     today: Option<NaiveDate>,
+    window: Option<(NaiveDate, NaiveDate)>,
 ) -> Result<Vec<TaskSummary>, Error> {
     Ok(sqlx::query_as!(
         TaskSummary,
@@ -50,12 +62,16 @@ async fn summaries(
            and ($3::date is null
              or (t.status <> 'done' and least(t.start_date, t.due_date) <= $3::date + 7)
              or (t.status = 'done' and t.completed_at > now() - interval '7 days'))
+           and ($4::date is null
+             or (t.status <> 'done' and (t.start_date between $4 and $5 or t.due_date between $4 and $5)))
          order by (t.status = 'done'), t.completed_at desc nulls first,
                   coalesce(t.due_date, t.start_date) nulls last, t.priority = 'high' desc, t.created_at
          limit 1000",
         user_id,
         project_id,
-        today
+        today,
+        window.map(|w| w.0),
+        window.map(|w| w.1)
     )
     .fetch_all(conn)
     .await?)
@@ -296,7 +312,7 @@ pub async fn dashboard_lists(
 ) -> Result<DashboardLists, Error> {
     // One query; each row is sorted into its section below. A task is overdue
     // when its due date (or, without one, its start date) has passed.
-    let rows = summaries(conn, user_id, None, Some(today)).await?;
+    let rows = summaries(conn, user_id, None, Some(today), None).await?;
     let mut lists = DashboardLists::default();
     for task in rows {
         let when = task.due_date.or(task.start_date);

@@ -159,6 +159,7 @@ async fn an_uploaded_file_is_a_calendar_and_other_people_never_see_it(pool: PgPo
 
     let bad = upload(&ada, "Junk", "<html>not a calendar</html>".into()).await;
     assert!(location(&bad).contains("import_error=This+is+not+an+iCalendar"), "{}", location(&bad));
+    assert!(location(&bad).contains("import_name=Junk"), "the name typed comes back: {}", location(&bad));
     assert_eq!(week(&app, &ada, monday).await["sources"].as_array().unwrap().len(), 1, "nothing added");
 
     // Bob sees none of it and cannot remove or refresh it.
