@@ -158,7 +158,14 @@ run_e2e() {
 
   log "e2e: starting the server on port ${port} (log: ${server_log})"
   mkdir -p "$(dirname "$server_log")"
+  # Every account here comes from 127.0.0.1: the sign-up limits are raised.
+  # Emails (address confirmations, reset links) go to the outbox the tests read.
+  local outbox="${BUILDOS_ROOT}/.data/e2e-outbox"
+  rm -rf "$outbox"
   ADMIN_EMAILS="queue-admin@example.com" \
+    OUTBOX_DIR="$outbox" \
+    SIGNUPS_PER_ADDRESS_PER_HOUR=100000 \
+    SIGNUPS_PER_HOUR=100000 \
     DATABASE_URL="$e2e_url" \
     PORT="$port" \
     LEPTOS_SITE_ROOT="${BUILDOS_ROOT}/target/site" \
@@ -177,14 +184,14 @@ run_e2e() {
   local worker_log="${BUILDOS_ROOT}/.data/e2e-worker.log"
   log "e2e: starting the worker (log: ${worker_log}; email and SMS to .data/e2e-outbox)"
   DATABASE_URL="$e2e_url" \
-    OUTBOX_DIR="${BUILDOS_ROOT}/.data/e2e-outbox" \
+    OUTBOX_DIR="$outbox" \
     PUBLIC_BASE_URL="http://127.0.0.1:${port}" \
     "$(target_dir)/debug/worker" >"$worker_log" 2>&1 &
   e2e_worker_pid=$!
 
   log "e2e: playwright"
   local rc=0
-  BASE_URL="http://127.0.0.1:${port}" \
+  BASE_URL="http://127.0.0.1:${port}" OUTBOX_DIR="$outbox" \
     npx --no-install playwright test -c end2end/playwright.config.ts || rc=$?
 
   stop_pid "$e2e_server_pid"

@@ -1,4 +1,4 @@
-//! The queue page for admins (ADMIN_EMAILS): job counts by queue and state,
+//! The queue page for admins (confirmed addresses in ADMIN_EMAILS): job counts by queue and state,
 //! failed jobs with their error, retry and cancel.
 
 use crate::components::{Empty, Layout, loaded};
@@ -8,12 +8,13 @@ use leptos_meta::Title;
 
 pub use domain::admin::{FailedJob, QueueCount, Queues};
 
-/// The pool, if the signed-in person is an admin (their email is in ADMIN_EMAILS).
+/// The pool, if the signed-in person is an admin (marked in the database: a
+/// confirmed address listed in ADMIN_EMAILS).
 #[cfg(feature = "ssr")]
 async fn require_admin() -> Result<sqlx::PgPool, AppError> {
     let (pool, user) = crate::auth::request::require_user().await?;
-    let settings = crate::auth::request::settings()?;
-    if settings.is_admin(&user.email) { Ok(pool) } else { Err(AppError(domain::Error::Forbidden)) }
+    let admin = domain::account::service::is_admin(&pool, user.id).await?;
+    if admin { Ok(pool) } else { Err(AppError(domain::Error::Forbidden)) }
 }
 
 #[server(endpoint = "queue_overview")]

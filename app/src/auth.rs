@@ -3,8 +3,9 @@
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod request;
+pub mod settings;
 
-pub use domain::account::{SESSION_DAYS, User};
+pub use domain::account::{SESSION_DAYS, SessionInfo, User};
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -12,7 +13,8 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use {
     crate::error::Checks,
-    domain::account::{DisplayName, Email, NewAccount, Password, Timezone, service},
+    domain::account::service::{self, Origin},
+    domain::account::{DisplayName, Email, NewAccount, Password, Timezone},
     uuid::Uuid,
 };
 
@@ -65,8 +67,9 @@ pub async fn signup(
     #[server(default)] timezone: String,
 ) -> Result<(), AppError> {
     let pool = request::pool()?;
+    let settings = request::settings()?;
     let echo = [("email", email.as_str()), ("display_name", display_name.as_str())];
-    if !request::settings()?.registration_open {
+    if !settings.registration_open {
         return Err(
             AppError::field("email", "This server does not take new accounts. Ask its owner for one.").with_input(echo)
         );
@@ -83,7 +86,11 @@ pub async fn signup(
         display_name: name_ok.expect("parsed"),
         timezone: timezone_ok.expect("parsed"),
     };
-    let user_id = service::create_account(&pool, new).await.map_err(|e| AppError(e).with_input(echo))?;
+    let ip = request::client_ip().await;
+    let user_id = service::create_account(&pool, &settings, new, ip).await.map_err(|e| AppError(e).with_input(echo))?;
+    let device = request::remember_device().await;
+    domain::account::rate_limit::record_success(&pool, email.trim().to_lowercase().as_str(), ip, device.as_deref())
+        .await?;
     start_session(user_id).await?;
     leptos_axum::redirect("/");
     Ok(())
@@ -92,8 +99,9 @@ pub async fn signup(
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String, #[server(default)] next: String) -> Result<(), AppError> {
     let pool = request::pool()?;
-    let ip = request::client_ip().await;
-    let user_id = service::check_password(&pool, &email, password, ip).await?;
+    let settings = request::settings()?;
+    let origin = Origin { ip: request::client_ip().await, device: request::remember_device().await };
+    let user_id = service::check_password(&pool, &settings.mail(), &email, password, &origin).await?;
     start_session(user_id).await?;
     tracing::info!(user.id = %user_id, "logged in");
     leptos_axum::redirect(&safe_next(&next));
@@ -109,11 +117,127 @@ pub async fn logout() -> Result<(), AppError> {
     Ok(())
 }
 
-/// A fresh session id at every sign-in (no fixation), holding the person's id.
+/// Finish a sign-in held back by the failed-login limits, with the emailed link.
+#[server(endpoint = "finish_sign_in")]
+pub async fn finish_sign_in(#[server(default)] token: String) -> Result<(), AppError> {
+    let pool = request::pool()?;
+    let origin = Origin { ip: request::client_ip().await, device: request::remember_device().await };
+    let user_id = service::finish_sign_in(&pool, &token, &origin).await?;
+    start_session(user_id).await?;
+    tracing::info!(user.id = %user_id, "signed in with an emailed link");
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// Confirm an address with its emailed link (`change`: a new address replacing the old).
+#[server(endpoint = "confirm_email")]
+pub async fn confirm_email(#[server(default)] token: String, #[server(default)] change: bool) -> Result<(), AppError> {
+    let pool = request::pool()?;
+    let settings = request::settings()?;
+    service::confirm_email(&pool, &settings.admin_emails, &token, change).await?;
+    leptos_axum::redirect("/profile?email=confirmed");
+    Ok(())
+}
+
+/// Email a new confirmation link to the signed-in person.
+#[server(endpoint = "resend_verification")]
+pub async fn resend_verification() -> Result<(), AppError> {
+    let (pool, user) = request::require_user().await?;
+    Ok(service::resend_verification(&pool, &request::settings()?.mail(), user.id).await?)
+}
+
+/// Email a link to choose a new password, if `email` has an account. The
+/// answer is the same either way.
+#[server(endpoint = "request_password_reset")]
+pub async fn request_password_reset(#[server(default)] email: String) -> Result<(), AppError> {
+    let pool = request::pool()?;
+    let address =
+        Email::new(&email).map_err(|m| AppError::field("email", m).with_input([("email", email.as_str())]))?;
+    service::request_reset(&pool, &request::settings()?.mail(), &address).await?;
+    leptos_axum::redirect("/reset-password?sent=1");
+    Ok(())
+}
+
+/// Choose a new password with the emailed link; every other session ends and this browser is signed in.
+#[server(endpoint = "reset_password")]
+pub async fn reset_password(
+    #[server(default)] token: String,
+    #[server(default)] password: String,
+) -> Result<(), AppError> {
+    let pool = request::pool()?;
+    let new = Password::new(&password).map_err(|m| AppError::field("password", m))?;
+    let origin = Origin { ip: request::client_ip().await, device: request::remember_device().await };
+    let user_id = service::reset_password(&pool, &token, &new, &origin).await?;
+    start_session(user_id).await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// Change the password (knowing the current one); every other session ends.
+#[server(endpoint = "change_password")]
+pub async fn change_password(
+    #[server(default)] current_password: String,
+    #[server(default)] new_password: String,
+) -> Result<(), AppError> {
+    let (pool, user) = request::require_user().await?;
+    let new = Password::new(&new_password).map_err(|m| AppError::field("new_password", m))?;
+    let session = request::session().await?;
+    let keep = session.id().map(|i| i.to_string()).unwrap_or_default();
+    let origin = request::origin().await;
+    service::change_password(&pool, user.id, current_password, &new, &keep, &origin).await?;
+    leptos_axum::redirect("/profile?password=changed#account");
+    Ok(())
+}
+
+/// Start changing the address (knowing the password): confirmed from the new address.
+#[server(endpoint = "change_email")]
+pub async fn change_email(
+    #[server(default)] current_password: String,
+    #[server(default)] new_email: String,
+) -> Result<(), AppError> {
+    let (pool, user) = request::require_user().await?;
+    let echo = [("new_email", new_email.as_str())];
+    let new = Email::new(&new_email).map_err(|m| AppError::field("new_email", m).with_input(echo))?;
+    let origin = request::origin().await;
+    service::request_email_change(&pool, &request::settings()?.mail(), user.id, current_password, &new, &origin)
+        .await
+        .map_err(|e| AppError(e).with_input(echo))?;
+    leptos_axum::redirect("/profile?email=sent#account");
+    Ok(())
+}
+
+/// The browsers signed in to this account.
+#[server(endpoint = "list_sessions")]
+pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
+    let (pool, user) = request::require_user().await?;
+    let current = request::session().await?.id().map(|i| i.to_string()).unwrap_or_default();
+    Ok(service::sessions(&pool, user.id, &current).await?)
+}
+
+/// Sign out one other browser (`key` from the list), or every other one (no key).
+#[server(endpoint = "end_sessions")]
+pub async fn end_sessions(#[server(default)] key: String) -> Result<u64, AppError> {
+    let (pool, user) = request::require_user().await?;
+    let current = request::session().await?.id().map(|i| i.to_string()).unwrap_or_default();
+    let key = Some(key.trim()).filter(|k| !k.is_empty());
+    Ok(service::end_sessions(&pool, user.id, &current, key).await?)
+}
+
+/// A fresh session id at every sign-in (no fixation), holding the person's
+/// id, and what the sessions list shows of it.
 #[cfg(feature = "ssr")]
 async fn start_session(user_id: Uuid) -> Result<(), AppError> {
     let session = request::session().await?;
-    session.cycle_id().await.map_err(|e| AppError(domain::error::internal(e)))?;
-    session.insert(USER_ID_KEY, user_id).await.map_err(|e| AppError(domain::error::internal(e)))?;
+    let internal = |e| AppError(domain::error::internal(e));
+    session.cycle_id().await.map_err(internal)?;
+    session.insert(USER_ID_KEY, user_id).await.map_err(internal)?;
+    let user_agent = leptos_axum::extract::<axum::http::HeaderMap>()
+        .await
+        .ok()
+        .and_then(|h| h.get(axum::http::header::USER_AGENT)?.to_str().ok().map(|s| s.chars().take(200).collect()))
+        .unwrap_or_else(String::new);
+    let ip = request::client_ip().await.map(|i| i.to_string()).unwrap_or_default();
+    let meta = serde_json::json!({ "signed_in_at": chrono::Utc::now(), "user_agent": user_agent, "ip": ip });
+    session.insert("meta", meta).await.map_err(internal)?;
     Ok(())
 }

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dashboard {
     pub greeting_name: String,
+    /// Whether the person has confirmed their address.
+    pub email_verified: bool,
     /// The person's local date, e.g. "Saturday 28 November".
     pub today_label: String,
     pub lists: DashboardLists,
@@ -26,6 +28,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
             .await?;
     Ok(Dashboard {
         greeting_name: user.greeting_name().to_string(),
+        email_verified: user.email_verified,
         today_label: today.format("%A %-d %B").to_string(),
         lists,
     })
@@ -61,6 +64,7 @@ pub fn DashboardPage() -> impl IntoView {
     let toggle = ServerAction::<SetTaskDone>::new();
     let restore = ServerAction::<crate::trash::SetDeleted>::new();
     let data = Resource::new(move || (toggle.version().get(), restore.version().get()), |_| get_dashboard());
+    let resend = ServerAction::<crate::auth::ResendVerification>::new();
     view! {
         <Layout>
             <Title text="Dashboard · BuildOS" />
@@ -71,6 +75,7 @@ pub fn DashboardPage() -> impl IntoView {
                 view! {
                     <h1 class="page-title">{format!("Hello, {}", d.greeting_name)}</h1>
                     <p class="mb-4 text-slate-600">{d.today_label.clone()}</p>
+                    {(!d.email_verified).then(|| view! { <crate::auth::settings::ConfirmBanner action=resend /> })}
                     {nothing.then(|| view! {
                         <Empty>
                             <p>"Nothing scheduled yet. "<a href="/projects" class="link">"Create a project"</a>" and give its tasks a start or due date — they will show up here."</p>

@@ -79,6 +79,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=dashboard::DashboardPage ssr=ssr.clone() />
                 <Route path=path!("/login") view=auth::pages::LoginPage ssr=ssr.clone() />
                 <Route path=path!("/signup") view=auth::pages::SignupPage ssr=ssr.clone() />
+                <Route path=path!("/login/link") view=auth::pages::SignInLinkPage ssr=ssr.clone() />
+                <Route path=path!("/reset-password") view=auth::pages::ResetPasswordPage ssr=ssr.clone() />
+                <Route path=path!("/verify-email") view=auth::pages::VerifyEmailPage ssr=ssr.clone() />
                 <Route path=path!("/projects") view=project::pages::ProjectsPage ssr=ssr.clone() />
                 <Route path=path!("/projects/:slug") view=project::pages::ProjectPage ssr=ssr.clone() />
                 <Route path=path!("/tasks/:id") view=task::pages::TaskPage ssr=ssr.clone() />

@@ -21,7 +21,8 @@ pub async fn get_sms_prefs() -> Result<SmsPrefs, AppError> {
 #[server(endpoint = "start_phone_verification")]
 pub async fn start_phone_verification(#[server(default)] phone: String) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
-    domain::notify::sms::start_verification(&pool, user.id, &phone)
+    let caps = crate::auth::request::settings()?.sms_caps;
+    domain::notify::sms::start_verification(&pool, &caps, user.id, &phone)
         .await
         .map_err(|e| AppError(e).with_input([("phone", phone.as_str())]))
 }

@@ -1,4 +1,5 @@
-//! The profile page: display name and timezone.
+//! The profile page: display name and timezone, then the account, briefs,
+//! texts, calendar feed and API tokens.
 
 use crate::api_token::ApiTokens;
 use crate::auth::User;
@@ -53,7 +54,7 @@ pub fn ProfilePage() -> impl IntoView {
             <Title text="Profile · BuildOS" />
             <h1 class="page-title">"Profile"</h1>
             {loaded(profile, move |user: User| view! {
-                <p class="mb-4 text-slate-600">{format!("Signed in as {}", user.email)}</p>
+                <crate::auth::settings::EmailStatus user=user.clone() />
                 {let user = user.clone(); move || {
                     let p = Prefill::track(update);
                     let saved = matches!(update.value().get_untracked(), Some(Ok(())));
@@ -76,6 +77,7 @@ pub fn ProfilePage() -> impl IntoView {
                 </p>
                 <script nonce=leptos::nonce::use_nonce() inner_html=BROWSER_TZ_SCRIPT></script>
             })}
+            <crate::auth::settings::AccountSettings />
             <BriefSettings />
             <PhoneSettings />
             <CalendarFeedSettings />

@@ -1,11 +1,15 @@
 //! Accounts: who people are, signing up and logging in, their profile.
 
 #[cfg(feature = "server")]
+pub mod mail;
+#[cfg(feature = "server")]
 pub mod password;
 #[cfg(feature = "server")]
 pub mod rate_limit;
 #[cfg(feature = "server")]
 pub mod service;
+#[cfg(feature = "server")]
+pub mod tokens;
 
 use crate::limits;
 use crate::text::Text;
@@ -24,6 +28,22 @@ pub struct User {
     pub display_name: String,
     /// An IANA timezone.
     pub timezone: String,
+    /// Whether they confirmed their address (until then: no briefs by email, no texts).
+    pub email_verified: bool,
+}
+
+/// One signed-in browser of a person, for their profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Names the session (a digest: the session id itself never leaves the server).
+    pub key: String,
+    /// The session this list was asked from.
+    pub current: bool,
+    pub signed_in_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub user_agent: String,
+    pub ip: String,
+    /// Within a day.
+    pub last_seen: chrono::DateTime<chrono::Utc>,
 }
 
 impl User {

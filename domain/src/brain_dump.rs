@@ -9,6 +9,8 @@ pub mod llm;
 #[cfg(feature = "server")]
 pub mod offline;
 #[cfg(feature = "server")]
+pub mod quota;
+#[cfg(feature = "server")]
 pub mod service;
 
 use crate::limits;

@@ -163,7 +163,16 @@ pub async fn prune(pool: &sqlx::PgPool) -> Result<u64, Error> {
     .execute(pool)
     .await?;
     let sessions = sqlx::query("delete from sessions where expires_at < now()").execute(pool).await?.rows_affected();
-    sqlx::query("delete from login_attempts where created_at < now() - interval '1 day'").execute(pool).await?;
+    // Failures count for a day at most; a success keeps its device and address known for months.
+    sqlx::query(
+        "delete from login_attempts where created_at < now() - interval '1 day'
+           and (not succeeded or created_at < now() - interval '180 days')",
+    )
+    .execute(pool)
+    .await?;
+    sqlx::query("delete from signup_attempts where created_at < now() - interval '1 day'").execute(pool).await?;
+    sqlx::query("delete from llm_calls where created_at < now() - interval '2 days'").execute(pool).await?;
+    sqlx::query("delete from account_tokens where expires_at < now() - interval '1 day'").execute(pool).await?;
     tracing::info!(jobs.pruned = jobs, sessions.pruned = sessions, "maintenance done");
     Ok(jobs)
 }

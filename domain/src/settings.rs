@@ -56,8 +56,17 @@ pub struct Settings {
     pub twilio_auth_token: Option<Secret<String>>,
     /// SECRET_KEY (32+ characters) signs links in emails; else the database's own key.
     pub secret_key: Option<Secret<String>>,
-    /// ADMIN_EMAILS: comma-separated addresses of the people who see the queue page.
+    /// ADMIN_EMAILS: comma-separated addresses of the people who see the queue
+    /// page, once they have confirmed the address (marked in the database).
     pub admin_emails: Vec<String>,
+    /// TRUSTED_PROXIES: comma-separated addresses or CIDRs of the reverse
+    /// proxies whose X-Forwarded-For / Forwarded headers are believed (none by
+    /// default: the peer address is the client's).
+    pub trusted_proxies: Vec<sqlx::types::ipnetwork::IpNetwork>,
+    /// Sign-up limits: SIGNUPS_PER_ADDRESS_PER_HOUR (5) and SIGNUPS_PER_HOUR (100, the whole server).
+    pub signups: SignupLimits,
+    /// Text limits: SMS_PER_NUMBER_PER_DAY (10) and SMS_PER_DAY (500, the whole server).
+    pub sms_caps: SmsCaps,
     /// API_RATE_PER_MINUTE (default 600): API requests per minute per person.
     pub api_rate_per_minute: u32,
     /// REGISTRATION_OPEN (default true): whether new accounts can be made.
@@ -74,6 +83,20 @@ pub struct Settings {
     pub worker: WorkerSettings,
     /// Where cargo-leptos put the site (LEPTOS_* variables, which it sets).
     pub site: SiteSettings,
+}
+
+/// How many accounts may be made in an hour.
+#[derive(Clone, Copy, Debug)]
+pub struct SignupLimits {
+    pub per_address_per_hour: i64,
+    pub per_hour: i64,
+}
+
+/// How many texts may be sent in a day.
+#[derive(Clone, Copy, Debug)]
+pub struct SmsCaps {
+    pub per_number_per_day: i64,
+    pub per_day: i64,
 }
 
 /// LEPTOS_OUTPUT_NAME (buildos), LEPTOS_SITE_ROOT (target/site), LEPTOS_SITE_PKG_DIR
@@ -138,7 +161,7 @@ impl Settings {
             addr,
             cookie_secure,
             log_json: var("LOG_FORMAT").is_some_and(|f| f == "json"),
-            engine: Engine::from_vars(&var),
+            engine: Engine::from_vars(&var)?,
             mailer: Mailer::from_vars(&var).map_err(anyhow::Error::msg)?,
             email_from: from_address(var("EMAIL_FROM").as_deref()).map_err(anyhow::Error::msg)?,
             sms: SmsSender::from_vars(&var, &public_base_url),
@@ -150,6 +173,21 @@ impl Settings {
                 .map(|a| a.trim().to_lowercase())
                 .filter(|a| !a.is_empty())
                 .collect(),
+            trusted_proxies: var("TRUSTED_PROXIES")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(|a| a.parse().with_context(|| format!("TRUSTED_PROXIES: {a:?} is not an address or CIDR")))
+                .collect::<Result<_>>()?,
+            signups: SignupLimits {
+                per_address_per_hour: number("SIGNUPS_PER_ADDRESS_PER_HOUR", 5)? as i64,
+                per_hour: number("SIGNUPS_PER_HOUR", 100)? as i64,
+            },
+            sms_caps: SmsCaps {
+                per_number_per_day: number("SMS_PER_NUMBER_PER_DAY", 10)? as i64,
+                per_day: number("SMS_PER_DAY", 500)? as i64,
+            },
             api_rate_per_minute,
             registration_open: flag("REGISTRATION_OPEN", true)?,
             calendar_fetch_private: flag("CALENDAR_FETCH_PRIVATE", false)?,
@@ -170,9 +208,18 @@ impl Settings {
         })
     }
 
-    /// Whether `email` may see the admin pages.
+    /// Whether `email` is listed in ADMIN_EMAILS (it counts once confirmed).
     pub fn is_admin(&self, email: &str) -> bool {
         self.admin_emails.iter().any(|a| a.eq_ignore_ascii_case(email))
+    }
+
+    /// What account emails need: the mailer, the sender and the public address.
+    pub fn mail(&self) -> crate::account::mail::Mail {
+        crate::account::mail::Mail {
+            mailer: self.mailer.clone(),
+            from: self.email_from.clone(),
+            base_url: self.public_base_url.clone(),
+        }
     }
 }
 
@@ -219,6 +266,8 @@ mod tests {
     fn bad_values_are_named() {
         let e = settings(&[("DATABASE_URL", "x"), ("PORT", "eighty")]).unwrap_err();
         assert!(e.to_string().contains("PORT"), "{e}");
+        let e = settings(&[("DATABASE_URL", "x"), ("TRUSTED_PROXIES", "10.0.0.0/8, proxy")]).unwrap_err();
+        assert!(e.to_string().contains("TRUSTED_PROXIES"), "{e}");
         let e = settings(&[("DATABASE_URL", "x"), ("REGISTRATION_OPEN", "maybe")]).unwrap_err();
         assert!(e.to_string().contains("REGISTRATION_OPEN"), "{e}");
     }

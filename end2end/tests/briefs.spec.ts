@@ -1,4 +1,4 @@
-import { createProject, expect, hydrated, ready, signUp, test } from './fixtures';
+import { confirmEmail, createProject, expect, hydrated, ready, signUp, test } from './fixtures';
 
 test('generate a brief now: the status changes by itself, then the brief is shown', async ({ page }) => {
   await signUp(page, `brief-${test.info().project.name}-${Date.now()}@example.com`);
@@ -47,6 +47,10 @@ test('the queue page is for admins only', async ({ page }) => {
   await expect(page.getByRole('alert')).toContainText('You cannot do that.');
   await page.getByRole('button', { name: 'Log out' }).click();
   await signUp(page, 'queue-admin@example.com');
+  // Listed in ADMIN_EMAILS, but not an admin until the address is confirmed.
+  await page.goto('/admin/queues');
+  await expect(page.getByRole('alert')).toContainText('You cannot do that.');
+  await confirmEmail(page, 'queue-admin@example.com');
   await page.goto('/admin/queues');
   await expect(page.getByRole('heading', { name: 'Job queues' })).toBeVisible();
   await expect(page.locator('table')).toContainText('maintenance');

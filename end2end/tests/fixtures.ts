@@ -1,4 +1,6 @@
 import { expect, test as base, type Page } from '@playwright/test';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 // Every test runs twice (playwright.config.ts): hydrated, and with JavaScript
 // disabled (every form posts natively and the server redirects back).
@@ -58,4 +60,35 @@ export async function createProject(page: Page, name: string) {
   await page.getByLabel('Name').fill(name);
   await page.getByRole('button', { name: 'Create project' }).click();
   await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
+}
+
+/**
+ * The newest email to `to` holding a link to `path` (waiting for it up to 10 s),
+ * as a path and query to open. The server writes its emails to OUTBOX_DIR.
+ */
+export async function emailedLink(to: string, path: string): Promise<string> {
+  const dir = process.env.OUTBOX_DIR;
+  if (!dir) throw new Error('OUTBOX_DIR is not set (scripts/test.sh sets it)');
+  for (let i = 0; i < 100; i++) {
+    const mails = readdirSync(dir)
+      .filter((f) => f.endsWith('.eml'))
+      .map((f) => ({ at: statSync(join(dir, f)).mtimeMs, text: readFileSync(join(dir, f), 'utf8') }))
+      .map((m) => ({ ...m, text: m.text.replace(/=\r?\n/g, '').replace(/=3D/g, '=') }))
+      .filter((m) => m.text.split(/\r?\n/).some((l) => l.startsWith('To: ') && l.includes(to)))
+      .sort((a, b) => b.at - a.at);
+    for (const m of mails) {
+      const link = m.text.match(new RegExp(`https?://[^\\s/]+(${path}\\?\\S+)`));
+      if (link) return link[1];
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no email to ${to} with a ${path} link`);
+}
+
+/** Confirm the address of the signed-in person with the emailed link. */
+export async function confirmEmail(page: Page, email: string) {
+  await page.goto(await emailedLink(email, '/verify-email'));
+  await ready(page);
+  await page.getByRole('button', { name: 'Confirm my address' }).click();
+  await expect(page.getByText('Your address is confirmed.')).toBeVisible();
 }

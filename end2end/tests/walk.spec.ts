@@ -17,6 +17,18 @@ test('a newcomer walks every page: empty states first, then with their own thing
   await expect(page.getByRole('heading', { name: 'Stop brief emails' })).toBeVisible();
   await expect(page.getByRole('alert')).toBeVisible();
 
+  // The pages emailed links open, with a link that is not (or no longer) good.
+  await page.goto('/reset-password');
+  await expect(page.getByRole('heading', { name: 'Reset your password' })).toBeVisible();
+  await page.goto('/login/link?token=not-a-real-token');
+  await ready(page);
+  await page.getByRole('button', { name: 'Sign me in' }).click();
+  await expect(page.getByRole('alert')).toContainText('expired or was used already');
+  await page.goto('/verify-email?token=not-a-real-token');
+  await ready(page);
+  await page.getByRole('button', { name: 'Confirm my address' }).click();
+  await expect(page.getByRole('alert')).toContainText('expired or was used already');
+
   await signUp(page, 'walk');
   // Every list says what to do while it is empty.
   await expect(page.getByText('Nothing scheduled yet.')).toBeVisible();

@@ -31,7 +31,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
     pub settings: Arc<Settings>,
-    pub briefs: sse::brief::BriefBus,
+    pub bus: sse::Bus,
     pub api_limiter: api::auth::ApiLimiter,
     pub streams: sse::Streams,
 }
@@ -50,6 +50,12 @@ pub async fn connect(database_url: &str) -> Result<PgPool> {
 pub async fn prepare_database(pool: &PgPool, settings: &Settings) -> Result<()> {
     domain::db::check_role(pool, settings.allow_privileged_role).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     sqlx::migrate!("../migrations").run(pool).await.context("running migrations")?;
+    // ADMIN_EMAILS as it is now: confirmed addresses listed there are the admins.
+    let mut conn = pool.acquire().await?;
+    domain::account::service::sync_admins(&mut conn, &settings.admin_emails)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    drop(conn);
     prepare_jobs(pool).await
 }
 
@@ -90,7 +96,7 @@ pub fn router(settings: Settings, pool: PgPool) -> Router {
     let state = AppState {
         leptos_options: leptos_options.clone(),
         pool: pool.clone(),
-        briefs: sse::brief::BriefBus::start(pool.clone()),
+        bus: sse::Bus::start(pool.clone()),
         api_limiter: api::auth::ApiLimiter::new(settings.api_rate_per_minute),
         streams: sse::Streams::default(),
         settings: settings.clone(),

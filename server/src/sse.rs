@@ -1,16 +1,71 @@
 //! Server-sent event streams: a brain dump's progress, and brief status changes.
 //!
 //! Each person may hold a few streams at once (tabs, reconnects), not more:
-//! every stream holds a [`Slot`] until it ends.
+//! every stream holds a [`Slot`] until it ends. Changes made elsewhere (by the
+//! worker, or another server process) arrive by PostgreSQL NOTIFY on the
+//! server's one LISTEN connection ([`Bus`]), never by polling.
 
 pub mod brain_dump;
 pub mod brief;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::broadcast;
 use uuid::Uuid;
+
+/// The brain-dump status channel (a trigger on brain_dumps sends the dump's id).
+pub const DUMP_CHANNEL: &str = "brain_dump_status";
+
+/// What the server hears from PostgreSQL: subscribe to a channel to hear every change.
+#[derive(Clone)]
+pub struct Bus {
+    pub briefs: broadcast::Sender<brief::BriefChanged>,
+    /// The id of a brain dump whose status changed.
+    pub dumps: broadcast::Sender<Uuid>,
+}
+
+impl Bus {
+    /// Listen on PostgreSQL in the background (reconnecting after a database restart).
+    pub fn start(pool: PgPool) -> Self {
+        let bus = Bus { briefs: broadcast::channel(1024).0, dumps: broadcast::channel(1024).0 };
+        let sender = bus.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(error) = sender.listen(&pool).await {
+                    tracing::warn!(%error, "notifications: connection lost; reconnecting");
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+        bus
+    }
+
+    async fn listen(&self, pool: &PgPool) -> Result<(), sqlx::Error> {
+        let mut listener = PgListener::connect_with(pool).await?;
+        listener.listen_all([domain::brief::service::CHANNEL, DUMP_CHANNEL]).await?;
+        loop {
+            let n = listener.recv().await?;
+            let payload = n.payload().to_string();
+            if n.channel() == DUMP_CHANNEL {
+                if let Ok(id) = payload.parse() {
+                    let _ = self.dumps.send(id);
+                }
+                continue;
+            }
+            let user = serde_json::from_str::<serde_json::Value>(&payload)
+                .ok()
+                .and_then(|v| v["user_id"].as_str().and_then(|s| s.parse().ok()));
+            if let Some(user_id) = user {
+                let _ = self.briefs.send(brief::BriefChanged { user_id, payload });
+            }
+        }
+    }
+}
 
 /// The most streams one person may have open at once.
 pub const MAX_PER_PERSON: usize = 6;

@@ -137,7 +137,9 @@ async fn email(job: EmailJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> R
 }
 
 async fn sms(job: SmsJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> Result<(), BoxDynError> {
-    match domain::notify::sms::deliver(&ctx.pool, &ctx.settings.sms, job.user_id, job.sms_id).await {
+    match domain::notify::sms::deliver(&ctx.pool, &ctx.settings.sms, &ctx.settings.sms_caps, job.user_id, job.sms_id)
+        .await
+    {
         // Quiet hours: the same message, enqueued again for when they end.
         Ok(domain::notify::sms::Delivery::Deferred(until)) => {
             let mut conn = ctx.pool.acquire().await?;

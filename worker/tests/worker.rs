@@ -53,11 +53,13 @@ impl Drop for Worker {
 
 /// A person (UTC) with a project and a task due today; their brief enqueued now.
 async fn person_with_brief(pool: &PgPool, email: &str) -> (Uuid, Uuid) {
-    let user: Uuid = sqlx::query_scalar("insert into users (email, password_hash) values ($1, 'x') returning id")
-        .bind(email)
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let user: Uuid = sqlx::query_scalar(
+        "insert into users (email, password_hash, email_verified_at) values ($1, 'x', now()) returning id",
+    )
+    .bind(email)
+    .fetch_one(pool)
+    .await
+    .unwrap();
     let mut tx = domain::db::begin_as(pool, user).await.unwrap();
     let project: Uuid =
         sqlx::query_scalar("insert into projects (user_id, name, slug) values ($1, 'Garden', 'garden') returning id")

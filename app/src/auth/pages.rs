@@ -1,6 +1,7 @@
-//! Sign-up and log-in pages.
+//! Sign-up and log-in pages, and the pages emailed links open: confirm an
+//! address, reset a password, finish a sign-in.
 
-use super::{Login, Signup};
+use super::{ConfirmEmail, FinishSignIn, Login, RequestPasswordReset, ResetPassword, Signup};
 use crate::components::{Field, FormError, Prefill, Submit, query_param};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -65,7 +66,106 @@ pub fn LoginPage() -> impl IntoView {
                     </ActionForm>
                 }
             }}
-            <p class="mt-4 text-sm">"New here? " <a href="/signup" class="link">"Create an account"</a></p>
+            <p class="mt-4 text-sm">
+                <a href="/reset-password" class="link">"Forgot your password?"</a>
+                " · New here? " <a href="/signup" class="link">"Create an account"</a>
+            </p>
+        </AuthCard>
+    }
+}
+
+/// Forgotten password: ask for a link (no token), then choose a new password (with the link's token).
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let request = ServerAction::<RequestPasswordReset>::new();
+    let reset = ServerAction::<ResetPassword>::new();
+    let (token, sent) = (query_param("token"), query_param("sent"));
+    let sent = move || !sent().is_empty() || matches!(request.value().get(), Some(Ok(())));
+    view! {
+        <AuthCard title="Reset your password">
+            {move || if !token().is_empty() {
+                let p = Prefill::track(reset);
+                view! {
+                    <ActionForm action=reset attr:class="space-y-4" attr:novalidate=true>
+                        <FormError prefill=p.clone() />
+                        {p.error("token").map(|e| view! {
+                            <p class="field-error" role="alert">{e} " " <a href="/reset-password" class="link">"Ask for a new link"</a></p>
+                        })}
+                        <input type="hidden" name="token" value=token() />
+                        <Field form="reset" label="New password" name="password" kind="password" value=String::new() error=p.error("password") required=true autocomplete="new-password" />
+                        <p class="hint">"At least 10 characters. Every device signed in to your account is signed out."</p>
+                        <Submit pending=reset.pending() idle="Set new password" busy="Saving…" class="btn-primary w-full" />
+                    </ActionForm>
+                }.into_any()
+            } else if sent() {
+                view! {
+                    <p class="banner" role="status">
+                        "If an account uses that address, a link to choose a new password is on its way. It works once, for 30 minutes."
+                    </p>
+                    <p class="mt-4 text-sm"><a href="/login" class="link">"Back to log in"</a></p>
+                }.into_any()
+            } else {
+                let p = Prefill::track(request);
+                view! {
+                    <ActionForm action=request attr:class="space-y-4" attr:novalidate=true>
+                        <FormError prefill=p.clone() />
+                        <p class="text-sm text-slate-600">"We will email you a link to choose a new password."</p>
+                        <Field form="forgot" label="Email" name="email" kind="email" value=p.value("email", "") error=p.error("email") required=true autocomplete="email" />
+                        <Submit pending=request.pending() idle="Email me a link" busy="Sending…" class="btn-primary w-full" />
+                    </ActionForm>
+                    <p class="mt-4 text-sm"><a href="/login" class="link">"Back to log in"</a></p>
+                }.into_any()
+            }}
+        </AuthCard>
+    }
+}
+
+/// Where the link confirming an address leads: one button (a mail scanner
+/// opening the link changes nothing).
+#[component]
+pub fn VerifyEmailPage() -> impl IntoView {
+    let confirm = ServerAction::<ConfirmEmail>::new();
+    let (token, change) = (query_param("token"), query_param("change"));
+    view! {
+        <AuthCard title="Confirm your email address">
+            {move || {
+                let p = Prefill::track(confirm);
+                view! {
+                    <ActionForm action=confirm attr:class="space-y-4">
+                        <FormError prefill=p.clone() />
+                        {p.error("token").map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+                        <input type="hidden" name="token" value=token() />
+                        <input type="hidden" name="change" value=move || if change().is_empty() { "false" } else { "true" } />
+                        <p class="text-sm text-slate-600">"Confirm that this address is yours, and BuildOS can email you your briefs."</p>
+                        <Submit pending=confirm.pending() idle="Confirm my address" busy="Confirming…" class="btn-primary w-full" />
+                    </ActionForm>
+                }
+            }}
+        </AuthCard>
+    }
+}
+
+/// Where the emailed sign-in link leads (after many failed sign-ins).
+#[component]
+pub fn SignInLinkPage() -> impl IntoView {
+    let finish = ServerAction::<FinishSignIn>::new();
+    let token = query_param("token");
+    view! {
+        <AuthCard title="Finish signing in">
+            {move || {
+                let p = Prefill::track(finish);
+                view! {
+                    <ActionForm action=finish attr:class="space-y-4">
+                        <FormError prefill=p.clone() />
+                        {p.error("token").map(|e| view! {
+                            <p class="field-error" role="alert">{e} " " <a href="/login" class="link">"Log in again"</a></p>
+                        })}
+                        <input type="hidden" name="token" value=token() />
+                        <p class="text-sm text-slate-600">"This browser will be recognised from now on."</p>
+                        <Submit pending=finish.pending() idle="Sign me in" busy="Signing in…" class="btn-primary w-full" />
+                    </ActionForm>
+                }
+            }}
         </AuthCard>
     }
 }

@@ -3,6 +3,8 @@
 use super::{SESSION_DAYS, USER_ID_KEY, User};
 use crate::error::AppError;
 use axum::extract::ConnectInfo;
+use axum::http::HeaderMap;
+use domain::account::service::Origin;
 use domain::error::internal;
 use leptos::prelude::use_context;
 use sqlx::PgPool;
@@ -21,9 +23,60 @@ pub async fn session() -> Result<Session, AppError> {
         .map_err(|e| AppError(internal(anyhow::anyhow!("session layer missing: {e}"))))
 }
 
-/// The peer address (the server runs with connect info).
+/// The client's address: the peer's, or the one a trusted proxy (TRUSTED_PROXIES) forwarded.
 pub async fn client_ip() -> Option<IpAddr> {
-    leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok().map(|c| c.0.ip())
+    let peer = leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok()?.0.ip();
+    let headers = leptos_axum::extract::<HeaderMap>().await.ok()?;
+    let trusted = settings().ok()?.trusted_proxies.clone();
+    Some(client_address_of(peer, &headers, &trusted))
+}
+
+/// The client's address from `peer` and the forwarding headers (believed from `trusted` proxies only).
+pub fn client_address_of(peer: IpAddr, headers: &HeaderMap, trusted: &[sqlx::types::ipnetwork::IpNetwork]) -> IpAddr {
+    let all = |name: &str| headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>();
+    domain::account::rate_limit::client_address(peer, &all("forwarded"), &all("x-forwarded-for"), trusted)
+}
+
+/// The cookie that recognises a browser that signed in before (so that
+/// someone else's failed guesses never lock it out).
+pub const DEVICE_COOKIE: &str = "buildos_device";
+
+/// Where this request comes from, for the login limits.
+pub async fn origin() -> Origin {
+    let device = leptos_axum::extract::<HeaderMap>().await.ok().and_then(|h| device_of(&h));
+    Origin { ip: client_ip().await, device: device.map(|d| domain::account::rate_limit::device_digest(&d)) }
+}
+
+fn device_of(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, v)| *k == DEVICE_COOKIE && v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(|(_, v)| v.to_string())
+}
+
+/// Give this browser a device cookie if it has none; the digest of its cookie.
+pub async fn remember_device() -> Option<String> {
+    let headers = leptos_axum::extract::<HeaderMap>().await.ok()?;
+    if let Some(device) = device_of(&headers) {
+        return Some(domain::account::rate_limit::device_digest(&device));
+    }
+    let device = uuid::Uuid::new_v4().simple().to_string();
+    let secure = settings().ok().is_some_and(|s| s.cookie_secure);
+    let cookie = format!(
+        "{DEVICE_COOKIE}={device}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{}",
+        400 * 24 * 3600,
+        if secure { "; Secure" } else { "" }
+    );
+    if let (Some(res), Ok(value)) =
+        (use_context::<leptos_axum::ResponseOptions>(), axum::http::HeaderValue::from_str(&cookie))
+    {
+        res.append_header(axum::http::header::SET_COOKIE, value);
+    }
+    Some(domain::account::rate_limit::device_digest(&device))
 }
 
 /// The signed-in person, if any.

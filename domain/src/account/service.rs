@@ -1,19 +1,39 @@
 //! Accounts in the database: signing up, checking a password under the
-//! failed-login limits, the person behind a session, the profile.
+//! failed-login limits, the person behind a session, the profile; confirming
+//! an address, resetting and changing a password, changing the address,
+//! the sessions of a person.
 
-use super::{NewAccount, ProfileInput, SESSION_DAYS, User, password, rate_limit};
+use super::mail::{AccountEmail, Mail, send_later};
+use super::rate_limit::{self, Guard};
+use super::tokens::{self, Purpose};
+use super::{Email, NewAccount, Password, ProfileInput, SESSION_DAYS, SessionInfo, User, password};
 use crate::error::Error;
 use sqlx::{PgConnection, PgPool};
+use std::net::IpAddr;
 use uuid::Uuid;
 
+/// Where a sign-in comes from: the client's address and the digest of its
+/// device cookie (see [`rate_limit::device_digest`]).
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub ip: Option<IpAddr>,
+    pub device: Option<String>,
+}
+
+/// What a login past the failed-login limits is told, whether or not the password was right.
+pub const LINK_NEEDED: &str = "There have been many failed sign-ins, so from here a password is not enough on its own: \
+     if it was right, we have emailed you a link that finishes signing in.";
+
 /// The account `email` and `password` belong to, under the failed-login
-/// limits (per account and per address). Used by the login page and the
-/// API's token endpoint alike.
+/// limits (see [`rate_limit`]). Used by the login page and the API's token
+/// endpoint alike. Past the limits, a right password gets an emailed link
+/// instead, and the answer is [`LINK_NEEDED`] either way.
 pub async fn check_password(
     pool: &PgPool,
+    mail: &Mail,
     email: &str,
     password: String,
-    ip: Option<std::net::IpAddr>,
+    origin: &Origin,
 ) -> Result<Uuid, Error> {
     let email = email.trim().to_lowercase();
     let echo = [("email", email.as_str())];
@@ -21,23 +41,70 @@ pub async fn check_password(
         return Err(Error::field("email", "Enter the email address of your account.").with_input(echo));
     }
     // Recorded as failed before the (slow) password check, under a per-email
-    // lock: parallel guesses cannot slip past the limit together.
-    let attempt = rate_limit::begin_attempt(pool, &email, ip).await?;
+    // lock: parallel guesses cannot slip past the limits together.
+    let attempt = rate_limit::begin_attempt(pool, &email, origin.ip, origin.device.as_deref()).await?;
+    if let Guard::Password(delay) = attempt.guard {
+        tokio::time::sleep(delay).await;
+    }
     let found =
         sqlx::query!("select id, password_hash from users where email = $1", email).fetch_optional(pool).await?;
     let stored = found.as_ref().map(|u| u.password_hash.clone());
     let ok = password::verify(password, stored).await?;
-    if ok {
-        rate_limit::mark_succeeded(pool, attempt).await?;
-    }
-    match found.filter(|_| ok) {
-        Some(user) => Ok(user.id),
-        None => Err(Error::field("password", "That email and password do not match an account.").with_input(echo)),
+    match (found.filter(|_| ok), attempt.guard) {
+        (Some(user), Guard::Password(_)) => {
+            rate_limit::mark_succeeded(pool, attempt.id, origin.device.as_deref()).await?;
+            Ok(user.id)
+        }
+        (found, Guard::Link) => {
+            if let Some(user) = found {
+                let token = issue(pool, user.id, Purpose::SignIn, None).await?;
+                send_later(mail, &email, AccountEmail::SignIn { token });
+                tracing::info!(user.id = %user.id, "sign-in held back by the failed-login limits; link emailed");
+            }
+            Err(Error::TooManyRequests(LINK_NEEDED.into()))
+        }
+        (None, _) => Err(Error::field("password", "That email and password do not match an account.").with_input(echo)),
     }
 }
 
-pub async fn create_account(pool: &PgPool, new: NewAccount) -> Result<Uuid, Error> {
+async fn issue(pool: &PgPool, user_id: Uuid, purpose: Purpose, new_email: Option<&str>) -> Result<String, Error> {
+    let mut tx = pool.begin().await?;
+    let token = tokens::issue(&mut tx, user_id, purpose, new_email).await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// Finish a sign-in with the emailed link: the person it was for. The place
+/// it is finished from becomes known.
+pub async fn finish_sign_in(pool: &PgPool, token: &str, origin: &Origin) -> Result<Uuid, Error> {
+    let mut tx = pool.begin().await?;
+    let used = tokens::redeem(&mut tx, Purpose::SignIn, token).await?;
+    // The link came to that mailbox: the address is theirs.
+    let email = sqlx::query_scalar!(
+        "update users set email_verified_at = coalesce(email_verified_at, now()) where id = $1 returning email",
+        used.user_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    rate_limit::record_success(pool, &email, origin.ip, origin.device.as_deref()).await?;
+    Ok(used.user_id)
+}
+
+/// Make an account (under the sign-up limits, counted by `ip`) and email
+/// a link to confirm its address.
+pub async fn create_account(
+    pool: &PgPool,
+    settings: &crate::settings::Settings,
+    new: NewAccount,
+    ip: Option<IpAddr>,
+) -> Result<Uuid, Error> {
+    // Counted whether or not the address is taken: probing for accounts costs the same.
+    let mut tx = pool.begin().await?;
+    rate_limit::begin_signup(&mut tx, ip, &settings.signups).await?;
+    tx.commit().await?;
     let hash = password::hash(new.password.expose().to_string()).await?;
+    let mut tx = pool.begin().await?;
     let id = sqlx::query_scalar!(
         "insert into users (email, password_hash, display_name, timezone) values ($1, $2, $3, $4)
          on conflict (email) do nothing returning id",
@@ -46,11 +113,247 @@ pub async fn create_account(pool: &PgPool, new: NewAccount) -> Result<Uuid, Erro
         new.display_name.as_str(),
         new.timezone.as_str()
     )
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await?;
     let id = id.ok_or_else(|| Error::field("email", "An account with this email already exists. Log in instead."))?;
+    let token = tokens::issue(&mut tx, id, Purpose::VerifyEmail, None).await?;
+    tx.commit().await?;
+    send_later(&settings.mail(), new.email.as_str(), AccountEmail::Verify { token });
     tracing::info!(user.id = %id, "account created");
     Ok(id)
+}
+
+/// Email a new link to confirm the address of `user_id` (at most one a minute).
+pub async fn resend_verification(pool: &PgPool, mail: &Mail, user_id: Uuid) -> Result<(), Error> {
+    let mut tx = pool.begin().await?;
+    let user = sqlx::query!(
+        r#"select email, email_verified_at is not null as "verified!",
+                  exists (select 1 from account_tokens where user_id = $1 and purpose = 'verify_email'
+                            and created_at > now() - interval '1 minute') as "recent!"
+           from users where id = $1 for update"#,
+        user_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if user.verified {
+        return Err(Error::Conflict("Your address is confirmed already.".into()));
+    }
+    if user.recent {
+        return Err(Error::TooManyRequests("A link was sent less than a minute ago; check your inbox.".into()));
+    }
+    let token = tokens::issue(&mut tx, user_id, Purpose::VerifyEmail, None).await?;
+    tx.commit().await?;
+    send_later(mail, &user.email, AccountEmail::Verify { token });
+    Ok(())
+}
+
+/// Confirm an address with its link: for a new account's address, or a new
+/// address (`change`), which then replaces the old one. Whom it was for.
+pub async fn confirm_email(pool: &PgPool, admin_emails: &[String], token: &str, change: bool) -> Result<Uuid, Error> {
+    let mut tx = pool.begin().await?;
+    let purpose = if change { Purpose::ChangeEmail } else { Purpose::VerifyEmail };
+    let used = tokens::redeem(&mut tx, purpose, token).await?;
+    let updated = sqlx::query!(
+        "update users set email = coalesce($2, email), email_verified_at = now() where id = $1",
+        used.user_id,
+        used.new_email
+    )
+    .execute(&mut *tx)
+    .await;
+    match updated {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(Error::field("token", "Another account uses that address now; it cannot be yours too."));
+        }
+        other => other?,
+    };
+    sync_admins(&mut tx, admin_emails).await?;
+    tx.commit().await?;
+    tracing::info!(user.id = %used.user_id, changed = change, "email address confirmed");
+    Ok(used.user_id)
+}
+
+/// Admins are the people with a confirmed address listed in ADMIN_EMAILS.
+pub async fn sync_admins(conn: &mut PgConnection, admin_emails: &[String]) -> Result<(), Error> {
+    sqlx::query!(
+        "update users set is_admin = (email_verified_at is not null and email = any($1))
+         where is_admin <> (email_verified_at is not null and email = any($1))",
+        admin_emails
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether `user_id` is an admin.
+pub async fn is_admin(pool: &PgPool, user_id: Uuid) -> Result<bool, Error> {
+    Ok(sqlx::query_scalar!("select is_admin from users where id = $1", user_id)
+        .fetch_optional(pool)
+        .await?
+        .unwrap_or(false))
+}
+
+/// Email a password-reset link to `email` if it has an account (at most one a
+/// minute). The answer is the same either way, and as quick.
+pub async fn request_reset(pool: &PgPool, mail: &Mail, email: &Email) -> Result<(), Error> {
+    let mut tx = pool.begin().await?;
+    let user = sqlx::query!(
+        r#"select id, exists (select 1 from account_tokens t where t.user_id = users.id and purpose = 'reset_password'
+                               and created_at > now() - interval '1 minute') as "recent!"
+           from users where email = $1 for update"#,
+        email.as_str()
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(user) = user.filter(|u| !u.recent) {
+        let token = tokens::issue(&mut tx, user.id, Purpose::ResetPassword, None).await?;
+        tx.commit().await?;
+        send_later(mail, email.as_str(), AccountEmail::Reset { token });
+        tracing::info!(user.id = %user.id, "password reset link emailed");
+    }
+    Ok(())
+}
+
+/// Set a new password with a reset link: every session of the person ends,
+/// and other links to sign in or reset stop working. Whom it was for.
+pub async fn reset_password(pool: &PgPool, token: &str, new: &Password, origin: &Origin) -> Result<Uuid, Error> {
+    let hash = password::hash(new.expose().to_string()).await?;
+    let mut tx = pool.begin().await?;
+    let used = tokens::redeem(&mut tx, Purpose::ResetPassword, token).await?;
+    let email = sqlx::query_scalar!(
+        "update users set password_hash = $2, email_verified_at = coalesce(email_verified_at, now())
+         where id = $1 returning email",
+        used.user_id,
+        hash
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query!("delete from sessions where user_id = $1", used.user_id).execute(&mut *tx).await?;
+    sqlx::query!(
+        "update account_tokens set used_at = now()
+         where user_id = $1 and purpose in ('sign_in', 'reset_password') and used_at is null",
+        used.user_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    rate_limit::record_success(pool, &email, origin.ip, origin.device.as_deref()).await?;
+    tracing::info!(user.id = %used.user_id, "password reset; every session ended");
+    Ok(used.user_id)
+}
+
+/// Check `current` as the password of `user_id` (counted like a login).
+async fn check_current(pool: &PgPool, user_id: Uuid, current: String, origin: &Origin) -> Result<String, Error> {
+    let email = sqlx::query_scalar!("select email from users where id = $1", user_id).fetch_one(pool).await?;
+    let attempt = rate_limit::begin_attempt(pool, &email, origin.ip, origin.device.as_deref()).await?;
+    if attempt.guard == Guard::Link {
+        return Err(Error::TooManyRequests("Too many wrong passwords. Wait 15 minutes and try again.".into()));
+    }
+    let stored = sqlx::query_scalar!("select password_hash from users where id = $1", user_id).fetch_one(pool).await?;
+    if !password::verify(current, Some(stored)).await? {
+        return Err(Error::field("current_password", "That is not your current password."));
+    }
+    rate_limit::mark_succeeded(pool, attempt.id, origin.device.as_deref()).await?;
+    Ok(email)
+}
+
+/// Change the password of `user_id` (who knows the current one); every other
+/// session (all but `keep`) ends.
+pub async fn change_password(
+    pool: &PgPool,
+    user_id: Uuid,
+    current: String,
+    new: &Password,
+    keep: &str,
+    origin: &Origin,
+) -> Result<(), Error> {
+    check_current(pool, user_id, current, origin).await?;
+    let hash = password::hash(new.expose().to_string()).await?;
+    let mut tx = pool.begin().await?;
+    sqlx::query!("update users set password_hash = $2 where id = $1", user_id, hash).execute(&mut *tx).await?;
+    sqlx::query!("delete from sessions where user_id = $1 and id <> $2", user_id, keep).execute(&mut *tx).await?;
+    sqlx::query!(
+        "update account_tokens set used_at = now()
+         where user_id = $1 and purpose in ('sign_in', 'reset_password') and used_at is null",
+        user_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(user.id = %user_id, "password changed; other sessions ended");
+    Ok(())
+}
+
+/// Start changing the address of `user_id` (who knows the password) to `new`:
+/// a link to confirm it goes to the new address, a notice to the old one.
+pub async fn request_email_change(
+    pool: &PgPool,
+    mail: &Mail,
+    user_id: Uuid,
+    current: String,
+    new: &Email,
+    origin: &Origin,
+) -> Result<(), Error> {
+    let old = check_current(pool, user_id, current, origin).await?;
+    if old == new.as_str() {
+        return Err(Error::field("new_email", "That is your address already."));
+    }
+    let taken = sqlx::query_scalar!(r#"select exists (select 1 from users where email = $1) as "t!""#, new.as_str())
+        .fetch_one(pool)
+        .await?;
+    if taken {
+        return Err(Error::field("new_email", "Another account uses that address."));
+    }
+    let token = issue(pool, user_id, Purpose::ChangeEmail, Some(new.as_str())).await?;
+    send_later(mail, new.as_str(), AccountEmail::ConfirmNewAddress { token });
+    send_later(mail, &old, AccountEmail::AddressChanging { new_email: new.as_str().to_string() });
+    Ok(())
+}
+
+/// The signed-in sessions of `user_id`, the current one (`current`) first.
+pub async fn sessions(pool: &PgPool, user_id: Uuid, current: &str) -> Result<Vec<SessionInfo>, Error> {
+    let rows = sqlx::query!(
+        r#"select encode(sha256(convert_to(id, 'UTF8')), 'hex') as "key!", id = $2 as "current!",
+                  data->'meta'->>'signed_in_at' as signed_in_at, data->'meta'->>'user_agent' as user_agent,
+                  data->'meta'->>'ip' as ip,
+                  expires_at - make_interval(days => $3::int) as "last_seen!"
+           from sessions where user_id = $1 and expires_at > now()
+           order by id = $2 desc, expires_at desc"#,
+        user_id,
+        current,
+        SESSION_DAYS as i32
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| SessionInfo {
+            key: r.key,
+            current: r.current,
+            signed_in_at: r.signed_in_at.and_then(|t| t.parse().ok()),
+            user_agent: r.user_agent.unwrap_or_default(),
+            ip: r.ip.unwrap_or_default(),
+            last_seen: r.last_seen,
+        })
+        .collect())
+}
+
+/// Sign out one session of `user_id` (by its key in [`sessions`]), or every
+/// one but `current` when `key` is None. How many ended.
+pub async fn end_sessions(pool: &PgPool, user_id: Uuid, current: &str, key: Option<&str>) -> Result<u64, Error> {
+    let ended = sqlx::query!(
+        "delete from sessions where user_id = $1 and id <> $2
+           and ($3::text is null or encode(sha256(convert_to(id, 'UTF8')), 'hex') = $3)",
+        user_id,
+        current,
+        key
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
+    if key.is_some() && ended == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(ended)
 }
 
 /// The person `user_id` of session `session_id`, and whether the session's
@@ -61,7 +364,7 @@ pub async fn session_user(
     session_id: Option<String>,
 ) -> Result<Option<(User, bool)>, Error> {
     let row = sqlx::query!(
-        r#"select u.id, u.email, u.display_name, u.timezone,
+        r#"select u.id, u.email, u.display_name, u.timezone, u.email_verified_at is not null as "email_verified!",
                   (select s.expires_at < now() + make_interval(days => $3::int - 1)
                      from sessions s where s.id = $2) as renew
            from users u where u.id = $1"#,
@@ -72,17 +375,28 @@ pub async fn session_user(
     .fetch_optional(pool)
     .await?;
     Ok(row.map(|r| {
-        let user = User { id: r.id, email: r.email, display_name: r.display_name, timezone: r.timezone };
+        let user = User {
+            id: r.id,
+            email: r.email,
+            display_name: r.display_name,
+            timezone: r.timezone,
+            email_verified: r.email_verified,
+        };
         (user, r.renew == Some(true))
     }))
 }
 
 /// The person `user_id` (for API tokens).
 pub async fn get_user(pool: &PgPool, user_id: Uuid) -> Result<User, Error> {
-    sqlx::query_as!(User, "select id, email, display_name, timezone from users where id = $1", user_id)
-        .fetch_one(pool)
-        .await
-        .map_err(Error::from)
+    sqlx::query_as!(
+        User,
+        r#"select id, email, display_name, timezone, email_verified_at is not null as "email_verified!"
+           from users where id = $1"#,
+        user_id
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(Error::from)
 }
 
 pub async fn update_profile(conn: &mut PgConnection, user_id: Uuid, p: &ProfileInput) -> Result<(), Error> {

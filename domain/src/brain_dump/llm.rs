@@ -27,6 +27,10 @@ pub struct LlmConfig {
     pub base_url: String,
     pub model: String,
     pub timeout: Duration,
+    /// LLM_MAX_TOKENS (4096): the most a single answer may be.
+    pub max_tokens: u32,
+    /// How much each person, and the whole server, may ask of the model.
+    pub quota: super::quota::Quota,
 }
 
 // The key never reaches a log.
@@ -49,16 +53,27 @@ pub enum Engine {
 
 impl Engine {
     /// The LLM when OPENAI_API_KEY is set, else the offline parser (read by `Settings`).
-    pub fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> Self {
-        match var("OPENAI_API_KEY") {
+    pub fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let number = |k: &str, default: u32| -> anyhow::Result<u32> {
+            var(k).map_or(Ok(default), |v| {
+                v.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| anyhow::anyhow!("{k} must be a positive number"))
+            })
+        };
+        Ok(match var("OPENAI_API_KEY") {
             None => Engine::Offline,
             Some(api_key) => Engine::Llm(LlmConfig {
                 api_key,
                 base_url: var("OPENAI_BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".into()),
                 model: var("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o-mini".into()),
                 timeout: Duration::from_secs(var("OPENAI_TIMEOUT_SECS").and_then(|s| s.parse().ok()).unwrap_or(60)),
+                max_tokens: number("LLM_MAX_TOKENS", 4096)?,
+                quota: super::quota::Quota {
+                    per_minute: number("LLM_CALLS_PER_MINUTE", 5)?.into(),
+                    per_day: number("LLM_CALLS_PER_DAY", 100)?.into(),
+                    server_per_day: number("LLM_CALLS_PER_DAY_TOTAL", 5_000)?.into(),
+                },
             }),
-        }
+        })
     }
 
     pub fn name(&self) -> &'static str {
@@ -201,6 +216,7 @@ pub async fn propose(
     let err = |e: async_openai::error::OpenAIError| LlmError::Service(e.to_string());
     let request = CreateChatCompletionRequestArgs::default()
         .model(config.model.clone())
+        .max_completion_tokens(config.max_tokens)
         .messages([
             ChatCompletionRequestSystemMessageArgs::default().content(system).build().map_err(err)?.into(),
             ChatCompletionRequestUserMessageArgs::default().content(content).build().map_err(err)?.into(),

@@ -194,6 +194,11 @@ pub async fn parse_streaming(
     if row.content.trim().is_empty() {
         return Err(Error::field("content", "Write something first: there is nothing to process yet."));
     }
+    // The model costs money: a call is taken from the person's quota first
+    // (a refusal changes nothing, and the model is not reached).
+    if let Engine::Llm(config) = engine {
+        super::quota::take(&mut tx, user_id, super::quota::Purpose::BrainDump, &config.quota).await?;
+    }
     // "Tomorrow" is read in the person's own timezone.
     let today = offline::dates::today_in(&row.timezone);
     let projects =

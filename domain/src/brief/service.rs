@@ -6,6 +6,7 @@ use super::model::{
 };
 use super::schedule::due_date;
 use super::summary::{self, SummaryEngine};
+use crate::brain_dump::llm::Engine;
 use crate::db::{as_user, begin_as};
 use crate::error::{Error, internal};
 use crate::jobs::{self, BriefJob, EmailJob, Job, SmsJob};
@@ -117,9 +118,9 @@ pub async fn generate(
 ) -> Result<Generated, Error> {
     let mut tx = begin_as(pool, user_id).await?;
     let row = sqlx::query!(
-        "select b.brief_date, b.status, u.email, u.display_name
+        r#"select b.brief_date, b.status, u.email, u.display_name, u.email_verified_at is not null as "verified!"
          from briefs b join users u on u.id = b.user_id
-         where b.id = $1 and b.user_id = $2 for update of b",
+         where b.id = $1 and b.user_id = $2 for update of b"#,
         brief_id,
         user_id
     )
@@ -135,6 +136,31 @@ pub async fn generate(
     let content = build_content(&mut tx, user_id, row.brief_date).await?;
     tx.commit().await?;
 
+    // Over the person's AI quota, the brief still comes, with the offline summary.
+    let engine = match engine {
+        Engine::Llm(config) => {
+            let mut tx = begin_as(pool, user_id).await?;
+            match crate::brain_dump::quota::take(
+                &mut tx,
+                user_id,
+                crate::brain_dump::quota::Purpose::Brief,
+                &config.quota,
+            )
+            .await
+            {
+                Ok(()) => {
+                    tx.commit().await?;
+                    engine
+                }
+                Err(Error::TooManyRequests(why)) => {
+                    tracing::info!(user.id = %user_id, %why, "brief summary: over the AI quota; offline summary");
+                    &Engine::Offline
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Engine::Offline => engine,
+    };
     let (text, used) = summary::summarize(engine, &content, row.brief_date).await;
 
     let mut tx = begin_as(pool, user_id).await?;
@@ -157,7 +183,8 @@ pub async fn generate(
     .fetch_one(&mut *tx)
     .await?;
     let mut email = None;
-    if wants_email {
+    // Nothing is mailed or texted to an address nobody has confirmed is theirs.
+    if wants_email && row.verified {
         let key = format!("brief:{brief_id}");
         let subject = format!("Your brief for {}", row.brief_date.format("%A %-d %B"));
         let message_id = format!("<brief-{brief_id}@buildos>");
@@ -185,7 +212,7 @@ pub async fn generate(
     .fetch_optional(&mut *tx)
     .await?
     .flatten();
-    if let Some(phone) = phone {
+    if let Some(phone) = phone.filter(|_| row.verified) {
         let key = format!("brief:{brief_id}");
         let body = format!("Your BuildOS brief for {} is ready.", row.brief_date.format("%A %-d %B"));
         let sms_id = sqlx::query_scalar!(

@@ -71,6 +71,7 @@ async fn ask(config: &LlmConfig, content: &BriefContent, today: NaiveDate) -> Re
     let err = |e: async_openai::error::OpenAIError| e.to_string();
     let request = CreateChatCompletionRequestArgs::default()
         .model(config.model.clone())
+        .max_completion_tokens(config.max_tokens)
         .messages([
             ChatCompletionRequestSystemMessageArgs::default()
                 .content(

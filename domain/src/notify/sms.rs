@@ -9,6 +9,7 @@
 use crate::db::begin_as;
 use crate::error::Error;
 use crate::jobs::{Job, SmsJob};
+use crate::settings::SmsCaps;
 use base64::Engine as _;
 use chrono::{DateTime, NaiveTime, Utc};
 use hmac::{Hmac, Mac};
@@ -164,7 +165,13 @@ pub fn in_quiet_hours(t: NaiveTime, start: NaiveTime, end: NaiveTime) -> bool {
 
 /// Send SMS `sms_id`, honouring quiet hours (in the person's timezone) and the
 /// daily cap, except for verification codes, which the person just asked for.
-pub async fn deliver(pool: &PgPool, sender: &SmsSender, user_id: Uuid, sms_id: Uuid) -> Result<Delivery, Error> {
+pub async fn deliver(
+    pool: &PgPool,
+    sender: &SmsSender,
+    caps: &SmsCaps,
+    user_id: Uuid,
+    sms_id: Uuid,
+) -> Result<Delivery, Error> {
     let mut tx = begin_as(pool, user_id).await?;
     // One person's texts are decided one at a time, so parallel sends cannot all pass the daily cap.
     sqlx::query!("select pg_advisory_xact_lock(hashtext('sms:' || $1::uuid::text))", user_id).execute(&mut *tx).await?;
@@ -196,6 +203,14 @@ pub async fn deliver(pool: &PgPool, sender: &SmsSender, user_id: Uuid, sms_id: U
             return Ok(Delivery::AlreadyHandled);
         }
         _ => return Ok(Delivery::AlreadyHandled),
+    }
+    // Whoever asks, one number gets a few texts a day, and the server a bounded number.
+    if let Some(reason) = over_caps(pool, caps, &row.to_phone, Some(sms_id)).await? {
+        sqlx::query!("update sms_messages set status = 'suppressed', error = $2 where id = $1", sms_id, reason)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        return Ok(Delivery::Suppressed(reason));
     }
     let verification = row.key.starts_with("verify:");
     if !verification {
@@ -258,6 +273,31 @@ pub async fn deliver(pool: &PgPool, sender: &SmsSender, user_id: Uuid, sms_id: U
     }
 }
 
+/// Why a text to `phone` may not be sent today (the caps on one number and on
+/// the whole server, over every person's texts), if it may not. `except`: the text being decided.
+async fn over_caps(pool: &PgPool, caps: &SmsCaps, phone: &str, except: Option<Uuid>) -> Result<Option<String>, Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await?;
+    let sent = sqlx::query!(
+        r#"select count(*) filter (where to_phone = $1) as "number!", count(*) as "all!" from sms_messages
+           where status in ('sending', 'sent', 'delivered') and created_at > now() - interval '1 day'
+             and id is distinct from $2"#,
+        phone,
+        except
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(if sent.number >= caps.per_number_per_day {
+        Some(format!("this number had {} texts in the last day, the most it gets", caps.per_number_per_day))
+    } else if sent.all >= caps.per_day {
+        tracing::warn!(sms.per_day = caps.per_day, "the server's daily text cap was reached");
+        Some("the server's daily text limit was reached".into())
+    } else {
+        None
+    })
+}
+
 /// A phone number in E.164 form (+ and 7 to 15 digits), spaces and dashes removed.
 pub fn normalize_phone(raw: &str) -> Result<String, Error> {
     let p: String = raw.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.')).collect();
@@ -282,8 +322,18 @@ pub const VERIFY_PER_DAY: i64 = 5;
 
 /// Start verifying `phone`: a six-digit code by SMS, valid 10 minutes, 5 tries.
 /// A new code can be asked for once a minute.
-pub async fn start_verification(pool: &PgPool, user_id: Uuid, phone: &str) -> Result<(), Error> {
+pub async fn start_verification(pool: &PgPool, caps: &SmsCaps, user_id: Uuid, phone: &str) -> Result<(), Error> {
     let phone = normalize_phone(phone)?;
+    let verified: bool =
+        sqlx::query_scalar!(r#"select email_verified_at is not null as "v!" from users where id = $1"#, user_id)
+            .fetch_one(pool)
+            .await?;
+    if !verified {
+        return Err(Error::field("phone", "Confirm your email address first (the link is in your inbox)."));
+    }
+    if over_caps(pool, caps, &phone, None).await?.is_some() {
+        return Err(Error::TooManyRequests("This number cannot get more texts today. Try again tomorrow.".into()));
+    }
     let code = format!("{:06}", rand::random_range(0..1_000_000u32));
     let mut tx = begin_as(pool, user_id).await?;
     // One request per person at a time (until commit): parallel requests

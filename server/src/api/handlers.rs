@@ -34,13 +34,18 @@ type ApiResult<T> = Result<T, ApiError>;
     responses((status = 201, description = "Account created", body = Created)), security(()))]
 pub async fn register(
     State(state): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
     ApiJson(new): ApiJson<NewAccount>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     if !state.settings.registration_open {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "Registration is closed on this server."));
     }
     // The address being taken is a conflict with what exists, not a bad field.
-    let id = domain::account::service::create_account(&state.pool, new).await.map_err(ApiError::conflicting)?;
+    let ip = Some(app::auth::request::client_address_of(peer.ip(), &headers, &state.settings.trusted_proxies));
+    let id = domain::account::service::create_account(&state.pool, &state.settings, new, ip)
+        .await
+        .map_err(ApiError::conflicting)?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -50,17 +55,20 @@ pub async fn register(
 pub async fn create_token(
     State(state): State<AppState>,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<TokenRequest>,
 ) -> ApiResult<(StatusCode, Json<ApiToken>)> {
-    let ip = Some(peer.ip());
-    let user_id = domain::account::service::check_password(&state.pool, &body.email, body.password, ip).await.map_err(
-        |e| match e {
+    let ip = Some(app::auth::request::client_address_of(peer.ip(), &headers, &state.settings.trusted_proxies));
+    let origin = domain::account::service::Origin { ip, device: None };
+    let mail = state.settings.mail();
+    let user_id = domain::account::service::check_password(&state.pool, &mail, &body.email, body.password, &origin)
+        .await
+        .map_err(|e| match e {
             Error::Validation(_) => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "That email and password do not match an account.")
             }
             other => other.into(),
-        },
-    )?;
+        })?;
     let t =
         domain::api_token::service::create(&state.pool, user_id, &body.name).await.map_err(ApiError::conflicting)?;
     Ok((StatusCode::CREATED, Json(ApiToken { id: t.id, name: t.name, token: t.token })))

@@ -19,7 +19,7 @@ use futures::stream::Stream;
 use sqlx::PgPool;
 use std::convert::Infallible;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -46,6 +46,8 @@ pub async fn events(
     };
     let Ok(id) = id.parse::<Uuid>() else { return (StatusCode::NOT_FOUND, "Not found.").into_response() };
     let Some(slot) = state.streams.open(user.id) else { return super::too_many() };
+    // Subscribed before anything is read, so no change can slip between the two.
+    let changes = state.bus.dumps.subscribe();
     let (tx, rx) = mpsc::unbounded_channel::<ParseEvent>();
     let _ = tx.send(ParseEvent::Status { message: "Received; starting…".into() });
     tokio::spawn(async move {
@@ -53,7 +55,7 @@ pub async fn events(
         let emit = |e: ParseEvent| {
             let _ = tx.send(e);
         };
-        let work = run(&pool, user.id, id, &engine, &emit);
+        let work = run(&pool, user.id, id, &engine, changes, &emit);
         tokio::select! {
             last = work => emit(last),
             // The page went away (closed, navigated, cancelled): stop, and give the text back.
@@ -77,6 +79,7 @@ async fn run(
     user_id: Uuid,
     id: Uuid,
     engine: &Engine,
+    mut changes: broadcast::Receiver<Uuid>,
     emit: &(dyn Fn(ParseEvent) + Send + Sync),
 ) -> ParseEvent {
     let mut dump = match service::get_dump(pool, user_id, id).await {
@@ -90,16 +93,20 @@ async fn run(
             Err(e) => ParseEvent::Failed { message: message(e) },
         };
     }
-    // Someone else is processing it (another tab, or this page before a reconnect): wait for them.
+    // Someone else is processing it (another tab, or this page before a
+    // reconnect): wait for them to change its status (NOTIFY), looking again
+    // now and then in case a notification was lost (a database restart).
     let deadline = tokio::time::Instant::now() + WAIT_AT_MOST;
+    if dump.status == DumpStatus::Processing {
+        emit(ParseEvent::Status { message: "Still processing…".into() });
+    }
     while dump.status == DumpStatus::Processing {
         if tokio::time::Instant::now() > deadline {
             return ParseEvent::Failed {
                 message: "Still processing after 10 minutes. Reload the page to see where it got to.".into(),
             };
         }
-        emit(ParseEvent::Status { message: "Still processing…".into() });
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        let _ = tokio::time::timeout(LOOK_AGAIN, changed(&mut changes, id)).await;
         dump = match service::get_dump(pool, user_id, id).await {
             Ok(d) => d,
             Err(e) => return ParseEvent::Failed { message: e.to_string() },
@@ -123,6 +130,20 @@ async fn run(
 
 /// How long a page waits for processing started elsewhere before it gives up.
 const WAIT_AT_MOST: Duration = Duration::from_secs(600);
+/// How often a waiting page looks at the dump without being told it changed.
+const LOOK_AGAIN: Duration = Duration::from_secs(60);
+
+/// Until dump `id` changed status (or the notifications fell behind or stopped).
+async fn changed(changes: &mut broadcast::Receiver<Uuid>, id: Uuid) {
+    loop {
+        match changes.recv().await {
+            Ok(changed) if changed == id => return,
+            Ok(_) => continue,
+            Err(broadcast::error::RecvError::Lagged(_)) => return,
+            Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
+        }
+    }
+}
 
 async fn still(pool: &PgPool, user_id: Uuid, id: Uuid, status: DumpStatus) -> bool {
     service::get_dump(pool, user_id, id).await.is_ok_and(|d| d.status == status)

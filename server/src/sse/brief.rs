@@ -1,15 +1,13 @@
 //! Brief status changes to the browser: PostgreSQL NOTIFY (sent by the worker
-//! and the web in the transaction that changes a brief) → one LISTEN connection
-//! per server → a broadcast channel → each person's open pages, as server-sent events.
+//! and the web in the transaction that changes a brief) → the server's one
+//! LISTEN connection ([`super::Bus`]) → each person's open pages, as server-sent events.
 
 use app::auth::request::current_in;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use domain::brief::service::CHANNEL;
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
 use std::time::Duration;
 use tokio::sync::broadcast;
 use tower_sessions::Session;
@@ -22,54 +20,10 @@ pub struct BriefChanged {
     pub payload: String,
 }
 
-/// The server's side of the channel: subscribe to hear every change.
-#[derive(Clone)]
-pub struct BriefBus(pub broadcast::Sender<BriefChanged>);
-
-impl BriefBus {
-    /// Listen on PostgreSQL in the background (reconnecting after a database restart).
-    pub fn start(pool: PgPool) -> Self {
-        let (tx, _) = broadcast::channel(1024);
-        let bus = BriefBus(tx.clone());
-        tokio::spawn(async move {
-            loop {
-                match PgListener::connect_with(&pool).await {
-                    Ok(mut listener) => {
-                        if let Err(error) = listener.listen(CHANNEL).await {
-                            tracing::warn!(%error, "LISTEN brief_status failed");
-                        } else {
-                            loop {
-                                match listener.recv().await {
-                                    Ok(n) => {
-                                        let payload = n.payload().to_string();
-                                        let user = serde_json::from_str::<serde_json::Value>(&payload)
-                                            .ok()
-                                            .and_then(|v| v["user_id"].as_str().and_then(|s| s.parse().ok()));
-                                        if let Some(user_id) = user {
-                                            let _ = tx.send(BriefChanged { user_id, payload });
-                                        }
-                                    }
-                                    Err(error) => {
-                                        tracing::warn!(%error, "brief notifications: connection lost");
-                                        break;
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    Err(error) => tracing::warn!(%error, "brief notifications: cannot connect"),
-                }
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        });
-        bus
-    }
-}
-
 /// `GET /briefs/events`: this person's brief changes, as `brief` events.
 pub async fn events(
     State(pool): State<PgPool>,
-    State(bus): State<BriefBus>,
+    State(bus): State<super::Bus>,
     State(streams): State<super::Streams>,
     session: Session,
 ) -> Response {
@@ -81,7 +35,7 @@ pub async fn events(
     let user_id = user.id;
     let Some(slot) = streams.open(user_id) else { return super::too_many() };
     // The stream holds its slot; it ends after an hour (the browser reconnects).
-    let stream = futures::stream::unfold((bus.0.subscribe(), slot), move |(mut rx, slot)| async move {
+    let stream = futures::stream::unfold((bus.briefs.subscribe(), slot), move |(mut rx, slot)| async move {
         loop {
             match rx.recv().await {
                 Ok(change) if change.user_id == user_id => {

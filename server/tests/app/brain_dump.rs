@@ -283,3 +283,43 @@ async fn review_cards_edit_priority_and_recurrence(pool: PgPool) {
     let task = &home["tasks"][0];
     assert_eq!((task["priority"].as_str(), task["recurrence"].as_str()), (Some("high"), Some("weekly")), "{task}");
 }
+
+/// A page waiting on a dump processed elsewhere (another tab, the worker)
+/// hears the moment it is done, by NOTIFY: it does not poll. (It would
+/// otherwise look again only after a minute, past this test's limit.)
+#[sqlx::test(migrations = "../migrations")]
+async fn a_page_waiting_on_processing_elsewhere_hears_when_it_is_done(pool: PgPool) {
+    let (app, c) = TestApp::with_ada(pool.clone()).await;
+    let id = app.ok(&c, "save_draft", &[("content", "- buy seeds")]).await.as_str().unwrap().to_string();
+    let ada: uuid::Uuid =
+        sqlx::query_scalar("select id from users where email = 'ada@example.com'").fetch_one(&pool).await.unwrap();
+    let (p, dump) = (pool.clone(), id.clone());
+    let set_status = move |status: &'static str| {
+        let (pool, id) = (p.clone(), dump.clone());
+        async move {
+            let mut tx = domain::db::begin_as(&pool, ada).await.unwrap();
+            sqlx::query("update brain_dumps set status = $2, operations = '[]' where id = $1::uuid")
+                .bind(&id)
+                .bind(status)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    set_status("processing").await;
+    let set_status = set_status.clone();
+    let response = c.get(app.url(&format!("/brain-dump/{id}/events"))).send().await.unwrap();
+    let finisher = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        set_status("parsed").await;
+    });
+    let events =
+        tokio::time::timeout(std::time::Duration::from_secs(20), crate::support::read_events(response, |_, _| {}))
+            .await
+            .expect("the waiting page heard the change");
+    finisher.await.unwrap();
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["status", "status", "done"], "{events:?}");
+    assert_eq!(events[1].1["message"], "Still processing…");
+}

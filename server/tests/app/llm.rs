@@ -104,6 +104,8 @@ async fn start(replies: Vec<Reply>, timeout: Duration) -> (Fake, Engine) {
         base_url: format!("http://{addr}/v1"),
         model: "fake-model".into(),
         timeout,
+        max_tokens: 1000,
+        quota: domain::brain_dump::quota::Quota { per_minute: 1000, per_day: 1000, server_per_day: 1000 },
     });
     (fake, engine)
 }
@@ -617,4 +619,52 @@ async fn every_corpus_dump_carries_every_field_from_the_model_to_the_review(pool
     assert_eq!(row["duration_minutes"], json!(first.minutes.unwrap_or(15)));
     assert_eq!(row["priority"], "low");
     assert_eq!(row["details"], format!("Task 0 of {}", last.id));
+}
+
+/// Over their AI quota, a person is told so, the model is not called and the dump stays as written;
+/// every request carries max_tokens; a brief over quota still comes, with the offline summary.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_person_over_their_ai_quota_gets_a_clear_refusal_and_the_model_is_not_called(pool: PgPool) {
+    let answer = json!({ "operations": [op(json!({ "title": "Buy seeds" }))] }).to_string();
+    let (fake, engine) =
+        start(vec![Reply::Content(answer.clone()), Reply::Content(answer)], Duration::from_secs(5)).await;
+    let Engine::Llm(mut config) = engine else { unreachable!() };
+    config.quota = domain::brain_dump::quota::Quota { per_minute: 10, per_day: 2, server_per_day: 100 };
+    let engine = Engine::Llm(config);
+    let app = TestApp::builder(pool.clone()).engine(engine.clone()).spawn().await;
+    let c = app.signed_up("ada@example.com").await;
+    for _ in 0..2 {
+        dump_and_parse(&app, &c, "buy seeds").await.1.unwrap();
+    }
+    let (id, refused) = dump_and_parse(&app, &c, "buy more seeds").await;
+    match refused.unwrap_err() {
+        AppError::TooManyRequests(m) => assert!(m.contains("2 AI requests for today"), "{m}"),
+        other => panic!("expected a quota refusal, got {other:?}"),
+    }
+    assert_eq!(fake.seen.lock().unwrap().len(), 2, "the model was not called a third time");
+    assert!(fake.seen.lock().unwrap().iter().all(|(_, body)| body["max_completion_tokens"] == 1000));
+    let ada: uuid::Uuid =
+        sqlx::query_scalar("select id from users where email = 'ada@example.com'").fetch_one(&pool).await.unwrap();
+    let mut tx = domain::db::begin_as(&pool, ada).await.unwrap();
+    let (status, content): (String, String) =
+        sqlx::query_as("select status, content from brain_dumps where id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((status.as_str(), content.as_str()), ("draft", "buy more seeds"), "nothing changed");
+    let usage = app.ok(&c, "get_ai_usage", &[]).await;
+    assert_eq!((usage["today"].as_i64(), usage["per_day"].as_i64()), (Some(2), Some(2)));
+    // The brief still comes, summarised offline, without a call to the model.
+    let brief: uuid::Uuid = app.ok(&c, "generate_brief", &[]).await.as_str().unwrap().parse().unwrap();
+    domain::brief::service::generate(&pool, ada, brief, &engine).await.unwrap();
+    assert_eq!(fake.seen.lock().unwrap().len(), 2);
+    let mut tx = domain::db::begin_as(&pool, ada).await.unwrap();
+    let used: String = sqlx::query_scalar("select summary_engine from briefs where id = $1")
+        .bind(brief)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(used, "offline");
 }

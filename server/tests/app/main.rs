@@ -1,5 +1,6 @@
 //! Integration tests: a real server on 127.0.0.1:0 and a fresh database per test.
 
+mod account;
 mod api;
 mod auth;
 mod brain_dump;
@@ -11,6 +12,7 @@ mod headers;
 mod isolation;
 mod limits;
 mod llm;
+mod login_limits;
 mod notify;
 mod smtp;
 mod support;

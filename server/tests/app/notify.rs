@@ -148,12 +148,15 @@ async fn fake_twilio() -> (FakeTwilio, SmsSender) {
     (fake, sender)
 }
 
+/// The text caps of these tests (the defaults).
+const CAPS: domain::settings::SmsCaps = domain::settings::SmsCaps { per_number_per_day: 10, per_day: 500 };
+
 /// Deliver the newest queued SMS of `user` and return the code in it.
 async fn deliver_code(pool: &PgPool, sender: &SmsSender, fake: &FakeTwilio, user: Uuid) -> String {
     let sms_id: Uuid =
         system_scalar(pool, "select id from sms_messages where status = 'queued' order by created_at desc limit 1")
             .await;
-    let sent = domain::notify::sms::deliver(pool, sender, user, sms_id).await.unwrap();
+    let sent = domain::notify::sms::deliver(pool, sender, &CAPS, user, sms_id).await.unwrap();
     assert!(matches!(sent, domain::notify::sms::Delivery::Sent(_)), "{sent:?}");
     let last = fake.sent.lock().unwrap().last().cloned().unwrap();
     let body = last.1.iter().find(|(k, _)| k == "Body").unwrap().1.clone();
@@ -312,7 +315,7 @@ async fn parallel_verification_requests_send_one_text(pool: PgPool) {
     let ada = user_id(&pool, "ada@example.com").await;
     let tries = (0..20).map(|_| {
         let pool = pool.clone();
-        tokio::spawn(async move { domain::notify::sms::start_verification(&pool, ada, "+14155550100").await })
+        tokio::spawn(async move { domain::notify::sms::start_verification(&pool, &CAPS, ada, "+14155550100").await })
     });
     let results = futures::future::join_all(tries).await;
     let sent = results.iter().filter(|r| r.as_ref().unwrap().is_ok()).count();
@@ -325,4 +328,22 @@ async fn parallel_verification_requests_send_one_text(pool: PgPool) {
     );
     let texts: i64 = system_scalar(&pool, "select count(*) from sms_messages where key like 'verify:%'").await;
     assert_eq!(texts, 1);
+}
+
+/// However many people ask, one number gets a bounded number of texts a day.
+#[sqlx::test(migrations = "../migrations")]
+async fn one_number_gets_a_few_texts_a_day_whoever_asks(pool: PgPool) {
+    let (app, _c) = TestApp::with_ada(pool.clone()).await;
+    app.signed_up("bob@example.com").await;
+    let caps = domain::settings::SmsCaps { per_number_per_day: 1, per_day: 500 };
+    let (ada, bob) = (user_id(&pool, "ada@example.com").await, user_id(&pool, "bob@example.com").await);
+    domain::notify::sms::start_verification(&pool, &caps, ada, "+14155550100").await.unwrap();
+    let (fake, sender) = fake_twilio().await;
+    deliver_code(&pool, &sender, &fake, ada).await;
+    let refused = domain::notify::sms::start_verification(&pool, &caps, bob, "+1 415 555 0100").await.unwrap_err();
+    assert!(
+        matches!(&refused, domain::Error::TooManyRequests(m) if m.contains("no more texts") || m.contains("cannot get more")),
+        "{refused:?}"
+    );
+    domain::notify::sms::start_verification(&pool, &caps, bob, "+14155550199").await.unwrap();
 }

@@ -10,6 +10,9 @@ use std::net::SocketAddr;
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    pub pool: PgPool,
+    /// Where this app's emails go (its own directory).
+    pub outbox: std::path::PathBuf,
 }
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -23,6 +26,10 @@ pub struct TestAppBuilder {
     api_rate_per_minute: u32,
     registration_open: bool,
     calendar_fetch_private: bool,
+    trusted_proxies: Vec<sqlx::types::ipnetwork::IpNetwork>,
+    signups_per_address: i64,
+    signups_per_hour: i64,
+    admin_emails: Vec<String>,
 }
 
 impl TestAppBuilder {
@@ -50,10 +57,34 @@ impl TestAppBuilder {
         self
     }
 
+    /// Believe forwarding headers from these proxies (none by default).
+    pub fn trusted_proxies(mut self, cidrs: &[&str]) -> Self {
+        self.trusted_proxies = cidrs.iter().map(|c| c.parse().unwrap()).collect();
+        self
+    }
+
+    /// Accounts that may be made from one address in an hour (100 by default here).
+    pub fn signups_per_address(mut self, n: i64) -> Self {
+        self.signups_per_address = n;
+        self
+    }
+
+    /// Accounts that may be made in an hour in all (1,000 by default here).
+    pub fn signups_per_hour(mut self, n: i64) -> Self {
+        self.signups_per_hour = n;
+        self
+    }
+
+    /// ADMIN_EMAILS.
+    pub fn admin_emails(mut self, emails: &[&str]) -> Self {
+        self.admin_emails = emails.iter().map(|e| e.to_string()).collect();
+        self
+    }
+
     pub async fn spawn(self) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let outbox = std::env::temp_dir().join(format!("buildos-test-outbox-{}", std::process::id()));
+        let outbox = std::env::temp_dir().join(format!("buildos-test-outbox-{}-{}", std::process::id(), addr.port()));
         let vars = [
             ("DATABASE_URL", "postgres://unused".to_string()),
             ("PORT", addr.port().to_string()),
@@ -66,10 +97,14 @@ impl TestAppBuilder {
         settings.api_rate_per_minute = self.api_rate_per_minute;
         settings.registration_open = self.registration_open;
         settings.calendar_fetch_private = self.calendar_fetch_private;
+        settings.trusted_proxies = self.trusted_proxies;
+        settings.signups.per_address_per_hour = self.signups_per_address;
+        settings.signups.per_hour = self.signups_per_hour;
+        settings.admin_emails = self.admin_emails;
         server::prepare_jobs(&self.pool).await.expect("job tables");
-        let router = server::router(settings, self.pool);
+        let router = server::router(settings, self.pool.clone());
         tokio::spawn(server::serve(listener, router, std::future::pending()));
-        TestApp { addr }
+        TestApp { addr, pool: self.pool, outbox }
     }
 }
 
@@ -81,6 +116,10 @@ impl TestApp {
             api_rate_per_minute: 600,
             registration_open: true,
             calendar_fetch_private: true,
+            trusted_proxies: Vec::new(),
+            signups_per_address: 100,
+            signups_per_hour: 1000,
+            admin_emails: Vec::new(),
         }
     }
 
@@ -103,6 +142,24 @@ impl TestApp {
     /// A browser-like client: keeps cookies, does not follow redirects.
     pub fn client() -> Client {
         Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    }
+
+    /// A browser-like client behind a proxy that says it comes from `ip` (in
+    /// X-Forwarded-For; believed only when 127.0.0.1 is a trusted proxy).
+    pub fn client_from(ip: &str) -> Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", ip.parse().unwrap());
+        Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
+            .build()
+            .unwrap()
+    }
+
+    /// Sign up `email` with `client` (whose address is not confirmed yet).
+    pub async fn sign_up_with(&self, client: &Client, email: &str) -> Result<Value, AppError> {
+        self.call(client, "signup", &[("email", email), ("password", PASSWORD), ("timezone", "Europe/Paris")]).await
     }
 
     /// POST a server function the way the hydrated app does; the JSON result or our error.
@@ -145,8 +202,20 @@ impl TestApp {
         self.call(client, endpoint, form).await.unwrap_or_else(|e| panic!("{endpoint} failed: {e:?}"))
     }
 
-    /// A new signed-in client for `email`.
+    /// A new signed-in client for `email`, whose address is confirmed (as if
+    /// they had opened the link: the tests of that link are in auth.rs).
     pub async fn signed_up(&self, email: &str) -> Client {
+        let client = self.signed_up_unconfirmed(email).await;
+        sqlx::query("update users set email_verified_at = now() where email = $1")
+            .bind(email)
+            .execute(&self.pool)
+            .await
+            .unwrap();
+        client
+    }
+
+    /// A new signed-in client for `email`, who has not confirmed the address yet.
+    pub async fn signed_up_unconfirmed(&self, email: &str) -> Client {
         let client = Self::client();
         self.ok(
             &client,
@@ -155,6 +224,38 @@ impl TestApp {
         )
         .await;
         client
+    }
+
+    /// Log in with the login form's server function.
+    pub async fn login(&self, client: &Client, email: &str, password: &str) -> Result<Value, AppError> {
+        self.call(client, "login", &[("email", email), ("password", password)]).await
+    }
+
+    /// The emails sent to `to` so far (plain text, headers and body), oldest first.
+    pub fn emails_to(&self, to: &str) -> Vec<String> {
+        let Ok(dir) = std::fs::read_dir(&self.outbox) else { return Vec::new() };
+        let mut found: Vec<(std::time::SystemTime, String)> = dir
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, std::fs::read_to_string(e.path()).ok()?)))
+            .map(|(t, raw)| (t, raw.replace("=\r\n", "").replace("=3D", "=")))
+            .filter(|(_, m)| m.lines().any(|l| l.starts_with("To: ") && l.contains(to)))
+            .collect();
+        found.sort_by_key(|(t, _)| *t);
+        found.into_iter().map(|(_, m)| m).collect()
+    }
+
+    /// Wait (up to 10 s) for email number `n` (from 1) to `to`; the token of its link to `path`.
+    pub async fn link_token(&self, to: &str, n: usize, path: &str) -> String {
+        for _ in 0..200 {
+            if let Some(mail) = self.emails_to(to).get(n - 1) {
+                let start = mail.find(&format!("{path}?")).unwrap_or_else(|| panic!("no {path} link in {mail}"));
+                let link = mail[start..].split_whitespace().next().unwrap();
+                return link.split("token=").nth(1).unwrap().to_string();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no email number {n} to {to}: {:?}", self.emails_to(to))
     }
 
     /// Create a project and return its (id, slug).

@@ -1,0 +1,91 @@
+//! How much each person, and the whole server, may ask of the language model:
+//! every request to it (a brain dump, a brief's summary) takes one call from
+//! the quota first, or is refused before the model is reached.
+
+use crate::error::Error;
+use serde::Serialize;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// LLM_CALLS_PER_MINUTE (5) and LLM_CALLS_PER_DAY (100) per person;
+/// LLM_CALLS_PER_DAY_TOTAL (5,000) for the whole server. A day is the last 24 hours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    pub per_minute: i64,
+    pub per_day: i64,
+    pub server_per_day: i64,
+}
+
+/// What a call is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    BrainDump,
+    Brief,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::BrainDump => "brain_dump",
+            Purpose::Brief => "brief",
+        }
+    }
+}
+
+/// A person's use of the model, for their profile.
+#[derive(Clone, Debug, Serialize)]
+pub struct Usage {
+    pub today: i64,
+    pub per_day: i64,
+    pub per_minute: i64,
+}
+
+/// Take one call for `user_id` inside the caller's transaction (it counts
+/// only if that commits), or refuse with a message saying when to try again.
+/// Calls of one person are counted one at a time (a lock until commit).
+pub async fn take(conn: &mut PgConnection, user_id: Uuid, purpose: Purpose, quota: &Quota) -> Result<(), Error> {
+    sqlx::query!("select pg_advisory_xact_lock(hashtext('llm-quota:' || $1::uuid::text))", user_id)
+        .execute(&mut *conn)
+        .await?;
+    let used = sqlx::query!(
+        r#"select count(*) filter (where user_id = $1 and created_at > now() - interval '1 minute') as "minute!",
+                  count(*) filter (where user_id = $1) as "day!",
+                  count(*) as "server!"
+           from llm_calls where created_at > now() - interval '1 day'"#,
+        user_id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if used.day >= quota.per_day {
+        return Err(Error::TooManyRequests(format!(
+            "You have used your {} AI requests for today. They come back over the next 24 hours; \
+             until then, write without processing, or ask the server's owner for a higher limit.",
+            quota.per_day
+        )));
+    }
+    if used.minute >= quota.per_minute {
+        return Err(Error::TooManyRequests(format!(
+            "That is {} AI requests in the last minute, the most allowed. Wait a minute and try again.",
+            quota.per_minute
+        )));
+    }
+    if used.server >= quota.server_per_day {
+        tracing::warn!(quota.server_per_day, "the server's daily AI budget is used up");
+        return Err(Error::TooManyRequests("This server has used its AI budget for today. Try again tomorrow.".into()));
+    }
+    sqlx::query!("insert into llm_calls (user_id, purpose) values ($1, $2)", user_id, purpose.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// How many calls `user_id` made in the last 24 hours, against their quota.
+pub async fn usage(conn: &mut PgConnection, user_id: Uuid, quota: &Quota) -> Result<Usage, Error> {
+    let today = sqlx::query_scalar!(
+        r#"select count(*) as "n!" from llm_calls where user_id = $1 and created_at > now() - interval '1 day'"#,
+        user_id
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(Usage { today, per_day: quota.per_day, per_minute: quota.per_minute })
+}
