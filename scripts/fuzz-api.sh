@@ -35,7 +35,7 @@ cleanup() {
 }
 trap cleanup EXIT
 port_in_use "$PORT" && die "port ${PORT} is in use; set FUZZ_PORT"
-DATABASE_URL="$url" PORT="$PORT" API_RATE_PER_MINUTE=6000 RUST_LOG=warn \
+DATABASE_URL="$url" PORT="$PORT" API_RATE_PER_MINUTE=6000 SIGNUPS_PER_ADDRESS_PER_HOUR=100000 SIGNUPS_PER_HOUR=100000 RUST_LOG=warn \
   "$(target_dir)/debug/server" >"${BUILDOS_ROOT}/.data/fuzz-server.log" 2>&1 &
 server_pid=$!
 wait_healthy "http://127.0.0.1:${PORT}/healthz" "$server_pid" 60 || die "the server did not start"

@@ -267,8 +267,17 @@ pg_init_datadir() {
     mkdir -p "$dir"
     chmod 700 "$dir"
   fi
-  pg_as "${bindir}/initdb" -D "$dir" --auth=trust -U postgres \
-    --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+  # Nothing is trusted: the superuser has a password of its own (kept beside
+  # the cluster, readable by us only), and every role signs in with one.
+  local pwfile tmp
+  pwfile="$(pg_password_file "$dir")"
+  (umask 077 && head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' >"$pwfile")
+  tmp="$(mktemp)"
+  cp "$pwfile" "$tmp"
+  [ "$(id -u)" -eq 0 ] && chown postgres "$tmp"
+  pg_as "${bindir}/initdb" -D "$dir" --auth-local=peer --auth-host=scram-sha-256 -U postgres \
+    --pwfile="$tmp" --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+  rm -f "$tmp"
   # Our settings live in buildos.conf (rewritten before every start, so a
   # moved repo or a changed BUILDOS_PG_PORT just works).
   printf "\n# Added by scripts/lib.sh\ninclude_if_exists = 'buildos.conf'\n" |
@@ -294,10 +303,34 @@ pg_running_port() {
   sed -n 4p "$1/postmaster.pid" 2>/dev/null
 }
 
-# psql as the superuser of our cluster.
+# Where the superuser's password of the cluster in DIR is kept (beside it).
+pg_password_file() {
+  printf '%s.password\n' "$1"
+}
+
+# psql as the superuser of our cluster (with its password).
 pg_super_psql() {
-  "$(pg_bindir)/psql" -X -q -v ON_ERROR_STOP=1 \
+  local pwfile
+  pwfile="$(pg_password_file "${BUILDOS_PG_DATADIR:-$(pg_choose_datadir)}")"
+  PGPASSWORD="$(cat "$pwfile" 2>/dev/null)" "$(pg_bindir)/psql" -X -q -v ON_ERROR_STOP=1 \
     -h 127.0.0.1 -p "$(pg_port)" -U postgres "$@"
+}
+
+# A cluster made before password authentication (pg_hba.conf trusting every
+# local connection): give the superuser a password, then trust nobody.
+pg_secure_auth() {
+  local dir="$1" pwfile
+  pg_as grep -q '^[^#]*trust' "${dir}/pg_hba.conf" || return 0
+  log "PostgreSQL: switching the local cluster from trust to password authentication"
+  pwfile="$(pg_password_file "$dir")"
+  [ -s "$pwfile" ] || (umask 077 && head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' >"$pwfile")
+  pg_super_psql -d postgres -c "ALTER ROLE postgres PASSWORD '$(cat "$pwfile")'" >/dev/null
+  printf '%s\n' \
+    '# Written by scripts/lib.sh: every connection signs in with a password.' \
+    'local all all                peer' \
+    'host  all all 127.0.0.1/32   scram-sha-256' \
+    'host  all all ::1/128        scram-sha-256' | pg_as tee "${dir}/pg_hba.conf" >/dev/null
+  pg_as "$(pg_bindir)/pg_ctl" -D "$dir" reload >/dev/null
 }
 
 # pg_start: when DATABASE_URL is not set, start (or reuse) the project-local
@@ -339,6 +372,10 @@ pg_start() {
   fi
   export BUILDOS_PG_PORT="$port"
   BUILDOS_PG_LOCAL=1
+  if [ ! -s "$(pg_password_file "$dir")" ] && ! pg_as grep -q '^[^#]*trust' "${dir}/pg_hba.conf"; then
+    die "the superuser password of ${dir} is missing ($(pg_password_file "$dir")); remove ${dir} to start afresh"
+  fi
+  pg_secure_auth "$dir"
 
   # The application role must be neither superuser nor BYPASSRLS: the
   # row-level-security policies (and their tests) rely on it.

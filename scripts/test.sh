@@ -76,6 +76,13 @@ fi
 # --- d. database ----------------------------------------------------------
 pg_start
 export DATABASE_URL
+# The project-local cluster trusts nobody: without its password, even the
+# superuser is turned away.
+if [ "${BUILDOS_PG_LOCAL}" = 1 ] &&
+  PGPASSWORD='' "$(pg_bindir)/psql" -X -w -h 127.0.0.1 -p "$(pg_port)" -U postgres -d postgres \
+    -c 'select 1' >/dev/null 2>&1; then
+  die "the local PostgreSQL lets its superuser in without a password"
+fi
 
 # --- e. sqlx offline query cache (.sqlx) ----------------------------------
 # Checks that the committed .sqlx query cache matches the queries in the code,

@@ -208,11 +208,6 @@ impl Settings {
         })
     }
 
-    /// Whether `email` is listed in ADMIN_EMAILS (it counts once confirmed).
-    pub fn is_admin(&self, email: &str) -> bool {
-        self.admin_emails.iter().any(|a| a.eq_ignore_ascii_case(email))
-    }
-
     /// What account emails need: the mailer, the sender and the public address.
     pub fn mail(&self) -> crate::account::mail::Mail {
         crate::account::mail::Mail {
