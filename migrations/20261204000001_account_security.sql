@@ -7,7 +7,9 @@
 alter table users
     add column email_verified_at timestamptz,
     -- Set from ADMIN_EMAILS, for verified addresses only.
-    add column is_admin boolean not null default false;
+    add column is_admin boolean not null default false,
+    -- Devices and addresses known before this no longer count as known.
+    add column password_changed_at timestamptz;
 
 -- The SHA-256 of the device cookie of a successful login (a person's own
 -- browser is recognised, and never locked out by someone else's guesses).

@@ -324,7 +324,8 @@ pg_secure_auth() {
   log "PostgreSQL: switching the local cluster from trust to password authentication"
   pwfile="$(pg_password_file "$dir")"
   [ -s "$pwfile" ] || (umask 077 && head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' >"$pwfile")
-  pg_super_psql -d postgres -c "ALTER ROLE postgres PASSWORD '$(cat "$pwfile")'" >/dev/null
+  # On stdin, not the command line (where ps would show it).
+  printf "ALTER ROLE postgres PASSWORD '%s';\n" "$(cat "$pwfile")" | pg_super_psql -d postgres >/dev/null
   printf '%s\n' \
     '# Written by scripts/lib.sh: every connection signs in with a password.' \
     'local all all                peer' \

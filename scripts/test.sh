@@ -79,7 +79,7 @@ export DATABASE_URL
 # The project-local cluster trusts nobody: without its password, even the
 # superuser is turned away.
 if [ "${BUILDOS_PG_LOCAL}" = 1 ] &&
-  PGPASSWORD='' "$(pg_bindir)/psql" -X -w -h 127.0.0.1 -p "$(pg_port)" -U postgres -d postgres \
+  PGPASSWORD='' PGPASSFILE=/dev/null "$(pg_bindir)/psql" -X -w -h 127.0.0.1 -p "$(pg_port)" -U postgres -d postgres \
     -c 'select 1' >/dev/null 2>&1; then
   die "the local PostgreSQL lets its superuser in without a password"
 fi

@@ -88,9 +88,16 @@ pub async fn signup(
     };
     let ip = request::client_ip().await;
     let user_id = service::create_account(&pool, &settings, new, ip).await.map_err(|e| AppError(e).with_input(echo))?;
+    // This browser and address are known from now on (if that fails, the account still stands).
     let device = request::remember_device().await;
-    domain::account::rate_limit::record_success(&pool, email.trim().to_lowercase().as_str(), ip, device.as_deref())
-        .await?;
+    let email = email.trim().to_lowercase();
+    let known = async {
+        let mut conn = pool.acquire().await?;
+        domain::account::rate_limit::record_success(&mut conn, &email, ip, device.as_deref()).await
+    };
+    if let Err(error) = known.await {
+        tracing::warn!(%error, user.id = %user_id, "the new account's browser could not be recorded");
+    }
     start_session(user_id).await?;
     leptos_axum::redirect("/");
     Ok(())
@@ -122,7 +129,8 @@ pub async fn logout() -> Result<(), AppError> {
 pub async fn finish_sign_in(#[server(default)] token: String) -> Result<(), AppError> {
     let pool = request::pool()?;
     let origin = Origin { ip: request::client_ip().await, device: request::remember_device().await };
-    let user_id = service::finish_sign_in(&pool, &token, &origin).await?;
+    let admins = &request::settings()?.admin_emails;
+    let user_id = service::finish_sign_in(&pool, admins, &token, &origin).await?;
     start_session(user_id).await?;
     tracing::info!(user.id = %user_id, "signed in with an emailed link");
     leptos_axum::redirect("/");
@@ -167,7 +175,8 @@ pub async fn reset_password(
     let pool = request::pool()?;
     let new = Password::new(&password).map_err(|m| AppError::field("password", m))?;
     let origin = Origin { ip: request::client_ip().await, device: request::remember_device().await };
-    let user_id = service::reset_password(&pool, &token, &new, &origin).await?;
+    let admins = &request::settings()?.admin_emails;
+    let user_id = service::reset_password(&pool, admins, &token, &new, &origin).await?;
     start_session(user_id).await?;
     leptos_axum::redirect("/");
     Ok(())

@@ -31,15 +31,18 @@ impl Default for ProjectStatus {
 pub struct Tags(Vec<String>);
 
 impl Tags {
+    /// At most [`limits::TAGS`] given (repeats included, as the API document
+    /// says), kept once each.
     pub fn new(tags: impl IntoIterator<Item = Tag>) -> Result<Self, String> {
+        let given: Vec<String> = tags.into_iter().map(|t| t.to_lowercase()).collect();
+        if given.len() > limits::TAGS {
+            return Err(format!("At most {} tags.", limits::TAGS));
+        }
         let mut out: Vec<String> = Vec::new();
-        for tag in tags.into_iter().map(|t| t.to_lowercase()) {
+        for tag in given {
             if !out.contains(&tag) {
                 out.push(tag);
             }
-        }
-        if out.len() > limits::TAGS {
-            return Err(format!("At most {} tags.", limits::TAGS));
         }
         Ok(Tags(out))
     }
@@ -156,6 +159,7 @@ mod tests {
     #[test]
     fn tags_are_normalised() {
         assert_eq!(Tags::parse(" Work, home,work ,,").unwrap().as_slice(), ["work", "home"]);
+        assert!(Tags::parse(&["a"; 21].join(",")).is_err(), "21 given, even if repeated");
         assert!(Tags::parse(&"x".repeat(41)).unwrap_err().contains("limit is 40"));
     }
 

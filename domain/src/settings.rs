@@ -63,6 +63,9 @@ pub struct Settings {
     /// proxies whose X-Forwarded-For / Forwarded headers are believed (none by
     /// default: the peer address is the client's).
     pub trusted_proxies: Vec<sqlx::types::ipnetwork::IpNetwork>,
+    /// TRUSTED_PROXY_HEADER: the header those proxies write, `x-forwarded-for`
+    /// (the default) or `forwarded` (RFC 7239); the other one is ignored.
+    pub proxy_header_rfc7239: bool,
     /// Sign-up limits: SIGNUPS_PER_ADDRESS_PER_HOUR (5) and SIGNUPS_PER_HOUR (100, the whole server).
     pub signups: SignupLimits,
     /// Text limits: SMS_PER_NUMBER_PER_DAY (10) and SMS_PER_DAY (500, the whole server).
@@ -180,6 +183,11 @@ impl Settings {
                 .filter(|a| !a.is_empty())
                 .map(|a| a.parse().with_context(|| format!("TRUSTED_PROXIES: {a:?} is not an address or CIDR")))
                 .collect::<Result<_>>()?,
+            proxy_header_rfc7239: match var("TRUSTED_PROXY_HEADER").as_deref().map(str::trim) {
+                None | Some("x-forwarded-for") => false,
+                Some("forwarded") => true,
+                Some(other) => bail!("TRUSTED_PROXY_HEADER must be x-forwarded-for or forwarded, not {other:?}"),
+            },
             signups: SignupLimits {
                 per_address_per_hour: number("SIGNUPS_PER_ADDRESS_PER_HOUR", 5)? as i64,
                 per_hour: number("SIGNUPS_PER_HOUR", 100)? as i64,

@@ -93,7 +93,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                         })}
                         <input type="hidden" name="token" value=token() />
                         <Field form="reset" label="New password" name="password" kind="password" value=String::new() error=p.error("password") required=true autocomplete="new-password" />
-                        <p class="hint">"At least 10 characters. Every device signed in to your account is signed out."</p>
+                        <p class="hint">"At least 10 characters. Every device signed in to your account is signed out, and its API tokens are revoked."</p>
                         <Submit pending=reset.pending() idle="Set new password" busy="Saving…" class="btn-primary w-full" />
                     </ActionForm>
                 }.into_any()

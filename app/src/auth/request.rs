@@ -27,14 +27,15 @@ pub async fn session() -> Result<Session, AppError> {
 pub async fn client_ip() -> Option<IpAddr> {
     let peer = leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok()?.0.ip();
     let headers = leptos_axum::extract::<HeaderMap>().await.ok()?;
-    let trusted = settings().ok()?.trusted_proxies.clone();
-    Some(client_address_of(peer, &headers, &trusted))
+    Some(client_address_of(peer, &headers, &*settings().ok()?))
 }
 
-/// The client's address from `peer` and the forwarding headers (believed from `trusted` proxies only).
-pub fn client_address_of(peer: IpAddr, headers: &HeaderMap, trusted: &[sqlx::types::ipnetwork::IpNetwork]) -> IpAddr {
-    let all = |name: &str| headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>();
-    domain::account::rate_limit::client_address(peer, &all("forwarded"), &all("x-forwarded-for"), trusted)
+/// The client's address from `peer` and the forwarding header (believed from TRUSTED_PROXIES only).
+pub fn client_address_of(peer: IpAddr, headers: &HeaderMap, settings: &domain::settings::Settings) -> IpAddr {
+    let rfc7239 = settings.proxy_header_rfc7239;
+    let name = if rfc7239 { "forwarded" } else { "x-forwarded-for" };
+    let values: Vec<&str> = headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect();
+    domain::account::rate_limit::client_address(peer, &values, rfc7239, &settings.trusted_proxies)
 }
 
 /// The cookie that recognises a browser that signed in before (so that

@@ -45,7 +45,7 @@ impl AccountEmail {
                 format!(
                     "Choose a new password for BuildOS (the link works once, for 30 minutes):\n\n\
                      {base}/reset-password?token={token}\n\nEvery device signed in to your account is signed out \
-                     when the password changes.\n\n{ignore}\n"
+                     and every API token revoked when the password changes.\n\n{ignore}\n"
                 ),
             ),
             AccountEmail::ConfirmNewAddress { token } => (

@@ -18,6 +18,8 @@ use std::time::Duration;
 pub const PAIR_FREE: i64 = 3;
 /// Failures for one account from one address before a link is needed.
 pub const PAIR_LIMIT: i64 = 5;
+/// Failures for one account from an address it signed in from before a link is needed there too.
+pub const KNOWN_ADDRESS_LIMIT: i64 = 4 * PAIR_LIMIT;
 /// Failures from one address (any accounts) before a link is needed from it.
 pub const PER_ADDRESS: i64 = 20;
 /// Failures for one account (any addresses) before a link is needed from new places.
@@ -59,18 +61,21 @@ pub async fn begin_attempt(
     ip: Option<IpAddr>,
     device: Option<&str>,
 ) -> Result<Attempt, Error> {
-    let ip = ip.map(IpNetwork::from);
+    let ip = ip.map(bucket);
     let mut tx = pool.begin().await?;
     sqlx::query!("select pg_advisory_xact_lock(hashtext('login:' || $1))", email).execute(&mut *tx).await?;
     let row = sqlx::query!(
         r#"
         with since as (select now() - make_interval(mins => $4::int) as t),
-        last_ok as (select max(created_at) as t from login_attempts where email = $1 and succeeded)
+        last_ok as (select max(created_at) as t from login_attempts where email = $1 and succeeded),
+        -- Known: signed in within KNOWN_DAYS, and since the password last changed.
+        known_since as (select greatest(now() - make_interval(days => $5::int),
+                                        (select password_changed_at from users where email = $1)) as t)
         select
-          exists (select 1 from login_attempts where email = $1 and succeeded and device = $3
-                    and created_at > now() - make_interval(days => $5::int)) as "known_device!",
-          exists (select 1 from login_attempts where email = $1 and succeeded and ip = $2
-                    and created_at > now() - make_interval(days => $5::int)) as "known_address!",
+          exists (select 1 from login_attempts, known_since k where email = $1 and succeeded and device = $3
+                    and created_at > k.t) as "known_device!",
+          exists (select 1 from login_attempts, known_since k where email = $1 and succeeded and ip = $2
+                    and created_at > k.t) as "known_address!",
           (select count(*) from login_attempts a, since, last_ok
             where a.email = $1 and a.ip is not distinct from $2 and not a.succeeded and a.created_at > since.t
               and a.created_at > coalesce((select max(created_at) from login_attempts s
@@ -108,9 +113,10 @@ fn guard(known_device: bool, known_address: bool, pair: i64, account: i64, addre
     let delay = Duration::from_millis(250 * (pair - PAIR_FREE).max(0) as u64).min(MAX_DELAY);
     if known_device {
         Guard::Password(Duration::ZERO)
-    } else if known_address {
+    } else if known_address && pair < KNOWN_ADDRESS_LIMIT {
         // A shared address (an office, a household) may hold the person and
-        // someone guessing: slower answers, never refused.
+        // someone guessing: slower answers; only past many failures from
+        // there does a sign-in need the emailed link too.
         Guard::Password(delay)
     } else if pair >= PAIR_LIMIT || account >= PER_ACCOUNT || address >= PER_ADDRESS {
         Guard::Link
@@ -130,14 +136,19 @@ pub async fn mark_succeeded(pool: &PgPool, attempt: i64, device: Option<&str>) -
 
 /// Record a sign-in that did not go through the password form (an emailed
 /// link, a password reset): the address and device become known.
-pub async fn record_success(pool: &PgPool, email: &str, ip: Option<IpAddr>, device: Option<&str>) -> Result<(), Error> {
+pub async fn record_success(
+    conn: &mut sqlx::PgConnection,
+    email: &str,
+    ip: Option<IpAddr>,
+    device: Option<&str>,
+) -> Result<(), Error> {
     sqlx::query!(
         "insert into login_attempts (email, ip, succeeded, device) values ($1, $2, true, $3)",
         email,
-        ip.map(IpNetwork::from),
+        ip.map(bucket),
         device
     )
-    .execute(pool)
+    .execute(conn)
     .await?;
     Ok(())
 }
@@ -149,7 +160,7 @@ pub async fn begin_signup(
     ip: Option<IpAddr>,
     limits: &crate::settings::SignupLimits,
 ) -> Result<(), Error> {
-    let ip = ip.map(IpNetwork::from);
+    let ip = ip.map(bucket);
     sqlx::query!("select pg_advisory_xact_lock(hashtext('signup'))").execute(&mut *conn).await?;
     let row = sqlx::query!(
         r#"select count(*) filter (where $1::inet is not null and ip = $1) as "address!", count(*) as "all!"
@@ -173,18 +184,32 @@ pub async fn begin_signup(
     Ok(())
 }
 
+/// What limits count by: an IPv4 address, or the /64 an IPv6 address is in
+/// (one machine usually holds a whole /64).
+pub fn bucket(ip: IpAddr) -> IpNetwork {
+    match ip {
+        IpAddr::V4(v4) => IpNetwork::from(IpAddr::V4(v4)),
+        IpAddr::V6(v6) => {
+            let masked = u128::from(v6) & (u128::MAX << 64);
+            IpNetwork::from(IpAddr::V6(std::net::Ipv6Addr::from(masked)))
+        }
+    }
+}
+
 /// The client's address: the peer's, unless the peer is one of the
-/// `trusted` proxies; then the forwarding headers are read from the right
+/// `trusted` proxies; then the forwarding header is read from the right
 /// (the hop nearest to us) and the first address that is not a trusted proxy
-/// is the client. `Forwarded` (RFC 7239) wins over `X-Forwarded-For`. A
-/// header from an untrusted peer is ignored: anyone can write one.
-pub fn client_address(peer: IpAddr, forwarded: &[&str], x_forwarded_for: &[&str], trusted: &[IpNetwork]) -> IpAddr {
+/// is the client. Only the header the proxies write is read (`values`, in
+/// RFC 7239 `Forwarded` syntax when `rfc7239`): a proxy passes the other one
+/// on as the client wrote it. A header from an untrusted peer is ignored:
+/// anyone can write one.
+pub fn client_address(peer: IpAddr, values: &[&str], rfc7239: bool, trusted: &[IpNetwork]) -> IpAddr {
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(*ip));
     if !is_trusted(&peer) {
         return peer;
     }
-    let hops: Vec<&str> = if forwarded.iter().any(|h| !h.trim().is_empty()) {
-        forwarded
+    let hops: Vec<&str> = if rfc7239 {
+        values
             .iter()
             .flat_map(|h| h.split(','))
             .filter_map(|element| {
@@ -195,7 +220,7 @@ pub fn client_address(peer: IpAddr, forwarded: &[&str], x_forwarded_for: &[&str]
             })
             .collect()
     } else {
-        x_forwarded_for.iter().flat_map(|h| h.split(',')).map(str::trim).collect()
+        values.iter().flat_map(|h| h.split(',')).map(str::trim).collect()
     };
     let mut client = peer;
     for hop in hops.iter().rev() {
@@ -233,28 +258,31 @@ mod tests {
     fn forwarded_addresses_count_only_from_a_trusted_proxy() {
         let peer: IpAddr = "10.0.0.5".parse().unwrap();
         let trusted = nets(&["10.0.0.0/8"]);
-        let client = |fwd: &[&str], xff: &[&str], trusted: &[IpNetwork]| client_address(peer, fwd, xff, trusted);
-        assert_eq!(client(&[], &["203.0.113.7"], &trusted).to_string(), "203.0.113.7");
+        let xff = |values: &[&str], trusted: &[IpNetwork]| client_address(peer, values, false, trusted);
+        let rfc = |values: &[&str]| client_address(peer, values, true, &nets(&["10.0.0.0/8"])).to_string();
+        assert_eq!(xff(&["203.0.113.7"], &trusted).to_string(), "203.0.113.7");
         // The client wrote a header of its own; the proxy appended the real address.
-        assert_eq!(client(&[], &["1.1.1.1, 203.0.113.7"], &trusted).to_string(), "203.0.113.7");
+        assert_eq!(xff(&["1.1.1.1, 203.0.113.7"], &trusted).to_string(), "203.0.113.7");
         // Two proxies of ours.
-        assert_eq!(client(&[], &["203.0.113.7, 10.0.0.9"], &trusted).to_string(), "203.0.113.7");
-        assert_eq!(
-            client(&["for=\"[2001:db8::1]:443\";proto=https"], &["9.9.9.9"], &trusted).to_string(),
-            "2001:db8::1"
-        );
-        assert_eq!(client(&["for=198.51.100.2:5000, for=10.0.0.7"], &[], &trusted).to_string(), "198.51.100.2");
-        assert_eq!(client(&[], &["unknown"], &trusted), peer);
+        assert_eq!(xff(&["203.0.113.7, 10.0.0.9"], &trusted).to_string(), "203.0.113.7");
+        assert_eq!(rfc(&["for=\"[2001:db8::1]:443\";proto=https"]), "2001:db8::1");
+        assert_eq!(rfc(&["for=198.51.100.2:5000, for=10.0.0.7"]), "198.51.100.2");
+        assert_eq!(xff(&["unknown"], &trusted), peer);
         // Not a trusted peer: its headers are ignored.
-        assert_eq!(client(&[], &["203.0.113.7"], &[]), peer);
-        assert_eq!(client(&[], &["203.0.113.7"], &nets(&["192.168.0.0/16"])), peer);
+        assert_eq!(xff(&["203.0.113.7"], &[]), peer);
+        assert_eq!(xff(&["203.0.113.7"], &nets(&["192.168.0.0/16"])), peer);
+        // An IPv6 machine counts as its /64.
+        let (a, b) = ("2001:db8:1:2::5".parse().unwrap(), "2001:db8:1:2:ffff::9".parse().unwrap());
+        assert_eq!(bucket(a), bucket(b));
+        assert_ne!(bucket(a), bucket("2001:db8:1:3::5".parse().unwrap()));
     }
 
     #[test]
     fn a_known_device_is_never_held_back_and_strangers_get_a_link_past_the_limits() {
         use Guard::*;
         assert_eq!(guard(true, false, 100, 100, 100), Password(Duration::ZERO));
-        assert_eq!(guard(false, true, 100, 100, 100), Password(MAX_DELAY));
+        assert_eq!(guard(false, true, KNOWN_ADDRESS_LIMIT - 1, 100, 100), Password(MAX_DELAY));
+        assert_eq!(guard(false, true, KNOWN_ADDRESS_LIMIT, 100, 100), Link);
         assert_eq!(guard(false, false, 0, 0, 0), Password(Duration::ZERO));
         assert_eq!(guard(false, false, 4, 4, 4), Password(Duration::from_millis(250)));
         assert_eq!(guard(false, false, PAIR_LIMIT, 0, 0), Link);

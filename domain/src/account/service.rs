@@ -57,9 +57,18 @@ pub async fn check_password(
         }
         (found, Guard::Link) => {
             if let Some(user) = found {
-                let token = issue(pool, user.id, Purpose::SignIn, None).await?;
-                send_later(mail, &email, AccountEmail::SignIn { token });
-                tracing::info!(user.id = %user.id, "sign-in held back by the failed-login limits; link emailed");
+                // In the background: the answer takes as long either way.
+                let (pool, mail) = (pool.clone(), mail.clone());
+                tokio::spawn(async move {
+                    match issue_at_most_once_a_minute(&pool, user.id, Purpose::SignIn, None).await {
+                        Ok(Some(token)) => {
+                            send_later(&mail, &email, AccountEmail::SignIn { token });
+                            tracing::info!(user.id = %user.id, "sign-in held back by the failed-login limits; link emailed");
+                        }
+                        Ok(None) => {}
+                        Err(error) => tracing::warn!(%error, "a sign-in link could not be made"),
+                    }
+                });
             }
             Err(Error::TooManyRequests(LINK_NEEDED.into()))
         }
@@ -67,16 +76,32 @@ pub async fn check_password(
     }
 }
 
-async fn issue(pool: &PgPool, user_id: Uuid, purpose: Purpose, new_email: Option<&str>) -> Result<String, Error> {
+/// A new link of `purpose` for `user_id`, unless one was made in the last
+/// minute (so nobody can fill a mailbox with them).
+async fn issue_at_most_once_a_minute(
+    pool: &PgPool,
+    user_id: Uuid,
+    purpose: Purpose,
+    new_email: Option<&str>,
+) -> Result<Option<String>, Error> {
     let mut tx = pool.begin().await?;
+    sqlx::query!("select id from users where id = $1 for update", user_id).fetch_one(&mut *tx).await?;
+    if tokens::issued_within_a_minute(&mut tx, user_id, purpose).await? {
+        return Ok(None);
+    }
     let token = tokens::issue(&mut tx, user_id, purpose, new_email).await?;
     tx.commit().await?;
-    Ok(token)
+    Ok(Some(token))
 }
 
 /// Finish a sign-in with the emailed link: the person it was for. The place
 /// it is finished from becomes known.
-pub async fn finish_sign_in(pool: &PgPool, token: &str, origin: &Origin) -> Result<Uuid, Error> {
+pub async fn finish_sign_in(
+    pool: &PgPool,
+    admin_emails: &[String],
+    token: &str,
+    origin: &Origin,
+) -> Result<Uuid, Error> {
     let mut tx = pool.begin().await?;
     let used = tokens::redeem(&mut tx, Purpose::SignIn, token).await?;
     // The link came to that mailbox: the address is theirs.
@@ -86,8 +111,9 @@ pub async fn finish_sign_in(pool: &PgPool, token: &str, origin: &Origin) -> Resu
     )
     .fetch_one(&mut *tx)
     .await?;
+    sync_admins(&mut tx, admin_emails).await?;
+    rate_limit::record_success(&mut tx, &email, origin.ip, origin.device.as_deref()).await?;
     tx.commit().await?;
-    rate_limit::record_success(pool, &email, origin.ip, origin.device.as_deref()).await?;
     Ok(used.user_id)
 }
 
@@ -215,12 +241,22 @@ pub async fn request_reset(pool: &PgPool, mail: &Mail, email: &Email) -> Result<
 
 /// Set a new password with a reset link: every session of the person ends,
 /// and other links to sign in or reset stop working. Whom it was for.
-pub async fn reset_password(pool: &PgPool, token: &str, new: &Password, origin: &Origin) -> Result<Uuid, Error> {
+/// Set a new password with a reset link: every session and API token of the
+/// person ends (whoever knew the old password is out), other links stop
+/// working, and devices known before count as known no longer. Whom it was for.
+pub async fn reset_password(
+    pool: &PgPool,
+    admin_emails: &[String],
+    token: &str,
+    new: &Password,
+    origin: &Origin,
+) -> Result<Uuid, Error> {
     let hash = password::hash(new.expose().to_string()).await?;
     let mut tx = pool.begin().await?;
     let used = tokens::redeem(&mut tx, Purpose::ResetPassword, token).await?;
     let email = sqlx::query_scalar!(
-        "update users set password_hash = $2, email_verified_at = coalesce(email_verified_at, now())
+        "update users set password_hash = $2, password_changed_at = now(),
+                          email_verified_at = coalesce(email_verified_at, now())
          where id = $1 returning email",
         used.user_id,
         hash
@@ -228,17 +264,25 @@ pub async fn reset_password(pool: &PgPool, token: &str, new: &Password, origin: 
     .fetch_one(&mut *tx)
     .await?;
     sqlx::query!("delete from sessions where user_id = $1", used.user_id).execute(&mut *tx).await?;
+    sqlx::query!("delete from api_tokens where user_id = $1", used.user_id).execute(&mut *tx).await?;
+    retire_links(&mut tx, used.user_id).await?;
+    sync_admins(&mut tx, admin_emails).await?;
+    rate_limit::record_success(&mut tx, &email, origin.ip, origin.device.as_deref()).await?;
+    tx.commit().await?;
+    tracing::info!(user.id = %used.user_id, "password reset; every session and API token ended");
+    Ok(used.user_id)
+}
+
+/// The password changed: links that sign in, reset or change the address stop working.
+async fn retire_links(conn: &mut PgConnection, user_id: Uuid) -> Result<(), Error> {
     sqlx::query!(
         "update account_tokens set used_at = now()
-         where user_id = $1 and purpose in ('sign_in', 'reset_password') and used_at is null",
-        used.user_id
+         where user_id = $1 and purpose in ('sign_in', 'reset_password', 'change_email') and used_at is null",
+        user_id
     )
-    .execute(&mut *tx)
+    .execute(conn)
     .await?;
-    tx.commit().await?;
-    rate_limit::record_success(pool, &email, origin.ip, origin.device.as_deref()).await?;
-    tracing::info!(user.id = %used.user_id, "password reset; every session ended");
-    Ok(used.user_id)
+    Ok(())
 }
 
 /// Check `current` as the password of `user_id` (counted like a login).
@@ -266,18 +310,16 @@ pub async fn change_password(
     keep: &str,
     origin: &Origin,
 ) -> Result<(), Error> {
-    check_current(pool, user_id, current, origin).await?;
+    let email = check_current(pool, user_id, current, origin).await?;
     let hash = password::hash(new.expose().to_string()).await?;
     let mut tx = pool.begin().await?;
-    sqlx::query!("update users set password_hash = $2 where id = $1", user_id, hash).execute(&mut *tx).await?;
+    sqlx::query!("update users set password_hash = $2, password_changed_at = now() where id = $1", user_id, hash)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query!("delete from sessions where user_id = $1 and id <> $2", user_id, keep).execute(&mut *tx).await?;
-    sqlx::query!(
-        "update account_tokens set used_at = now()
-         where user_id = $1 and purpose in ('sign_in', 'reset_password') and used_at is null",
-        user_id
-    )
-    .execute(&mut *tx)
-    .await?;
+    retire_links(&mut tx, user_id).await?;
+    // This browser, where the new password was just set, stays known.
+    rate_limit::record_success(&mut tx, &email, origin.ip, origin.device.as_deref()).await?;
     tx.commit().await?;
     tracing::info!(user.id = %user_id, "password changed; other sessions ended");
     Ok(())
@@ -303,7 +345,10 @@ pub async fn request_email_change(
     if taken {
         return Err(Error::field("new_email", "Another account uses that address."));
     }
-    let token = issue(pool, user_id, Purpose::ChangeEmail, Some(new.as_str())).await?;
+    let Some(token) = issue_at_most_once_a_minute(pool, user_id, Purpose::ChangeEmail, Some(new.as_str())).await?
+    else {
+        return Err(Error::TooManyRequests("A link was sent less than a minute ago; check that inbox.".into()));
+    };
     send_later(mail, new.as_str(), AccountEmail::ConfirmNewAddress { token });
     send_later(mail, &old, AccountEmail::AddressChanging { new_email: new.as_str().to_string() });
     Ok(())

@@ -96,3 +96,15 @@ pub async fn redeem(conn: &mut PgConnection, purpose: Purpose, token: &str) -> R
     row.map(|r| Redeemed { user_id: r.user_id, new_email: r.new_email })
         .ok_or_else(|| Error::field("token", "This link has expired or was used already. Ask for a new one."))
 }
+
+/// Whether a link of `purpose` was made for `user_id` in the last minute.
+pub async fn issued_within_a_minute(conn: &mut PgConnection, user_id: Uuid, purpose: Purpose) -> Result<bool, Error> {
+    Ok(sqlx::query_scalar!(
+        r#"select exists (select 1 from account_tokens where user_id = $1 and purpose = $2
+                            and created_at > now() - interval '1 minute') as "e!""#,
+        user_id,
+        purpose.as_str()
+    )
+    .fetch_one(conn)
+    .await?)
+}

@@ -205,7 +205,7 @@ pub async fn deliver(
         _ => return Ok(Delivery::AlreadyHandled),
     }
     // Whoever asks, one number gets a few texts a day, and the server a bounded number.
-    if let Some(reason) = over_caps(pool, caps, &row.to_phone, Some(sms_id)).await? {
+    if let Some(reason) = over_caps(&mut tx, caps, &row.to_phone, Some(sms_id)).await? {
         sqlx::query!("update sms_messages set status = 'suppressed', error = $2 where id = $1", sms_id, reason)
             .execute(&mut *tx)
             .await?;
@@ -274,10 +274,18 @@ pub async fn deliver(
 }
 
 /// Why a text to `phone` may not be sent today (the caps on one number and on
-/// the whole server, over every person's texts), if it may not. `except`: the text being decided.
-async fn over_caps(pool: &PgPool, caps: &SmsCaps, phone: &str, except: Option<Uuid>) -> Result<Option<String>, Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await?;
+/// the whole server, over every person's texts), if it may not. `except`: the
+/// text being decided. Counted inside the caller's transaction under a lock on
+/// the number, which it holds until it commits what it decided.
+async fn over_caps(
+    conn: &mut sqlx::PgConnection,
+    caps: &SmsCaps,
+    phone: &str,
+    except: Option<Uuid>,
+) -> Result<Option<String>, Error> {
+    sqlx::query!("select pg_advisory_xact_lock(hashtext('sms-number:' || $1))", phone).execute(&mut *conn).await?;
+    // Everyone's texts are counted (only these two numbers come back).
+    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *conn).await?;
     let sent = sqlx::query!(
         r#"select count(*) filter (where to_phone = $1) as "number!", count(*) as "all!" from sms_messages
            where status in ('sending', 'sent', 'delivered') and created_at > now() - interval '1 day'
@@ -285,9 +293,10 @@ async fn over_caps(pool: &PgPool, caps: &SmsCaps, phone: &str, except: Option<Uu
         phone,
         except
     )
-    .fetch_one(&mut *tx)
-    .await?;
-    tx.commit().await?;
+    .fetch_one(&mut *conn)
+    .await;
+    sqlx::query("select set_config('app.system', '', true)").execute(&mut *conn).await?;
+    let sent = sent?;
     Ok(if sent.number >= caps.per_number_per_day {
         Some(format!("this number had {} texts in the last day, the most it gets", caps.per_number_per_day))
     } else if sent.all >= caps.per_day {
@@ -331,9 +340,6 @@ pub async fn start_verification(pool: &PgPool, caps: &SmsCaps, user_id: Uuid, ph
     if !verified {
         return Err(Error::field("phone", "Confirm your email address first (the link is in your inbox)."));
     }
-    if over_caps(pool, caps, &phone, None).await?.is_some() {
-        return Err(Error::TooManyRequests("This number cannot get more texts today. Try again tomorrow.".into()));
-    }
     let code = format!("{:06}", rand::random_range(0..1_000_000u32));
     let mut tx = begin_as(pool, user_id).await?;
     // One request per person at a time (until commit): parallel requests
@@ -350,6 +356,9 @@ pub async fn start_verification(pool: &PgPool, caps: &SmsCaps, user_id: Uuid, ph
     .await?;
     if recent {
         return Err(Error::TooManyRequests("A code was sent less than a minute ago; wait a moment.".into()));
+    }
+    if over_caps(&mut tx, caps, &phone, None).await?.is_some() {
+        return Err(Error::TooManyRequests("This number cannot get more texts today. Try again tomorrow.".into()));
     }
     // Codes cost money and each resets the guesses: a few a day per person.
     let today: i64 = sqlx::query_scalar!(
@@ -476,7 +485,8 @@ pub async fn schedule_reminders(pool: &PgPool, now: DateTime<Utc>) -> Result<usi
         r#"select u.id, u.timezone, s.phone as "phone!", coalesce(b.time_of_day, '09:00') as "at!"
            from users u join sms_preferences s on s.user_id = u.id
            left join brief_preferences b on b.user_id = u.id
-           where s.task_reminders and s.verified_at is not null and s.phone is not null"#
+           where s.task_reminders and s.verified_at is not null and s.phone is not null
+             and u.email_verified_at is not null"#
     )
     .fetch_all(&mut *tx)
     .await?;

@@ -42,7 +42,7 @@ pub async fn register(
         return Err(ApiError::new(StatusCode::FORBIDDEN, "Registration is closed on this server."));
     }
     // The address being taken is a conflict with what exists, not a bad field.
-    let ip = Some(app::auth::request::client_address_of(peer.ip(), &headers, &state.settings.trusted_proxies));
+    let ip = Some(app::auth::request::client_address_of(peer.ip(), &headers, &state.settings));
     let id = domain::account::service::create_account(&state.pool, &state.settings, new, ip)
         .await
         .map_err(ApiError::conflicting)?;
@@ -58,7 +58,7 @@ pub async fn create_token(
     headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<TokenRequest>,
 ) -> ApiResult<(StatusCode, Json<ApiToken>)> {
-    let ip = Some(app::auth::request::client_address_of(peer.ip(), &headers, &state.settings.trusted_proxies));
+    let ip = Some(app::auth::request::client_address_of(peer.ip(), &headers, &state.settings));
     let origin = domain::account::service::Origin { ip, device: None };
     let mail = state.settings.mail();
     let user_id = domain::account::service::check_password(&state.pool, &mail, &body.email, body.password, &origin)

@@ -52,6 +52,12 @@ async fn a_new_link_replaces_the_old_and_at_most_one_a_minute(pool: PgPool) {
 async fn reset_links_work_once_expire_and_end_every_session(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
     let ada = app.signed_up("ada@example.com").await;
+    let token = app.ok(&ada, "create_api_token", &[("name", "script")]).await["token"].as_str().unwrap().to_string();
+    let api_me = |token: String| {
+        let url = app.url("/api/v1/me");
+        async move { reqwest::Client::new().get(url).bearer_auth(token).send().await.unwrap().status() }
+    };
+    assert_eq!(api_me(token.clone()).await, 200);
     let stranger = TestApp::client();
     // The same answer whether or not the address has an account.
     let known = stranger
@@ -69,14 +75,15 @@ async fn reset_links_work_once_expire_and_end_every_session(pool: PgPool) {
     assert_eq!(known.status(), unknown.status());
     assert_eq!(known.headers().get("location"), unknown.headers().get("location"));
     assert_eq!(known.bytes().await.unwrap(), unknown.bytes().await.unwrap());
-    let token = app.link_token("ada@example.com", 2, "/reset-password").await;
+    let link = app.link_token("ada@example.com", 2, "/reset-password").await;
 
-    let short = app.call(&stranger, "reset_password", &[("token", &token), ("password", "short")]).await.unwrap_err();
+    let short = app.call(&stranger, "reset_password", &[("token", &link), ("password", "short")]).await.unwrap_err();
     assert!(short.field_message("password").is_some(), "{short:?}");
-    app.ok(&stranger, "reset_password", &[("token", &token), ("password", NEW_PASSWORD)]).await;
+    app.ok(&stranger, "reset_password", &[("token", &link), ("password", NEW_PASSWORD)]).await;
     assert_eq!(app.ok(&stranger, "current_user", &[]).await["email"], "ada@example.com");
     assert_eq!(app.ok(&ada, "current_user", &[]).await, Value::Null, "the other session ended");
-    let reused = app.call(&TestApp::client(), "reset_password", &[("token", &token), ("password", NEW_PASSWORD)]).await;
+    assert_eq!(api_me(token).await, 401, "and the API token made with the old password");
+    let reused = app.call(&TestApp::client(), "reset_password", &[("token", &link), ("password", NEW_PASSWORD)]).await;
     assert!(reused.unwrap_err().field_message("token").is_some(), "single use");
     assert!(app.login(&TestApp::client(), "ada@example.com", PASSWORD).await.is_err());
     app.login(&TestApp::client(), "ada@example.com", NEW_PASSWORD).await.unwrap();
@@ -107,7 +114,13 @@ async fn changing_the_password_needs_the_current_one_and_signs_out_other_browser
         .unwrap_err();
     assert!(wrong.field_message("current_password").is_some(), "{wrong:?}");
     assert_eq!(app.ok(&there, "current_user", &[]).await["email"], "ada@example.com", "a failed change ends nothing");
+    // Someone who knew the password asked to move the account to their address…
+    app.ok(&there, "change_email", &[("current_password", PASSWORD), ("new_email", "eve@example.com")]).await;
+    let eves = app.link_token("eve@example.com", 1, "/verify-email").await;
     app.ok(&here, "change_password", &[("current_password", PASSWORD), ("new_password", NEW_PASSWORD)]).await;
+    // …and the new password stops that too.
+    let late = app.call(&TestApp::client(), "confirm_email", &[("token", &eves), ("change", "true")]).await;
+    assert!(late.unwrap_err().field_message("token").is_some());
     assert_eq!(app.ok(&here, "current_user", &[]).await["email"], "ada@example.com");
     assert_eq!(app.ok(&there, "current_user", &[]).await, Value::Null);
     app.login(&TestApp::client(), "ada@example.com", NEW_PASSWORD).await.unwrap();
