@@ -51,10 +51,10 @@ pub fn EmailStatus(user: User) -> impl IntoView {
 #[component]
 pub fn ConfirmBanner(action: ServerAction<ResendVerification>) -> impl IntoView {
     view! {
-        <div class="banner mb-4" role="status">
-            <p>"Confirm your email address: the link is in your inbox. Until then BuildOS emails you no briefs and sends no texts."</p>
-            <ActionForm action=action attr:class="mt-2">
-                <Submit pending=action.pending() idle="Send a new link" busy="Sending…" class="btn" />
+        <div class="banner flex-wrap gap-2" role="status">
+            <p class="min-w-0 flex-1 basis-64">"Confirm your email address: the link is in your inbox. Until then BuildOS emails you no briefs and sends no texts."</p>
+            <ActionForm action=action>
+                <Submit pending=action.pending() idle="Send a new link" busy="Sending…" class="btn whitespace-nowrap" />
             </ActionForm>
             {move || match action.value().get() {
                 Some(Ok(())) => Some(view! { <p class="hint">"A new link is on its way."</p> }.into_any()),
@@ -121,11 +121,12 @@ fn Sessions() -> impl IntoView {
                 <ul class="card max-w-3xl divide-y divide-slate-100" data-testid="sessions">
                     {list.into_iter().map(|s| {
                         let when = s.signed_in_at.map(|t| format!("signed in {}", t.format("%Y-%m-%d %H:%M UTC"))).unwrap_or_default();
-                        let agent = if s.user_agent.is_empty() { "Unknown browser".to_string() } else { s.user_agent.clone() };
                         view! {
-                            <li class="flex flex-wrap items-center gap-2 py-2 text-sm">
-                                <span class="min-w-0 flex-1 break-words">{agent}</span>
-                                <span class="text-xs text-slate-500">{format!("{} {when}", s.ip)}</span>
+                            <li class="flex flex-wrap items-center gap-x-3 gap-y-1 py-2 text-sm">
+                                <span class="min-w-0 flex-1 basis-48">
+                                    <span class="block font-medium" title=s.user_agent.clone()>{describe_browser(&s.user_agent)}</span>
+                                    <span class="block text-xs text-slate-500">{format!("{} · {when}", s.ip)}</span>
+                                </span>
                                 {if s.current {
                                     view! { <span class="badge">"this browser"</span> }.into_any()
                                 } else {
@@ -148,6 +149,49 @@ fn Sessions() -> impl IntoView {
                 })}
             }
         })}
+    }
+}
+
+/// "Firefox on Linux" from a User-Agent header, for the list of signed-in browsers.
+fn describe_browser(agent: &str) -> String {
+    let has = |s: &str| agent.contains(s);
+    let browser = if has("Edg/") {
+        "Edge"
+    } else if has("Firefox/") {
+        "Firefox"
+    } else if has("Chrome/") || has("Chromium/") {
+        "Chrome"
+    } else if has("Safari/") {
+        "Safari"
+    } else if agent.is_empty() {
+        return "Unknown browser".into();
+    } else {
+        "A browser"
+    };
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("Linux", "Linux"),
+    ]
+    .into_iter()
+    .find(|(needle, _)| has(needle))
+    .map_or(String::new(), |(_, name)| format!(" on {name}"));
+    format!("{browser}{system}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn browsers_are_named_plainly() {
+        let chrome =
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
+        assert_eq!(super::describe_browser(chrome), "Chrome on Linux");
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Version/17.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(super::describe_browser(iphone), "Safari on iPhone");
+        assert_eq!(super::describe_browser(""), "Unknown browser");
     }
 }
 
