@@ -237,16 +237,57 @@ pub async fn end_sessions(#[server(default)] key: String) -> Result<u64, AppErro
 #[cfg(feature = "ssr")]
 async fn start_session(user_id: Uuid) -> Result<(), AppError> {
     let session = request::session().await?;
-    let internal = |e| AppError(domain::error::internal(e));
-    session.cycle_id().await.map_err(internal)?;
-    session.insert(USER_ID_KEY, user_id).await.map_err(internal)?;
-    let user_agent = leptos_axum::extract::<axum::http::HeaderMap>()
+    let headers = leptos_axum::extract::<axum::http::HeaderMap>().await.unwrap_or_default();
+    request::begin_session(&session, user_id, &headers, request::client_ip().await).await
+}
+
+/// Whether "Continue with Google" is offered (PUBLIC_GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET set).
+#[server(endpoint = "google_options")]
+pub async fn google_options() -> Result<GoogleSignIn, AppError> {
+    let enabled = request::settings()?.google.is_some();
+    let session = request::session().await?;
+    let linking = session
+        .get::<domain::account::google::Identity>(GOOGLE_LINK_KEY)
         .await
-        .ok()
-        .and_then(|h| h.get(axum::http::header::USER_AGENT)?.to_str().ok().map(|s| s.chars().take(200).collect()))
-        .unwrap_or_else(String::new);
-    let ip = request::client_ip().await.map(|i| i.to_string()).unwrap_or_default();
-    let meta = serde_json::json!({ "signed_in_at": chrono::Utc::now(), "user_agent": user_agent, "ip": ip });
-    session.insert("meta", meta).await.map_err(internal)?;
+        .map_err(|e| AppError(domain::error::internal(e)))?
+        .and_then(|i| i.email);
+    let pool = request::pool()?;
+    let linked = match request::current_in(&pool, &session).await? {
+        Some(user) => domain::account::google::linked_email(&pool, user.id).await?,
+        None => None,
+    };
+    Ok(GoogleSignIn { enabled, linking, linked })
+}
+
+/// Google's side of signing in, for the pages.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GoogleSignIn {
+    pub enabled: bool,
+    /// The address of the account a Google sign-in waits to be linked to (by its password).
+    pub linking: Option<String>,
+    /// For a signed-in person: the address of the Google account linked to theirs.
+    pub linked: Option<String>,
+}
+
+/// The session key of a Google identity waiting for its account's password.
+pub const GOOGLE_LINK_KEY: &str = "google_link";
+
+/// Link the Google identity that came back to the account with its address, whose password this is.
+#[server(endpoint = "link_google")]
+pub async fn link_google(#[server(default)] password: String) -> Result<(), AppError> {
+    let pool = request::pool()?;
+    let settings = request::settings()?;
+    let session = request::session().await?;
+    let internal = |e| AppError(domain::error::internal(e));
+    let Some(identity) = session.get::<domain::account::google::Identity>(GOOGLE_LINK_KEY).await.map_err(internal)?
+    else {
+        return Err(AppError::field("password", "Nothing is waiting to be linked: continue with Google again."));
+    };
+    let origin = Origin { ip: request::client_ip().await, device: request::remember_device().await };
+    let user_id =
+        domain::account::google::link_with_password(&pool, &settings.mail(), &identity, password, &origin).await?;
+    session.remove::<serde_json::Value>(GOOGLE_LINK_KEY).await.map_err(internal)?;
+    start_session(user_id).await?;
+    leptos_axum::redirect("/");
     Ok(())
 }

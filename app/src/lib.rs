@@ -80,6 +80,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=auth::pages::LoginPage ssr=ssr.clone() />
                 <Route path=path!("/signup") view=auth::pages::SignupPage ssr=ssr.clone() />
                 <Route path=path!("/login/link") view=auth::pages::SignInLinkPage ssr=ssr.clone() />
+                <Route path=path!("/login/google") view=auth::pages::LinkGooglePage ssr=ssr.clone() />
                 <Route path=path!("/reset-password") view=auth::pages::ResetPasswordPage ssr=ssr.clone() />
                 <Route path=path!("/verify-email") view=auth::pages::VerifyEmailPage ssr=ssr.clone() />
                 <Route path=path!("/projects") view=project::pages::ProjectsPage ssr=ssr.clone() />

@@ -1,6 +1,8 @@
 //! Accounts: who people are, signing up and logging in, their profile.
 
 #[cfg(feature = "server")]
+pub mod google;
+#[cfg(feature = "server")]
 pub mod mail;
 #[cfg(feature = "server")]
 pub mod password;

@@ -66,6 +66,8 @@ pub struct Settings {
     /// TRUSTED_PROXY_HEADER: the header those proxies write, `x-forwarded-for`
     /// (the default) or `forwarded` (RFC 7239); the other one is ignored.
     pub proxy_header_rfc7239: bool,
+    /// Sign in with Google, when PUBLIC_GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET are set.
+    pub google: Option<crate::account::google::GoogleConfig>,
     /// Sign-up limits: SIGNUPS_PER_ADDRESS_PER_HOUR (5) and SIGNUPS_PER_HOUR (100, the whole server).
     pub signups: SignupLimits,
     /// Text limits: SMS_PER_NUMBER_PER_DAY (10) and SMS_PER_DAY (500, the whole server).
@@ -187,6 +189,14 @@ impl Settings {
                 None | Some("x-forwarded-for") => false,
                 Some("forwarded") => true,
                 Some(other) => bail!("TRUSTED_PROXY_HEADER must be x-forwarded-for or forwarded, not {other:?}"),
+            },
+            google: match (var("PUBLIC_GOOGLE_CLIENT_ID"), var("GOOGLE_CLIENT_SECRET")) {
+                (Some(id), Some(secret)) => Some(crate::account::google::GoogleConfig {
+                    client_id: id.trim().to_string(),
+                    client_secret: Secret(secret),
+                    issuer: var("GOOGLE_ISSUER").unwrap_or_else(|| "https://accounts.google.com".into()),
+                }),
+                _ => None,
             },
             signups: SignupLimits {
                 per_address_per_hour: number("SIGNUPS_PER_ADDRESS_PER_HOUR", 5)? as i64,

@@ -4,6 +4,7 @@ pub mod api;
 pub mod csrf;
 pub mod feeds;
 pub mod fn_errors;
+pub mod google;
 pub mod session_store;
 pub mod sse;
 pub mod webhooks;
@@ -117,6 +118,8 @@ pub fn router(settings: Settings, pool: PgPool) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::days(domain::account::SESSION_DAYS)));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/auth/google", get(google::start))
+        .route("/auth/google/callback", get(google::callback))
         .merge(api::router())
         .route("/brain-dump/{id}/events", get(sse::brain_dump::events))
         .route("/briefs/events", get(sse::brief::events))

@@ -1,8 +1,11 @@
 //! Sign-up and log-in pages, and the pages emailed links open: confirm an
 //! address, reset a password, finish a sign-in.
 
-use super::{ConfirmEmail, FinishSignIn, Login, RequestPasswordReset, ResetPassword, Signup};
-use crate::components::{Field, FormError, Prefill, Submit, query_param};
+use super::{
+    ConfirmEmail, FinishSignIn, GoogleSignIn, LinkGoogle, Login, RequestPasswordReset, ResetPassword, Signup,
+    google_options,
+};
+use crate::components::{Field, FormError, Prefill, Submit, loaded, query_param};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -20,6 +23,30 @@ fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
                 {children()}
             </div>
         </main>
+    }
+}
+
+/// "Continue with Google", when the server has it configured.
+#[component]
+fn GoogleButton() -> impl IntoView {
+    let google = Resource::new(|| (), |_| google_options());
+    view! {
+        {loaded(google, |g: GoogleSignIn| g.enabled.then(|| view! {
+            <a href="/auth/google" rel="external" class="btn mt-4 flex w-full justify-center">"Continue with Google"</a>
+        }))}
+    }
+}
+
+/// Why a Google sign-in came back to the login page (a fixed word in the address).
+fn google_problem(reason: &str) -> Option<&'static str> {
+    match reason {
+        "failed" => Some("Signing in with Google did not work. Try again, or log in with your password."),
+        "unreachable" => Some("Google could not be reached. Try again in a moment, or log in with your password."),
+        "unverified" => {
+            Some("An account already uses this address and Google has not verified it: log in with your password.")
+        }
+        "off" => Some("Signing in with Google is not set up on this server."),
+        _ => None,
     }
 }
 
@@ -43,6 +70,7 @@ pub fn SignupPage() -> impl IntoView {
                     <script nonce=leptos::nonce::use_nonce() inner_html=TIMEZONE_SCRIPT></script>
                 }
             }}
+            <GoogleButton />
             <p class="mt-4 text-sm">"Already have an account? " <a href="/login" class="link">"Log in"</a></p>
         </AuthCard>
     }
@@ -52,8 +80,10 @@ pub fn SignupPage() -> impl IntoView {
 pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let next = query_param("next");
+    let google = query_param("google");
     view! {
         <AuthCard title="Log in">
+            {move || google_problem(&google()).map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
             {move || {
                 let p = Prefill::track(login);
                 view! {
@@ -66,6 +96,7 @@ pub fn LoginPage() -> impl IntoView {
                     </ActionForm>
                 }
             }}
+            <GoogleButton />
             <p class="mt-4 text-sm">
                 <a href="/reset-password" class="link">"Forgot your password?"</a>
                 " · New here? " <a href="/signup" class="link">"Create an account"</a>
@@ -166,6 +197,40 @@ pub fn SignInLinkPage() -> impl IntoView {
                     </ActionForm>
                 }
             }}
+        </AuthCard>
+    }
+}
+
+/// A Google sign-in for an address that already has an account: its password links the two.
+#[component]
+pub fn LinkGooglePage() -> impl IntoView {
+    let link = ServerAction::<LinkGoogle>::new();
+    let google = Resource::new(|| (), |_| google_options());
+    view! {
+        <AuthCard title="Link your Google account">
+            {loaded(google, move |g: GoogleSignIn| match g.linking {
+                None => view! {
+                    <p class="text-sm text-slate-600">"Nothing is waiting to be linked. "
+                        <a href="/login" class="link">"Log in"</a></p>
+                }.into_any(),
+                Some(email) => {
+                    let text = format!("An account already uses {email}. Enter its password once to sign in with Google from now on.");
+                    view! {
+                    {move || {
+                        let p = Prefill::track(link);
+                        let text = text.clone();
+                        view! {
+                            <ActionForm action=link attr:class="space-y-4" attr:novalidate=true>
+                                <FormError prefill=p.clone() />
+                                <p class="text-sm text-slate-600">{text}</p>
+                                <Field form="link" label="Password" name="password" kind="password" value=String::new() error=p.error("password") required=true autocomplete="current-password" />
+                                <Submit pending=link.pending() idle="Link and sign in" busy="Linking…" class="btn-primary w-full" />
+                            </ActionForm>
+                        }
+                    }}
+                    }.into_any()
+                }
+            })}
         </AuthCard>
     }
 }

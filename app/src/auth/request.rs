@@ -80,6 +80,28 @@ pub async fn remember_device() -> Option<String> {
     Some(domain::account::rate_limit::device_digest(&device))
 }
 
+/// Sign `user_id` in on `session`: a fresh session id (no fixation), their id,
+/// and what the list of signed-in browsers shows of it.
+pub async fn begin_session(
+    session: &Session,
+    user_id: Uuid,
+    headers: &HeaderMap,
+    ip: Option<IpAddr>,
+) -> Result<(), AppError> {
+    let internal = |e| AppError(internal(e));
+    session.cycle_id().await.map_err(internal)?;
+    session.insert(USER_ID_KEY, user_id).await.map_err(internal)?;
+    let user_agent: String = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(200).collect())
+        .unwrap_or_default();
+    let ip = ip.map(|i| i.to_string()).unwrap_or_default();
+    let meta = serde_json::json!({ "signed_in_at": chrono::Utc::now(), "user_agent": user_agent, "ip": ip });
+    session.insert("meta", meta).await.map_err(internal)?;
+    Ok(())
+}
+
 /// The signed-in person, if any.
 ///
 /// Sessions slide: when the stored expiry is more than a day old (under

@@ -103,8 +103,31 @@ pub fn AccountSettings() -> impl IntoView {
                 }
             }}
         </div>
+        <GoogleLink />
         <Sessions />
         <AiUse />
+    }
+}
+
+/// Signing in with Google (when the server offers it): linked or not.
+#[component]
+fn GoogleLink() -> impl IntoView {
+    let google = Resource::new(|| (), |_| super::google_options());
+    let just_linked = query_param("google");
+    view! {
+        {loaded(google, move |g: super::GoogleSignIn| g.enabled.then(|| view! {
+            <h2 id="google" class="section-title mt-8">"Sign in with Google"</h2>
+            <div class="card max-w-3xl text-sm">
+                {(just_linked() == "linked").then(|| view! { <p class="banner" role="status">"Google is linked."</p> })}
+                {match g.linked {
+                    Some(email) => view! { <p>{format!("Linked to the Google account {email}.")}</p> }.into_any(),
+                    None => view! {
+                        <p class="mb-2">"Sign in with your Google account as well as your password."</p>
+                        <a href="/auth/google" rel="external" class="btn">"Link Google"</a>
+                    }.into_any(),
+                }}
+            </div>
+        }))}
     }
 }
 

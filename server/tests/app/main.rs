@@ -8,6 +8,7 @@ mod briefs;
 mod calendar;
 mod calendar_import;
 mod crud;
+mod google;
 mod headers;
 mod isolation;
 mod limits;

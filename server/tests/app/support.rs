@@ -30,6 +30,7 @@ pub struct TestAppBuilder {
     signups_per_address: i64,
     signups_per_hour: i64,
     admin_emails: Vec<String>,
+    google: Option<domain::account::google::GoogleConfig>,
 }
 
 impl TestAppBuilder {
@@ -75,6 +76,16 @@ impl TestAppBuilder {
         self
     }
 
+    /// Sign in with Google, against a stand-in provider at `issuer`.
+    pub fn google(mut self, client_id: &str, issuer: &str) -> Self {
+        self.google = Some(domain::account::google::GoogleConfig {
+            client_id: client_id.into(),
+            client_secret: domain::settings::Secret::new("test-secret".into()),
+            issuer: issuer.into(),
+        });
+        self
+    }
+
     /// ADMIN_EMAILS.
     pub fn admin_emails(mut self, emails: &[&str]) -> Self {
         self.admin_emails = emails.iter().map(|e| e.to_string()).collect();
@@ -101,6 +112,7 @@ impl TestAppBuilder {
         settings.signups.per_address_per_hour = self.signups_per_address;
         settings.signups.per_hour = self.signups_per_hour;
         settings.admin_emails = self.admin_emails;
+        settings.google = self.google;
         server::prepare_jobs(&self.pool).await.expect("job tables");
         let router = server::router(settings, self.pool.clone());
         tokio::spawn(server::serve(listener, router, std::future::pending()));
@@ -120,6 +132,7 @@ impl TestApp {
             signups_per_address: 100,
             signups_per_hour: 1000,
             admin_emails: Vec::new(),
+            google: None,
         }
     }
 

@@ -1,0 +1,210 @@
+//! Sign in with Google against a fake Google on 127.0.0.1 speaking its wire
+//! format: OIDC discovery, JWKS, the token endpoint (checking the PKCE
+//! verifier) and RS256-signed id tokens.
+
+use crate::support::{PASSWORD, TestApp};
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use base64::Engine as _;
+use serde_json::{Value, json};
+use sha2::Digest;
+use sqlx::PgPool;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+const CLIENT_ID: &str = "buildos-test.apps.googleusercontent.com";
+/// The public half of fixtures/fake-google-key.pem (a key for these tests only).
+const MODULUS: &str = "mm8Y1KbNQLu-Q3wHfWoHwFrXM2qJx_z-ZGc2haIDXJ-dJJg-OMH6L8l2Mc3zkEwh74Qiey6sRVn6b6DUHaUDeQqXbONSVpjlTwZt-73woqMOaO0wVA-hXeWcELwsZ6Zi6sRiCIX3d6o8jvyOn99RRxsQxvrO2Jwg3xRLKFWMZr-Iz5dOovwfIvzFSXi7AcV-847yF0UzlvWHzhyXM7b3r9IhiTwcddxSLDeLKSI5Xo2HlmC_H11ycTVLmsmISL5Ny7uPaQEtC3clF9ryVOIIs-3r9YLw2p16oIeS3sAKeDLbqoEEafcAnm2BeaqWT8hmtO0xYt0bVSknefmWTKOyPQ";
+
+/// What the person "approved" on the consent page, by code.
+#[derive(Clone, Default)]
+struct Fake {
+    base: Arc<Mutex<String>>,
+    grants: Arc<Mutex<HashMap<String, (String, Value)>>>,
+}
+
+impl Fake {
+    fn base(&self) -> String {
+        self.base.lock().unwrap().clone()
+    }
+
+    /// The person approves `consent_url` as `claims` (sub, email, email_verified…);
+    /// the nonce it carries goes into the id token unless `claims` has one. The callback's query.
+    fn approve(&self, consent_url: &str, claims: Value) -> (String, String) {
+        let url = reqwest::Url::parse(consent_url).unwrap();
+        let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
+        assert!(consent_url.starts_with(&format!("{}/auth?", self.base())), "{consent_url}");
+        assert_eq!(q["client_id"], CLIENT_ID);
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert!(q["scope"].contains("openid") && q["scope"].contains("email"));
+        let mut claims = claims;
+        if claims.get("nonce").is_none() {
+            claims["nonce"] = json!(q["nonce"]);
+        }
+        let code = format!("code-{}", uuid::Uuid::new_v4().simple());
+        self.grants.lock().unwrap().insert(code.clone(), (q["code_challenge"].clone(), claims));
+        (code, q["state"].clone())
+    }
+}
+
+async fn discovery(State(fake): State<Fake>) -> Json<Value> {
+    let base = fake.base();
+    Json(json!({
+        "issuer": base, "authorization_endpoint": format!("{base}/auth"), "token_endpoint": format!("{base}/token"),
+        "jwks_uri": format!("{base}/jwks"), "response_types_supported": ["code"],
+        "subject_types_supported": ["public"], "id_token_signing_alg_values_supported": ["RS256"],
+    }))
+}
+
+async fn jwks() -> Json<Value> {
+    Json(json!({ "keys": [{ "kty": "RSA", "alg": "RS256", "use": "sig", "kid": "k1", "n": MODULUS, "e": "AQAB" }] }))
+}
+
+async fn token(State(fake): State<Fake>, Form(form): Form<HashMap<String, String>>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let grant = fake.grants.lock().unwrap().remove(&form["code"]);
+    let Some((challenge, mut claims)) = grant else {
+        return (axum::http::StatusCode::BAD_REQUEST, Json(json!({ "error": "invalid_grant" }))).into_response();
+    };
+    let verifier = form.get("code_verifier").cloned().unwrap_or_default();
+    let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+    if computed != challenge {
+        return (axum::http::StatusCode::BAD_REQUEST, Json(json!({ "error": "invalid_grant" }))).into_response();
+    }
+    let now = chrono::Utc::now().timestamp();
+    claims["iss"] = json!(fake.base());
+    claims["aud"] = json!(CLIENT_ID);
+    claims["iat"] = json!(now);
+    claims["exp"] = json!(now + 3600);
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("k1".into());
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(include_bytes!("fixtures/fake-google-key.pem")).unwrap();
+    let id_token = jsonwebtoken::encode(&header, &claims, &key).unwrap();
+    Json(json!({ "access_token": "ya29.test", "token_type": "Bearer", "expires_in": 3600, "id_token": id_token }))
+        .into_response()
+}
+
+async fn fake_google() -> Fake {
+    let fake = Fake::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    *fake.base.lock().unwrap() = format!("http://{}", listener.local_addr().unwrap());
+    let router = Router::new()
+        .route("/.well-known/openid-configuration", get(discovery))
+        .route("/jwks", get(jwks))
+        .route("/token", post(token))
+        .with_state(fake.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    fake
+}
+
+async fn app_with_google(pool: PgPool) -> (TestApp, Fake) {
+    let fake = fake_google().await;
+    let app = TestApp::builder(pool).google(CLIENT_ID, &fake.base()).spawn().await;
+    (app, fake)
+}
+
+/// Press "Continue with Google" in `browser`: where the app sends it.
+async fn consent_url(app: &TestApp, browser: &reqwest::Client) -> String {
+    let res = browser.get(app.url("/auth/google")).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    res.headers()["location"].to_str().unwrap().to_string()
+}
+
+/// Google sends `browser` back with `code` and `state`: where the app sends it then.
+async fn come_back(app: &TestApp, browser: &reqwest::Client, code: &str, state: &str) -> String {
+    let res =
+        browser.get(app.url("/auth/google/callback")).query(&[("code", code), ("state", state)]).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    res.headers()["location"].to_str().unwrap().to_string()
+}
+
+fn person(sub: &str, email: &str, verified: bool) -> Value {
+    json!({ "sub": sub, "email": email, "email_verified": verified, "name": "Grace Hopper" })
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_new_person_signs_up_with_google_and_comes_back_to_the_same_account(pool: PgPool) {
+    let (app, fake) = app_with_google(pool.clone()).await;
+    let browser = TestApp::client();
+    let (code, state) = fake.approve(&consent_url(&app, &browser).await, person("g-1", "grace@example.com", true));
+    assert_eq!(come_back(&app, &browser, &code, &state).await, "/");
+    let me = app.ok(&browser, "current_user", &[]).await;
+    assert_eq!((me["email"].as_str(), me["email_verified"].as_bool()), (Some("grace@example.com"), Some(true)));
+    assert_eq!(me["display_name"], "Grace Hopper");
+    // Later, from another browser: the same account.
+    let other = TestApp::client();
+    let (code, state) = fake.approve(&consent_url(&app, &other).await, person("g-1", "grace@example.com", true));
+    assert_eq!(come_back(&app, &other, &code, &state).await, "/");
+    assert_eq!(app.ok(&other, "current_user", &[]).await["id"], me["id"]);
+    let users: i64 = sqlx::query_scalar("select count(*) from users").fetch_one(&pool).await.unwrap();
+    assert_eq!(users, 1);
+    // A replayed callback finds nothing to finish.
+    assert_eq!(come_back(&app, &TestApp::client(), &code, &state).await, "/login?google=failed");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_wrong_state_or_nonce_is_refused(pool: PgPool) {
+    let (app, fake) = app_with_google(pool.clone()).await;
+    let browser = TestApp::client();
+    let (code, _) = fake.approve(&consent_url(&app, &browser).await, person("g-1", "grace@example.com", true));
+    assert_eq!(come_back(&app, &browser, &code, "forged-state").await, "/login?google=failed");
+    assert_eq!(app.ok(&browser, "current_user", &[]).await, Value::Null);
+    // An id token minted for another sign-in (its nonce) is refused.
+    let mut claims = person("g-1", "grace@example.com", true);
+    claims["nonce"] = json!("someone-elses-nonce");
+    let (code, state) = fake.approve(&consent_url(&app, &browser).await, claims);
+    assert_eq!(come_back(&app, &browser, &code, &state).await, "/login?google=failed");
+    assert_eq!(app.ok(&browser, "current_user", &[]).await, Value::Null);
+    let users: i64 = sqlx::query_scalar("select count(*) from users").fetch_one(&pool).await.unwrap();
+    assert_eq!(users, 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_existing_account_is_linked_only_with_a_verified_address_and_its_password(pool: PgPool) {
+    let (app, fake) = app_with_google(pool.clone()).await;
+    app.signed_up("ada@example.com").await;
+    // Google has not verified the address: no link, no session.
+    let browser = TestApp::client();
+    let (code, state) = fake.approve(&consent_url(&app, &browser).await, person("g-ada", "ada@example.com", false));
+    assert_eq!(come_back(&app, &browser, &code, &state).await, "/login?google=unverified");
+    assert_eq!(app.ok(&browser, "current_user", &[]).await, Value::Null);
+    let links: i64 = sqlx::query_scalar("select count(*) from user_identities").fetch_one(&pool).await.unwrap();
+    assert_eq!(links, 0);
+    // Verified: the account's password links them.
+    let (code, state) = fake.approve(&consent_url(&app, &browser).await, person("g-ada", "ada@example.com", true));
+    assert_eq!(come_back(&app, &browser, &code, &state).await, "/login/google");
+    assert_eq!(app.ok(&browser, "current_user", &[]).await, Value::Null, "not before the password");
+    assert_eq!(app.ok(&browser, "google_options", &[]).await["linking"], "ada@example.com");
+    let wrong = app.call(&browser, "link_google", &[("password", "not her password")]).await.unwrap_err();
+    assert!(wrong.field_message("password").is_some(), "{wrong:?}");
+    app.ok(&browser, "link_google", &[("password", PASSWORD)]).await;
+    assert_eq!(app.ok(&browser, "current_user", &[]).await["email"], "ada@example.com");
+    // From now on Google alone signs her in.
+    let other = TestApp::client();
+    let (code, state) = fake.approve(&consent_url(&app, &other).await, person("g-ada", "ada@example.com", true));
+    assert_eq!(come_back(&app, &other, &code, &state).await, "/");
+    assert_eq!(app.ok(&other, "current_user", &[]).await["email"], "ada@example.com");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_signed_in_person_links_google_from_their_profile(pool: PgPool) {
+    let (app, fake) = app_with_google(pool.clone()).await;
+    let ada = app.signed_up("ada@example.com").await;
+    let (code, state) = fake.approve(&consent_url(&app, &ada).await, person("g-work", "ada@work.example", true));
+    assert_eq!(come_back(&app, &ada, &code, &state).await, "/profile?google=linked");
+    assert_eq!(app.ok(&ada, "google_options", &[]).await["linked"], "ada@work.example");
+    let other = TestApp::client();
+    let (code, state) = fake.approve(&consent_url(&app, &other).await, person("g-work", "ada@work.example", true));
+    come_back(&app, &other, &code, &state).await;
+    assert_eq!(app.ok(&other, "current_user", &[]).await["email"], "ada@example.com");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn without_google_configured_there_is_no_button_and_no_route(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let browser = TestApp::client();
+    assert_eq!(app.ok(&browser, "google_options", &[]).await["enabled"], false);
+    let res = browser.get(app.url("/auth/google")).send().await.unwrap();
+    assert_eq!(res.headers()["location"], "/login?google=off");
+}
