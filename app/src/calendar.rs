@@ -126,3 +126,73 @@ pub fn CalendarFeedSettings() -> impl IntoView {
         })}
     }
 }
+
+/// Google Calendar on the profile: whether it can be connected, and the connection.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GoogleCalendar {
+    /// Google and ENCRYPTION_KEY are configured.
+    pub available: bool,
+    pub connection: Option<domain::calendar::model::GoogleConnection>,
+}
+
+#[server(endpoint = "get_google_calendar")]
+pub async fn get_google_calendar() -> Result<GoogleCalendar, AppError> {
+    let (pool, user) = crate::auth::request::require_user().await?;
+    let settings = crate::auth::request::settings()?;
+    let available = settings.google.is_some() && settings.encryption_key.is_some();
+    let connection = domain::calendar::google::connection(&pool, user.id).await?;
+    Ok(GoogleCalendar { available, connection })
+}
+
+/// Disconnect Google Calendar: revoked at Google and forgotten here.
+#[server(endpoint = "disconnect_google_calendar")]
+pub async fn disconnect_google_calendar() -> Result<(), AppError> {
+    let (pool, user) = crate::auth::request::require_user().await?;
+    let settings = crate::auth::request::settings()?;
+    let (Some(config), Some(key)) = (&settings.google, &settings.encryption_key) else {
+        return Err(AppError(domain::Error::NotFound));
+    };
+    domain::calendar::google::disconnect(&pool, key.expose(), config, user.id).await?;
+    Ok(())
+}
+
+/// Google Calendar on the profile (when the server offers it): connect, the
+/// connection's state ("needs reconnecting" when Google refused it), disconnect.
+#[component]
+pub fn GoogleCalendarSettings() -> impl IntoView {
+    let disconnect = ServerAction::<DisconnectGoogleCalendar>::new();
+    let state = Resource::new(move || disconnect.version().get(), |_| get_google_calendar());
+    let said = crate::components::query_param("calendar");
+    view! {
+        {loaded(state, move |g: GoogleCalendar| g.available.then(|| view! {
+            <h2 id="google-calendar" class="section-title mt-8">"Google Calendar"</h2>
+            <div class="card max-w-lg space-y-2 text-sm">
+                {move || match said().as_str() {
+                    "connected" => Some(view! { <p class="banner" role="status">"Google Calendar is connected."</p> }.into_any()),
+                    "failed" => Some(view! { <p class="form-error" role="alert">"Connecting did not work. Try again."</p> }.into_any()),
+                    _ => None,
+                }}
+                {match g.connection.clone() {
+                    None => view! {
+                        <p>"Connect your Google Calendar: your events count as busy time, and scheduled tasks can go into it."</p>
+                        <a href="/auth/google/calendar" rel="external" class="btn-primary inline-block">"Connect Google Calendar"</a>
+                    }.into_any(),
+                    Some(c) if c.needs_reconnect => view! {
+                        <p class="form-error" role="alert" data-testid="google-calendar-state">
+                            {format!("Google no longer accepts BuildOS's access to {}: connect again.", c.google_email)}
+                        </p>
+                        <a href="/auth/google/calendar" rel="external" class="btn-primary inline-block">"Reconnect"</a>
+                    }.into_any(),
+                    Some(c) => view! {
+                        <p data-testid="google-calendar-state">{format!("Connected to {} since {}.", c.google_email, c.connected_at.format("%Y-%m-%d"))}</p>
+                    }.into_any(),
+                }}
+                {g.connection.is_some().then(|| view! {
+                    <ActionForm action=disconnect>
+                        <button type="submit" class="btn">"Disconnect"</button>
+                    </ActionForm>
+                })}
+            </div>
+        }))}
+    }
+}

@@ -80,6 +80,7 @@ pub fn ProfilePage() -> impl IntoView {
             <crate::auth::settings::AccountSettings />
             <BriefSettings />
             <PhoneSettings />
+            <crate::calendar::GoogleCalendarSettings />
             <CalendarFeedSettings />
             <ApiTokens />
         </Layout>

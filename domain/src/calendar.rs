@@ -5,6 +5,8 @@
 #[cfg(feature = "server")]
 pub mod feed;
 #[cfg(feature = "server")]
+pub mod google;
+#[cfg(feature = "server")]
 pub mod import;
 pub mod model;
 #[cfg(feature = "server")]

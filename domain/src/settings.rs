@@ -66,6 +66,9 @@ pub struct Settings {
     /// TRUSTED_PROXY_HEADER: the header those proxies write, `x-forwarded-for`
     /// (the default) or `forwarded` (RFC 7239); the other one is ignored.
     pub proxy_header_rfc7239: bool,
+    /// ENCRYPTION_KEY: 32 bytes, base64, that encrypt what is stored for
+    /// others' services (Google refresh tokens). Google Calendar needs it.
+    pub encryption_key: Option<Secret<[u8; 32]>>,
     /// Sign in with Google, when PUBLIC_GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET are set.
     pub google: Option<crate::account::google::GoogleConfig>,
     /// Sign-up limits: SIGNUPS_PER_ADDRESS_PER_HOUR (5) and SIGNUPS_PER_HOUR (100, the whole server).
@@ -189,6 +192,20 @@ impl Settings {
                 None | Some("x-forwarded-for") => false,
                 Some("forwarded") => true,
                 Some(other) => bail!("TRUSTED_PROXY_HEADER must be x-forwarded-for or forwarded, not {other:?}"),
+            },
+            encryption_key: match var("ENCRYPTION_KEY") {
+                None => None,
+                Some(k) => {
+                    use base64::Engine as _;
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(k.trim())
+                        .context("ENCRYPTION_KEY must be base64 (openssl rand -base64 32)")?;
+                    Some(Secret(
+                        <[u8; 32]>::try_from(bytes.as_slice())
+                            .ok()
+                            .context("ENCRYPTION_KEY must be 32 bytes (openssl rand -base64 32)")?,
+                    ))
+                }
             },
             google: match (var("PUBLIC_GOOGLE_CLIENT_ID"), var("GOOGLE_CLIENT_SECRET")) {
                 (Some(id), Some(secret)) => Some(crate::account::google::GoogleConfig {

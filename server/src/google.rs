@@ -27,8 +27,23 @@ fn failed(reason: &str) -> Response {
 }
 
 pub async fn start(State(state): State<AppState>, session: Session) -> Response {
+    begin(&state, &session, false).await
+}
+
+/// `GET /auth/google/calendar`: connect Google Calendar (signed in, with ENCRYPTION_KEY set).
+pub async fn start_calendar(State(state): State<AppState>, session: Session) -> Response {
+    if !matches!(current_in(&state.pool, &session).await, Ok(Some(_))) {
+        return Redirect::to("/login?next=%2Fprofile").into_response();
+    }
+    if state.settings.encryption_key.is_none() {
+        return Redirect::to("/profile?calendar=off#google-calendar").into_response();
+    }
+    begin(&state, &session, true).await
+}
+
+async fn begin(state: &AppState, session: &Session, calendar: bool) -> Response {
     let Some(config) = &state.settings.google else { return failed("off") };
-    match google::start(config, &callback_url(&state)).await {
+    match google::start(config, &callback_url(state), calendar).await {
         Ok((url, pending)) => match session.insert(PENDING_KEY, pending).await {
             Ok(()) => Redirect::to(&url).into_response(),
             Err(error) => {
@@ -59,12 +74,24 @@ pub async fn callback(
     let (Some(pending), Some(code), Some(returned)) = (pending, back.code, back.state) else {
         return failed("failed");
     };
-    let identity = match google::finish(config, &callback_url(&state), pending, &code, &returned).await {
-        Ok(identity) => identity,
+    let calendar = pending.calendar;
+    let (identity, tokens) = match google::finish(config, &callback_url(&state), pending, &code, &returned).await {
+        Ok(found) => found,
         Err(Error::Forbidden) => return failed("failed"),
         Err(_) => return failed("unreachable"),
     };
     let signed_in = current_in(&state.pool, &session).await.ok().flatten().map(|u| u.id);
+    if calendar {
+        let (Some(user_id), Some(key)) = (signed_in, &state.settings.encryption_key) else { return failed("failed") };
+        let email = identity.email.clone().unwrap_or_default();
+        return match domain::calendar::google::save(&state.pool, key.expose(), user_id, &email, &tokens).await {
+            Ok(()) => Redirect::to("/profile?calendar=connected#google-calendar").into_response(),
+            Err(error) => {
+                tracing::warn!(%error, "Google Calendar: the connection could not be kept");
+                Redirect::to("/profile?calendar=failed#google-calendar").into_response()
+            }
+        };
+    }
     match google::resolve(&state.pool, &state.settings.admin_emails, &identity, signed_in).await {
         Ok(Outcome::SignIn(user_id)) => {
             let already = session.get::<uuid::Uuid>(USER_ID_KEY).await.ok().flatten() == Some(user_id);

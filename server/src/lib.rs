@@ -120,6 +120,7 @@ pub fn router(settings: Settings, pool: PgPool) -> Router {
         .route("/healthz", get(healthz))
         .route("/auth/google", get(google::start))
         .route("/auth/google/callback", get(google::callback))
+        .route("/auth/google/calendar", get(google::start_calendar))
         .merge(api::router())
         .route("/brain-dump/{id}/events", get(sse::brain_dump::events))
         .route("/briefs/events", get(sse::brief::events))

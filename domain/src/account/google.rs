@@ -11,7 +11,11 @@ use super::password;
 use super::service::Origin;
 use crate::error::{Error, internal};
 use crate::settings::Secret;
-use openidconnect::core::{CoreClient, CoreProviderMetadata, CoreResponseType};
+use openidconnect::core::{
+    CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClient, CoreClientAuthMethod, CoreGrantType, CoreJsonWebKey,
+    CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreResponseMode, CoreResponseType,
+    CoreSubjectIdentifierType,
+};
 use openidconnect::{
     AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
     PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
@@ -35,6 +39,19 @@ pub struct Pending {
     state: String,
     nonce: String,
     verifier: String,
+    /// Connecting Google Calendar (its scope, offline access), not signing in.
+    pub calendar: bool,
+}
+
+/// Google Calendar's scope: read the calendars, write events.
+pub const CALENDAR_SCOPE: &str = "https://www.googleapis.com/auth/calendar";
+
+/// The tokens Google gave for calendar access.
+#[derive(Debug)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    pub expires_in: Option<std::time::Duration>,
 }
 
 /// Who Google says the person is (from a verified id token).
@@ -60,13 +77,92 @@ fn upstream(what: &str, e: impl std::fmt::Display) -> Error {
     Error::Upstream(format!("Signing in with Google did not work ({what}). Try again, or log in with your password."))
 }
 
-async fn metadata(config: &GoogleConfig) -> Result<CoreProviderMetadata, Error> {
+/// What discovery tells besides the standard: where tokens are revoked.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Revocation {
+    #[serde(default)]
+    pub revocation_endpoint: Option<String>,
+}
+impl openidconnect::AdditionalProviderMetadata for Revocation {}
+
+type Metadata = openidconnect::ProviderMetadata<
+    Revocation,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+async fn metadata(config: &GoogleConfig) -> Result<Metadata, Error> {
     let issuer = IssuerUrl::new(config.issuer.clone()).map_err(|e| upstream("the issuer address", e))?;
-    CoreProviderMetadata::discover_async(issuer, &http()?).await.map_err(|e| upstream("discovery", e))
+    Metadata::discover_async(issuer, &http()?).await.map_err(|e| upstream("discovery", e))
 }
 
-/// Where to send the person (Google's consent page), and what to keep until they come back.
-pub async fn start(config: &GoogleConfig, redirect: &str) -> Result<(String, Pending), Error> {
+/// Why a refresh failed.
+#[derive(Debug)]
+pub enum RefreshError {
+    /// Google no longer accepts the refresh token (revoked, expired): reconnect.
+    InvalidGrant,
+    Other(Error),
+}
+
+/// A fresh access token from `refresh_token`.
+pub async fn refresh(config: &GoogleConfig, refresh_token: &str) -> Result<Tokens, RefreshError> {
+    use openidconnect::{OAuth2TokenResponse, RefreshToken, RequestTokenError};
+    let meta = metadata(config).await.map_err(RefreshError::Other)?;
+    let client = CoreClient::from_provider_metadata(
+        meta,
+        ClientId::new(config.client_id.clone()),
+        Some(ClientSecret::new(config.client_secret.expose().clone())),
+    );
+    let http = http().map_err(RefreshError::Other)?;
+    let token = RefreshToken::new(refresh_token.to_string());
+    let answer = client
+        .exchange_refresh_token(&token)
+        .map_err(|e| RefreshError::Other(upstream("the token address", e)))?
+        .request_async(&http)
+        .await;
+    match answer {
+        Ok(t) => Ok(Tokens {
+            access_token: t.access_token().secret().clone(),
+            refresh_token: t.refresh_token().map(|r| r.secret().clone()),
+            expires_in: t.expires_in(),
+        }),
+        Err(RequestTokenError::ServerResponse(e))
+            if *e.error() == openidconnect::core::CoreErrorResponseType::InvalidGrant =>
+        {
+            Err(RefreshError::InvalidGrant)
+        }
+        Err(e) => Err(RefreshError::Other(upstream("refreshing calendar access", e))),
+    }
+}
+
+/// Tell Google to forget `token` (a refresh token: every access token it gave goes too).
+pub async fn revoke(config: &GoogleConfig, token: &str) -> Result<(), Error> {
+    let meta = metadata(config).await?;
+    let Some(endpoint) = meta.additional_metadata().revocation_endpoint.clone() else {
+        return Err(upstream("no revocation address", "missing"));
+    };
+    let status = http()?
+        .post(endpoint)
+        .form(&[("token", token)])
+        .send()
+        .await
+        .map_err(|e| upstream("revoking access", e))?
+        .status();
+    if status.is_success() { Ok(()) } else { Err(upstream("revoking access", status)) }
+}
+
+/// Where to send the person (Google's consent page), and what to keep until
+/// they come back. `calendar`: ask for calendar access too, offline (a refresh token).
+pub async fn start(config: &GoogleConfig, redirect: &str, calendar: bool) -> Result<(String, Pending), Error> {
     let client = CoreClient::from_provider_metadata(
         metadata(config).await?,
         ClientId::new(config.client_id.clone()),
@@ -74,7 +170,7 @@ pub async fn start(config: &GoogleConfig, redirect: &str) -> Result<(String, Pen
     )
     .set_redirect_uri(RedirectUrl::new(redirect.to_string()).map_err(internal)?);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, state, nonce) = client
+    let mut request = client
         .authorize_url(
             AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
             CsrfToken::new_random,
@@ -82,10 +178,20 @@ pub async fn start(config: &GoogleConfig, redirect: &str) -> Result<(String, Pen
         )
         .add_scope(Scope::new("email".into()))
         .add_scope(Scope::new("profile".into()))
-        .set_pkce_challenge(challenge)
-        .url();
-    let pending =
-        Pending { state: state.secret().clone(), nonce: nonce.secret().clone(), verifier: verifier.secret().clone() };
+        .set_pkce_challenge(challenge);
+    if calendar {
+        request = request
+            .add_scope(Scope::new(CALENDAR_SCOPE.into()))
+            .add_extra_param("access_type", "offline")
+            .add_extra_param("prompt", "consent");
+    }
+    let (url, state, nonce) = request.url();
+    let pending = Pending {
+        state: state.secret().clone(),
+        nonce: nonce.secret().clone(),
+        verifier: verifier.secret().clone(),
+        calendar,
+    };
     Ok((url.to_string(), pending))
 }
 
@@ -98,7 +204,7 @@ pub async fn finish(
     pending: Pending,
     code: &str,
     state: &str,
-) -> Result<Identity, Error> {
+) -> Result<(Identity, Tokens), Error> {
     use subtle::ConstantTimeEq;
     if !bool::from(pending.state.as_bytes().ct_eq(state.as_bytes())) {
         return Err(Error::Forbidden);
@@ -122,12 +228,19 @@ pub async fn finish(
         tracing::warn!(%error, "Google sign-in: the id token was refused");
         Error::Forbidden
     })?;
-    Ok(Identity {
+    let identity = Identity {
         subject: claims.subject().to_string(),
         email: claims.email().map(|e| e.to_string().to_lowercase()),
         email_verified: claims.email_verified() == Some(true),
         name: claims.name().and_then(|n| n.get(None)).map(|n| n.to_string()),
-    })
+    };
+    use openidconnect::OAuth2TokenResponse;
+    let tokens = Tokens {
+        access_token: token.access_token().secret().clone(),
+        refresh_token: token.refresh_token().map(|t| t.secret().clone()),
+        expires_in: token.expires_in(),
+    };
+    Ok((identity, tokens))
 }
 
 /// What to do with a Google identity.

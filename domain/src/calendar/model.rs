@@ -49,3 +49,12 @@ pub struct CalendarWeek {
     pub days: Vec<CalendarDay>,
     pub sources: Vec<CalendarSource>,
 }
+
+/// What the profile shows of a Google Calendar connection.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GoogleConnection {
+    pub google_email: String,
+    /// Google no longer accepts the access given: connect again.
+    pub needs_reconnect: bool,
+    pub connected_at: chrono::DateTime<chrono::Utc>,
+}

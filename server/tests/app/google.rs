@@ -22,6 +22,10 @@ const MODULUS: &str = "mm8Y1KbNQLu-Q3wHfWoHwFrXM2qJx_z-ZGc2haIDXJ-dJJg-OMH6L8l2M
 struct Fake {
     base: Arc<Mutex<String>>,
     grants: Arc<Mutex<HashMap<String, (String, Value)>>>,
+    /// Refresh tokens Google still accepts, and how many refreshes were asked for.
+    refresh_ok: Arc<Mutex<Vec<String>>>,
+    refreshes: Arc<Mutex<usize>>,
+    revoked: Arc<Mutex<Vec<String>>>,
 }
 
 impl Fake {
@@ -54,6 +58,7 @@ async fn discovery(State(fake): State<Fake>) -> Json<Value> {
         "issuer": base, "authorization_endpoint": format!("{base}/auth"), "token_endpoint": format!("{base}/token"),
         "jwks_uri": format!("{base}/jwks"), "response_types_supported": ["code"],
         "subject_types_supported": ["public"], "id_token_signing_alg_values_supported": ["RS256"],
+        "revocation_endpoint": format!("{base}/revoke"),
     }))
 }
 
@@ -61,8 +66,31 @@ async fn jwks() -> Json<Value> {
     Json(json!({ "keys": [{ "kty": "RSA", "alg": "RS256", "use": "sig", "kid": "k1", "n": MODULUS, "e": "AQAB" }] }))
 }
 
+async fn revoke(State(fake): State<Fake>, Form(form): Form<HashMap<String, String>>) -> &'static str {
+    let token = form["token"].clone();
+    fake.refresh_ok.lock().unwrap().retain(|t| *t != token);
+    fake.revoked.lock().unwrap().push(token);
+    ""
+}
+
 async fn token(State(fake): State<Fake>, Form(form): Form<HashMap<String, String>>) -> axum::response::Response {
     use axum::response::IntoResponse;
+    if form.get("grant_type").map(String::as_str) == Some("refresh_token") {
+        let n = {
+            let mut n = fake.refreshes.lock().unwrap();
+            *n += 1;
+            *n
+        };
+        if !fake.refresh_ok.lock().unwrap().contains(&form["refresh_token"]) {
+            let refused =
+                json!({ "error": "invalid_grant", "error_description": "Token has been expired or revoked." });
+            return (axum::http::StatusCode::BAD_REQUEST, Json(refused)).into_response();
+        }
+        return Json(
+            json!({ "access_token": format!("ya29.refreshed-{n}"), "token_type": "Bearer", "expires_in": 3599 }),
+        )
+        .into_response();
+    }
     let grant = fake.grants.lock().unwrap().remove(&form["code"]);
     let Some((challenge, mut claims)) = grant else {
         return (axum::http::StatusCode::BAD_REQUEST, Json(json!({ "error": "invalid_grant" }))).into_response();
@@ -81,8 +109,11 @@ async fn token(State(fake): State<Fake>, Form(form): Form<HashMap<String, String
     header.kid = Some("k1".into());
     let key = jsonwebtoken::EncodingKey::from_rsa_pem(include_bytes!("fixtures/fake-google-key.pem")).unwrap();
     let id_token = jsonwebtoken::encode(&header, &claims, &key).unwrap();
-    Json(json!({ "access_token": "ya29.test", "token_type": "Bearer", "expires_in": 3600, "id_token": id_token }))
-        .into_response()
+    let refresh = format!("1//refresh-{}", uuid::Uuid::new_v4().simple());
+    fake.refresh_ok.lock().unwrap().push(refresh.clone());
+    Json(json!({ "access_token": "ya29.test", "token_type": "Bearer", "expires_in": 3600, "id_token": id_token,
+                 "refresh_token": refresh }))
+    .into_response()
 }
 
 async fn fake_google() -> Fake {
@@ -93,6 +124,7 @@ async fn fake_google() -> Fake {
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/jwks", get(jwks))
         .route("/token", post(token))
+        .route("/revoke", post(revoke))
         .with_state(fake.clone());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     fake
@@ -100,9 +132,11 @@ async fn fake_google() -> Fake {
 
 async fn app_with_google(pool: PgPool) -> (TestApp, Fake) {
     let fake = fake_google().await;
-    let app = TestApp::builder(pool).google(CLIENT_ID, &fake.base()).spawn().await;
+    let app = TestApp::builder(pool).google(CLIENT_ID, &fake.base()).encryption_key(KEY).spawn().await;
     (app, fake)
 }
+
+const KEY: [u8; 32] = [42; 32];
 
 /// Press "Continue with Google" in `browser`: where the app sends it.
 async fn consent_url(app: &TestApp, browser: &reqwest::Client) -> String {
@@ -207,4 +241,74 @@ async fn without_google_configured_there_is_no_button_and_no_route(pool: PgPool)
     assert_eq!(app.ok(&browser, "google_options", &[]).await["enabled"], false);
     let res = browser.get(app.url("/auth/google")).send().await.unwrap();
     assert_eq!(res.headers()["location"], "/login?google=off");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn google_calendar_connects_refreshes_and_needs_reconnecting_after_invalid_grant(pool: PgPool) {
+    use domain::calendar::google as calendar;
+    let (app, fake) = app_with_google(pool.clone()).await;
+    let ada = app.signed_up("ada@example.com").await;
+    let ada_id: uuid::Uuid =
+        sqlx::query_scalar("select id from users where email = 'ada@example.com'").fetch_one(&pool).await.unwrap();
+    assert!(app.ok(&ada, "get_google_calendar", &[]).await["connection"].is_null());
+    let res = ada.get(app.url("/auth/google/calendar")).send().await.unwrap();
+    let consent = res.headers()["location"].to_str().unwrap().to_string();
+    let q: HashMap<String, String> = reqwest::Url::parse(&consent).unwrap().query_pairs().into_owned().collect();
+    assert!(q["scope"].contains("https://www.googleapis.com/auth/calendar"), "{consent}");
+    assert_eq!((q["access_type"].as_str(), q["prompt"].as_str()), ("offline", "consent"));
+    let (code, state) = fake.approve(&consent, person("g-ada", "ada.work@example.com", true));
+    assert_eq!(come_back(&app, &ada, &code, &state).await, "/profile?calendar=connected#google-calendar");
+    let shown = app.ok(&ada, "get_google_calendar", &[]).await;
+    assert_eq!(shown["connection"]["google_email"], "ada.work@example.com");
+    assert_eq!(shown["connection"]["needs_reconnect"], false);
+
+    // Encrypted at rest.
+    let refresh = fake.refresh_ok.lock().unwrap()[0].clone();
+    let mut tx = domain::db::begin_as(&pool, ada_id).await.unwrap();
+    let stored: Vec<u8> =
+        sqlx::query_scalar("select refresh_token from google_connections").fetch_one(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(!stored.windows(refresh.len()).any(|w| w == refresh.as_bytes()));
+    assert_eq!(calendar::open(&KEY, ada_id, &stored).unwrap(), refresh);
+
+    // The access token while it lasts, then a refreshed one.
+    let config = domain::account::google::GoogleConfig {
+        client_id: CLIENT_ID.into(),
+        client_secret: domain::settings::Secret::new("test-secret".into()),
+        issuer: fake.base(),
+    };
+    assert_eq!(calendar::access_token(&pool, &KEY, &config, ada_id).await.unwrap(), "ya29.test");
+    assert_eq!(*fake.refreshes.lock().unwrap(), 0);
+    let expire = || async {
+        let mut tx = domain::db::begin_as(&pool, ada_id).await.unwrap();
+        sqlx::query("update google_connections set access_expires_at = now() - interval '1 minute'")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    };
+    expire().await;
+    assert_eq!(calendar::access_token(&pool, &KEY, &config, ada_id).await.unwrap(), "ya29.refreshed-1");
+    assert_eq!(calendar::access_token(&pool, &KEY, &config, ada_id).await.unwrap(), "ya29.refreshed-1", "kept");
+
+    // Google stops accepting the refresh token: "needs reconnecting", shown on the profile.
+    fake.refresh_ok.lock().unwrap().clear();
+    expire().await;
+    let refused = calendar::access_token(&pool, &KEY, &config, ada_id).await.unwrap_err();
+    assert!(matches!(&refused, domain::Error::Conflict(m) if m.contains("needs reconnecting")), "{refused:?}");
+    assert_eq!(app.ok(&ada, "get_google_calendar", &[]).await["connection"]["needs_reconnect"], true);
+
+    // Reconnecting makes it whole; disconnecting revokes the token at Google.
+    let res = ada.get(app.url("/auth/google/calendar")).send().await.unwrap();
+    let (code, state) =
+        fake.approve(res.headers()["location"].to_str().unwrap(), person("g-ada", "ada.work@example.com", true));
+    come_back(&app, &ada, &code, &state).await;
+    assert_eq!(app.ok(&ada, "get_google_calendar", &[]).await["connection"]["needs_reconnect"], false);
+    let current = fake.refresh_ok.lock().unwrap()[0].clone();
+    app.ok(&ada, "disconnect_google_calendar", &[]).await;
+    assert!(app.ok(&ada, "get_google_calendar", &[]).await["connection"].is_null());
+    assert_eq!(*fake.revoked.lock().unwrap(), [current]);
+    // Someone else cannot disconnect (or see) it.
+    let bob = app.signed_up("bob@example.com").await;
+    assert!(app.ok(&bob, "get_google_calendar", &[]).await["connection"].is_null());
 }

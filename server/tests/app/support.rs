@@ -31,6 +31,7 @@ pub struct TestAppBuilder {
     signups_per_hour: i64,
     admin_emails: Vec<String>,
     google: Option<domain::account::google::GoogleConfig>,
+    encryption_key: Option<[u8; 32]>,
 }
 
 impl TestAppBuilder {
@@ -86,6 +87,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// ENCRYPTION_KEY.
+    pub fn encryption_key(mut self, key: [u8; 32]) -> Self {
+        self.encryption_key = Some(key);
+        self
+    }
+
     /// ADMIN_EMAILS.
     pub fn admin_emails(mut self, emails: &[&str]) -> Self {
         self.admin_emails = emails.iter().map(|e| e.to_string()).collect();
@@ -113,6 +120,7 @@ impl TestAppBuilder {
         settings.signups.per_hour = self.signups_per_hour;
         settings.admin_emails = self.admin_emails;
         settings.google = self.google;
+        settings.encryption_key = self.encryption_key.map(domain::settings::Secret::new);
         server::prepare_jobs(&self.pool).await.expect("job tables");
         let router = server::router(settings, self.pool.clone());
         tokio::spawn(server::serve(listener, router, std::future::pending()));
@@ -133,6 +141,7 @@ impl TestApp {
             signups_per_hour: 1000,
             admin_emails: Vec::new(),
             google: None,
+            encryption_key: None,
         }
     }
 
