@@ -108,6 +108,8 @@ pub async fn callback(
             Ok(()) => Redirect::to("/login/google").into_response(),
             Err(_) => failed("failed"),
         },
+        // The Google account is another person's here: the signed-in person stays who they are.
+        Err(Error::Forbidden) => Redirect::to("/profile?google=taken#google").into_response(),
         Err(Error::Conflict(_)) => failed("unverified"),
         Err(_) => failed("failed"),
     }

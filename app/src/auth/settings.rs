@@ -119,6 +119,9 @@ fn GoogleLink() -> impl IntoView {
             <h2 id="google" class="section-title mt-8">"Sign in with Google"</h2>
             <div class="card max-w-3xl text-sm">
                 {(just_linked() == "linked").then(|| view! { <p class="banner" role="status">"Google is linked."</p> })}
+                {(just_linked() == "taken").then(|| view! {
+                    <p class="form-error" role="alert">"That Google account is linked to another BuildOS account, so it was not linked to yours."</p>
+                })}
                 {match g.linked {
                     Some(email) => view! { <p>{format!("Linked to the Google account {email}.")}</p> }.into_any(),
                     None => view! {

@@ -266,6 +266,10 @@ pub async fn resolve(
     .fetch_optional(pool)
     .await?;
     if let Some(user_id) = linked {
+        // Signed in as someone else: never switch accounts behind their back.
+        if signed_in.is_some_and(|me| me != user_id) {
+            return Err(Error::Forbidden);
+        }
         return Ok(Outcome::SignIn(user_id));
     }
     let verified_email = identity.email.clone().filter(|_| identity.email_verified);

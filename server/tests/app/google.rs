@@ -232,6 +232,11 @@ async fn a_signed_in_person_links_google_from_their_profile(pool: PgPool) {
     let (code, state) = fake.approve(&consent_url(&app, &other).await, person("g-work", "ada@work.example", true));
     come_back(&app, &other, &code, &state).await;
     assert_eq!(app.ok(&other, "current_user", &[]).await["email"], "ada@example.com");
+    // Bob, signed in, linking the Google account that is Ada's: refused, and he stays Bob.
+    let bob = app.signed_up("bob@example.com").await;
+    let (code, state) = fake.approve(&consent_url(&app, &bob).await, person("g-work", "ada@work.example", true));
+    assert_eq!(come_back(&app, &bob, &code, &state).await, "/profile?google=taken#google");
+    assert_eq!(app.ok(&bob, "current_user", &[]).await["email"], "bob@example.com");
 }
 
 #[sqlx::test(migrations = "../migrations")]
