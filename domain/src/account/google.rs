@@ -296,16 +296,10 @@ pub async fn resolve(
     // A new account: no password of its own (it can be set with "Forgot your password?").
     let unusable = password::hash(Uuid::new_v4().to_string()).await?;
     let mut tx = pool.begin().await?;
-    let user_id = sqlx::query_scalar!(
-        "insert into users (email, password_hash, display_name, email_verified_at)
-         values ($1, $2, $3, case when $4 then now() end) returning id",
-        email,
-        unusable,
-        identity.name.clone().unwrap_or_default().chars().take(crate::limits::DISPLAY_NAME).collect::<String>(),
-        identity.email_verified
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let name: String = identity.name.clone().unwrap_or_default().chars().take(crate::limits::DISPLAY_NAME).collect();
+    let user_id = super::service::insert_user(&mut tx, &email, &unusable, &name, "UTC", identity.email_verified)
+        .await?
+        .ok_or_else(|| Error::Conflict("An account already uses this address: log in with your password.".into()))?;
     insert_link(&mut tx, user_id, identity).await?;
     super::service::sync_admins(&mut tx, admin_emails).await?;
     tx.commit().await?;

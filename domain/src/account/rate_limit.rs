@@ -76,7 +76,7 @@ pub async fn begin_attempt(
                     and created_at > k.t) as "known_device!",
           exists (select 1 from login_attempts, known_since k where email = $1 and succeeded and ip = $2
                     and created_at > k.t) as "known_address!",
-          (select count(*) from login_attempts a, since, last_ok
+          (select count(*) from login_attempts a, since
             where a.email = $1 and a.ip is not distinct from $2 and not a.succeeded and a.created_at > since.t
               and a.created_at > coalesce((select max(created_at) from login_attempts s
                                            where s.email = $1 and s.succeeded and s.ip is not distinct from $2),

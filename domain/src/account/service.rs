@@ -131,17 +131,9 @@ pub async fn create_account(
     tx.commit().await?;
     let hash = password::hash(new.password.expose().to_string()).await?;
     let mut tx = pool.begin().await?;
-    let id = sqlx::query_scalar!(
-        "insert into users (email, password_hash, display_name, timezone) values ($1, $2, $3, $4)
-         on conflict (email) do nothing returning id",
-        new.email.as_str(),
-        hash,
-        new.display_name.as_str(),
-        new.timezone.as_str()
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let id = id.ok_or_else(|| Error::field("email", "An account with this email already exists. Log in instead."))?;
+    let id = insert_user(&mut tx, new.email.as_str(), &hash, new.display_name.as_str(), new.timezone.as_str(), false)
+        .await?
+        .ok_or_else(|| Error::field("email", "An account with this email already exists. Log in instead."))?;
     let token = tokens::issue(&mut tx, id, Purpose::VerifyEmail, None).await?;
     tx.commit().await?;
     send_later(&settings.mail(), new.email.as_str(), AccountEmail::Verify { token });
@@ -149,26 +141,42 @@ pub async fn create_account(
     Ok(id)
 }
 
+/// The one way an account row is made (a sign-up, or a first Google sign-in):
+/// its id, or None when the address is taken. `verified`: the address is known to be theirs.
+pub async fn insert_user(
+    conn: &mut PgConnection,
+    email: &str,
+    password_hash: &str,
+    display_name: &str,
+    timezone: &str,
+    verified: bool,
+) -> Result<Option<Uuid>, Error> {
+    Ok(sqlx::query_scalar!(
+        "insert into users (email, password_hash, display_name, timezone, email_verified_at)
+         values ($1, $2, $3, $4, case when $5 then now() end)
+         on conflict (email) do nothing returning id",
+        email,
+        password_hash,
+        display_name,
+        timezone,
+        verified
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
 /// Email a new link to confirm the address of `user_id` (at most one a minute).
 pub async fn resend_verification(pool: &PgPool, mail: &Mail, user_id: Uuid) -> Result<(), Error> {
-    let mut tx = pool.begin().await?;
-    let user = sqlx::query!(
-        r#"select email, email_verified_at is not null as "verified!",
-                  exists (select 1 from account_tokens where user_id = $1 and purpose = 'verify_email'
-                            and created_at > now() - interval '1 minute') as "recent!"
-           from users where id = $1 for update"#,
-        user_id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let user =
+        sqlx::query!(r#"select email, email_verified_at is not null as "verified!" from users where id = $1"#, user_id)
+            .fetch_one(pool)
+            .await?;
     if user.verified {
         return Err(Error::Conflict("Your address is confirmed already.".into()));
     }
-    if user.recent {
+    let Some(token) = issue_at_most_once_a_minute(pool, user_id, Purpose::VerifyEmail, None).await? else {
         return Err(Error::TooManyRequests("A link was sent less than a minute ago; check your inbox.".into()));
-    }
-    let token = tokens::issue(&mut tx, user_id, Purpose::VerifyEmail, None).await?;
-    tx.commit().await?;
+    };
     send_later(mail, &user.email, AccountEmail::Verify { token });
     Ok(())
 }
@@ -221,26 +229,17 @@ pub async fn is_admin(pool: &PgPool, user_id: Uuid) -> Result<bool, Error> {
 /// Email a password-reset link to `email` if it has an account (at most one a
 /// minute). The answer is the same either way, and as quick.
 pub async fn request_reset(pool: &PgPool, mail: &Mail, email: &Email) -> Result<(), Error> {
-    let mut tx = pool.begin().await?;
-    let user = sqlx::query!(
-        r#"select id, exists (select 1 from account_tokens t where t.user_id = users.id and purpose = 'reset_password'
-                               and created_at > now() - interval '1 minute') as "recent!"
-           from users where email = $1 for update"#,
-        email.as_str()
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(user) = user.filter(|u| !u.recent) {
-        let token = tokens::issue(&mut tx, user.id, Purpose::ResetPassword, None).await?;
-        tx.commit().await?;
+    let user =
+        sqlx::query_scalar!("select id from users where email = $1", email.as_str()).fetch_optional(pool).await?;
+    if let Some(user_id) = user
+        && let Some(token) = issue_at_most_once_a_minute(pool, user_id, Purpose::ResetPassword, None).await?
+    {
         send_later(mail, email.as_str(), AccountEmail::Reset { token });
-        tracing::info!(user.id = %user.id, "password reset link emailed");
+        tracing::info!(user.id = %user_id, "password reset link emailed");
     }
     Ok(())
 }
 
-/// Set a new password with a reset link: every session of the person ends,
-/// and other links to sign in or reset stop working. Whom it was for.
 /// Set a new password with a reset link: every session and API token of the
 /// person ends (whoever knew the old password is out), other links stop
 /// working, and devices known before count as known no longer. Whom it was for.
@@ -287,13 +286,13 @@ async fn retire_links(conn: &mut PgConnection, user_id: Uuid) -> Result<(), Erro
 
 /// Check `current` as the password of `user_id` (counted like a login).
 async fn check_current(pool: &PgPool, user_id: Uuid, current: String, origin: &Origin) -> Result<String, Error> {
-    let email = sqlx::query_scalar!("select email from users where id = $1", user_id).fetch_one(pool).await?;
+    let user = sqlx::query!("select email, password_hash from users where id = $1", user_id).fetch_one(pool).await?;
+    let email = user.email;
     let attempt = rate_limit::begin_attempt(pool, &email, origin.ip, origin.device.as_deref()).await?;
     if attempt.guard == Guard::Link {
         return Err(Error::TooManyRequests("Too many wrong passwords. Wait 15 minutes and try again.".into()));
     }
-    let stored = sqlx::query_scalar!("select password_hash from users where id = $1", user_id).fetch_one(pool).await?;
-    if !password::verify(current, Some(stored)).await? {
+    if !password::verify(current, Some(user.password_hash)).await? {
         return Err(Error::field("current_password", "That is not your current password."));
     }
     rate_limit::mark_succeeded(pool, attempt.id, origin.device.as_deref()).await?;

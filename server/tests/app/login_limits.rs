@@ -61,8 +61,9 @@ async fn guesses_from_elsewhere_never_lock_the_owner_out(pool: PgPool) {
         fail(&app, "ada@example.com", &format!("203.0.114.{i}"), 1).await;
     }
     app.login(&TestApp::client_from(HOME), "ada@example.com", PASSWORD).await.unwrap();
-    let token = app.link_token("ada@example.com", 2, "/login/link").await;
-    assert_eq!(app.emails_to("ada@example.com").len(), 2, "no link for the wrong password");
+    let token = app.link_token("ada@example.com", 1, "/login/link").await;
+    let links = app.emails_to("ada@example.com").iter().filter(|m| m.contains("/login/link?")).count();
+    assert_eq!(links, 1, "no link for the wrong password");
     app.ok(&cafe, "finish_sign_in", &[("token", &token)]).await;
     assert_eq!(app.ok(&cafe, "current_user", &[]).await["email"], "ada@example.com");
     let again = app.call(&TestApp::client_from("192.0.2.50"), "finish_sign_in", &[("token", &token)]).await;

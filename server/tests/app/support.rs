@@ -267,17 +267,20 @@ impl TestApp {
         found.into_iter().map(|(_, m)| m).collect()
     }
 
-    /// Wait (up to 10 s) for email number `n` (from 1) to `to`; the token of its link to `path`.
+    /// Wait (up to 10 s) for the `n`th email (from 1) to `to` with a link to
+    /// `path` (emails of other kinds, sent in the background, may come in any
+    /// order around it); the token of that link.
     pub async fn link_token(&self, to: &str, n: usize, path: &str) -> String {
+        let marker = format!("{path}?");
         for _ in 0..200 {
-            if let Some(mail) = self.emails_to(to).get(n - 1) {
-                let start = mail.find(&format!("{path}?")).unwrap_or_else(|| panic!("no {path} link in {mail}"));
+            if let Some(mail) = self.emails_to(to).into_iter().filter(|m| m.contains(&marker)).nth(n - 1) {
+                let start = mail.find(&marker).expect("filtered on it");
                 let link = mail[start..].split_whitespace().next().unwrap();
                 return link.split("token=").nth(1).unwrap().to_string();
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        panic!("no email number {n} to {to}: {:?}", self.emails_to(to))
+        panic!("no email number {n} to {to} with a {path} link: {:?}", self.emails_to(to))
     }
 
     /// Create a project and return its (id, slug).
