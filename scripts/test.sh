@@ -18,6 +18,7 @@ cd "${BUILDOS_ROOT}"
 started_at=$SECONDS
 e2e_server_pid=""
 e2e_worker_pid=""
+e2e_google_pid=""
 ran=()
 skipped=()
 
@@ -26,6 +27,9 @@ cleanup() {
   trap - EXIT INT TERM
   if [ -n "$e2e_server_pid" ]; then
     stop_pid "$e2e_server_pid"
+  fi
+  if [ -n "$e2e_google_pid" ]; then
+    stop_pid "$e2e_google_pid"
   fi
   if [ -n "$e2e_worker_pid" ]; then
     stop_pid "$e2e_worker_pid"
@@ -163,13 +167,33 @@ run_e2e() {
     die "port ${port} is already in use; set E2E_PORT to a free port"
   fi
 
+  # A fake Google (OpenID Connect and Calendar API) on loopback, so that
+  # connecting Google Calendar is tested end to end with no outside host.
+  local google_port="${E2E_GOOGLE_PORT:-3312}"
+  if port_in_use "$google_port"; then
+    die "port ${google_port} is already in use; set E2E_GOOGLE_PORT to a free port"
+  fi
+  node "${BUILDOS_ROOT}/end2end/fake-google.mjs" >"${BUILDOS_ROOT}/.data/e2e-google.log" 2>&1 &
+  e2e_google_pid=$!
+  wait_healthy "http://127.0.0.1:${google_port}/.well-known/openid-configuration" "$e2e_google_pid" 20 ||
+    die "the fake Google did not start"
+  local google_env=(
+    PUBLIC_GOOGLE_CLIENT_ID=e2e.apps.googleusercontent.com
+    GOOGLE_CLIENT_SECRET=e2e-secret
+    GOOGLE_ISSUER="http://127.0.0.1:${google_port}"
+    GOOGLE_CALENDAR_API="http://127.0.0.1:${google_port}/calendar/v3"
+    # A key for this throwaway database only.
+    ENCRYPTION_KEY=ZTJlLWVuY3J5cHRpb24ta2V5LWZvci10ZXN0cy1vbmw=
+  )
+
   log "e2e: starting the server on port ${port} (log: ${server_log})"
   mkdir -p "$(dirname "$server_log")"
   # Every account here comes from 127.0.0.1: the sign-up limits are raised.
   # Emails (address confirmations, reset links) go to the outbox the tests read.
   local outbox="${BUILDOS_ROOT}/.data/e2e-outbox"
   rm -rf "$outbox"
-  ADMIN_EMAILS="queue-admin@example.com" \
+  env "${google_env[@]}" \
+    ADMIN_EMAILS="queue-admin@example.com" \
     OUTBOX_DIR="$outbox" \
     SIGNUPS_PER_ADDRESS_PER_HOUR=100000 \
     SIGNUPS_PER_HOUR=100000 \
@@ -190,7 +214,8 @@ run_e2e() {
 
   local worker_log="${BUILDOS_ROOT}/.data/e2e-worker.log"
   log "e2e: starting the worker (log: ${worker_log}; email and SMS to .data/e2e-outbox)"
-  DATABASE_URL="$e2e_url" \
+  env "${google_env[@]}" \
+    DATABASE_URL="$e2e_url" \
     OUTBOX_DIR="$outbox" \
     PUBLIC_BASE_URL="http://127.0.0.1:${port}" \
     "$(target_dir)/debug/worker" >"$worker_log" 2>&1 &
@@ -198,13 +223,15 @@ run_e2e() {
 
   log "e2e: playwright"
   local rc=0
-  BASE_URL="http://127.0.0.1:${port}" OUTBOX_DIR="$outbox" \
+  BASE_URL="http://127.0.0.1:${port}" OUTBOX_DIR="$outbox" FAKE_GOOGLE="http://127.0.0.1:${google_port}" \
     npx --no-install playwright test -c end2end/playwright.config.ts || rc=$?
 
   stop_pid "$e2e_server_pid"
   e2e_server_pid=""
   stop_pid "$e2e_worker_pid"
   e2e_worker_pid=""
+  stop_pid "$e2e_google_pid"
+  e2e_google_pid=""
   if [ "$rc" -ne 0 ]; then
     log "e2e: last lines of the server log (${server_log}):"
     tail -n 40 "$server_log" >&2 || true

@@ -67,6 +67,26 @@ pub async fn move_task(id: String, #[server(default)] date: String) -> Result<()
     Ok(as_user(&pool, uid, move |tx| Box::pin(domain::task::service::move_to(tx, uid, id, day))).await?)
 }
 
+/// Give a task a block of time: `start` a local date and time
+/// (`2026-12-07T09:30`, in the person's timezone; "" takes the block away),
+/// `minutes` its length ("" keeps it). With Google Calendar connected, its
+/// event follows.
+#[server(endpoint = "schedule_task")]
+pub async fn schedule_task(
+    id: String,
+    #[server(default)] start: String,
+    #[server(default)] minutes: String,
+) -> Result<(), AppError> {
+    let (pool, user) = require_user().await?;
+    let (uid, id) = (user.id, forms::id(&id)?);
+    let echo = [("start", start.as_str()), ("minutes", minutes.as_str())];
+    let at =
+        forms::local_time(&start, &user.timezone, "Start").map_err(|m| AppError::field("start", m).with_input(echo))?;
+    let minutes =
+        domain::task::Minutes::parse(&minutes, "Length").map_err(|m| AppError::field("minutes", m).with_input(echo))?;
+    Ok(as_user(&pool, uid, move |tx| Box::pin(domain::task::service::schedule(tx, uid, id, at, minutes))).await?)
+}
+
 /// The feed's address, or None while it is off.
 #[server(endpoint = "get_calendar_feed")]
 pub async fn get_calendar_feed() -> Result<Option<String>, AppError> {
@@ -144,6 +164,29 @@ pub async fn get_google_calendar() -> Result<GoogleCalendar, AppError> {
     Ok(GoogleCalendar { available, connection })
 }
 
+/// Count a Google calendar as busy time or not (`busy`: "true"/"false"), or
+/// make it the one receiving scheduled tasks (`target`); "" leaves that part.
+#[server(endpoint = "set_google_calendar")]
+pub async fn set_google_calendar(
+    calendar_id: String,
+    #[server(default)] busy: String,
+    #[server(default)] target: String,
+) -> Result<(), AppError> {
+    let (pool, user) = crate::auth::request::require_user().await?;
+    let flag = |v: &str, name: &str| match v {
+        "" => Ok(None),
+        "true" => Ok(Some(true)),
+        "false" => Ok(Some(false)),
+        _ => Err(AppError::field(name, "Must be true or false.")),
+    };
+    let (busy, target) = (flag(&busy, "busy")?, flag(&target, "target")?);
+    let uid = user.id;
+    Ok(as_user(&pool, uid, move |tx| {
+        Box::pin(async move { domain::calendar::sync::set_calendar(tx, uid, &calendar_id, busy, target).await })
+    })
+    .await?)
+}
+
 /// Disconnect Google Calendar: revoked at Google and forgotten here.
 #[server(endpoint = "disconnect_google_calendar")]
 pub async fn disconnect_google_calendar() -> Result<(), AppError> {
@@ -156,12 +199,59 @@ pub async fn disconnect_google_calendar() -> Result<(), AppError> {
     Ok(())
 }
 
+/// Each Google calendar's part: counted as busy time (its events block time
+/// on the calendar page and for planning), and the one receiving scheduled tasks.
+#[component]
+fn GoogleCalendarChoices(
+    calendars: Vec<domain::calendar::model::GoogleCalendarState>,
+    set: ServerAction<SetGoogleCalendar>,
+) -> impl IntoView {
+    if calendars.is_empty() {
+        return view! { <p class="text-slate-600">"Reading your calendar list… reload in a moment to choose which calendars count."</p> }.into_any();
+    }
+    view! {
+        <ul class="divide-y divide-slate-100" aria-label="Your Google calendars">
+            {calendars.into_iter().map(|c| {
+                let (id, busy_id, target_id) = (c.calendar_id.clone(), c.calendar_id.clone(), c.calendar_id.clone());
+                let state = match (c.busy, c.target) {
+                    (true, true) => "Busy time · receives scheduled tasks",
+                    (true, false) => "Busy time",
+                    (false, true) => "Receives scheduled tasks",
+                    (false, false) => "Not used",
+                };
+                view! {
+                    <li class="flex flex-wrap items-center gap-2 py-2" data-calendar=id>
+                        <span class="font-semibold">{c.summary.clone()}</span>
+                        <span class="text-xs text-slate-500">{state}</span>
+                        {c.error.clone().map(|e| view! { <p class="field-error w-full" role="alert">{e}</p> })}
+                        <span class="ml-auto flex gap-2">
+                            <ActionForm action=set>
+                                <input type="hidden" name="calendar_id" value=busy_id />
+                                <input type="hidden" name="busy" value=(!c.busy).to_string() />
+                                <button type="submit" class="btn text-xs">{if c.busy { "Stop counting as busy" } else { "Count as busy" }}</button>
+                            </ActionForm>
+                            {(!c.target && !c.disabled).then(move || view! {
+                                <ActionForm action=set>
+                                    <input type="hidden" name="calendar_id" value=target_id />
+                                    <input type="hidden" name="target" value="true" />
+                                    <button type="submit" class="btn text-xs">"Send tasks here"</button>
+                                </ActionForm>
+                            })}
+                        </span>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }.into_any()
+}
+
 /// Google Calendar on the profile (when the server offers it): connect, the
 /// connection's state ("needs reconnecting" when Google refused it), disconnect.
 #[component]
 pub fn GoogleCalendarSettings() -> impl IntoView {
     let disconnect = ServerAction::<DisconnectGoogleCalendar>::new();
-    let state = Resource::new(move || disconnect.version().get(), |_| get_google_calendar());
+    let set = ServerAction::<SetGoogleCalendar>::new();
+    let state = Resource::new(move || (disconnect.version().get(), set.version().get()), |_| get_google_calendar());
     let said = crate::components::query_param("calendar");
     view! {
         {loaded(state, move |g: GoogleCalendar| g.available.then(|| view! {
@@ -185,8 +275,10 @@ pub fn GoogleCalendarSettings() -> impl IntoView {
                     }.into_any(),
                     Some(c) => view! {
                         <p data-testid="google-calendar-state">{format!("Connected to {} since {}.", c.google_email, c.connected_at.format("%Y-%m-%d"))}</p>
+                        <GoogleCalendarChoices calendars=c.calendars.clone() set />
                     }.into_any(),
                 }}
+                {move || set.value().get().and_then(Result::err).map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}
                 {g.connection.is_some().then(|| view! {
                     <ActionForm action=disconnect>
                         <button type="submit" class="btn">"Disconnect"</button>

@@ -20,6 +20,22 @@ pub fn date(value: &str, label: &str) -> Result<Option<NaiveDate>, String> {
         .map_err(|_| format!("{label} must be a date like 2026-12-31."))
 }
 
+/// A local date and time (`YYYY-MM-DDTHH:MM`, what `<input
+/// type=datetime-local>` sends) in `timezone`, as an instant; or nothing. A
+/// time a clock change skips is read an hour later.
+#[cfg(feature = "ssr")]
+pub fn local_time(value: &str, timezone: &str, label: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let bad = || format!("{label} must be a date and time like 2026-12-31T09:30.");
+    let naive = chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
+        .map_err(|_| bad())?;
+    domain::calendar::instant_in(naive, timezone).map(Some).ok_or_else(bad)
+}
+
 /// An id from a URL or form; anything unparsable is simply not found.
 pub fn id(value: &str) -> Result<uuid::Uuid, AppError> {
     value.trim().parse().map_err(|_| AppError(domain::Error::NotFound))

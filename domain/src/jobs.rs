@@ -86,11 +86,39 @@ impl Job for CalendarJob {
     const QUEUE: &'static str = "calendar";
 }
 
+/// Google Calendar, Google → here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum GoogleJob {
+    /// Read the person's calendar list again, then sync the chosen calendars.
+    Calendars { user_id: Uuid },
+    /// Sync one calendar (queued through `calendar::sync::request_sync`, once per trigger burst).
+    Sync { user_id: Uuid, calendar_id: String },
+}
+
+impl Job for GoogleJob {
+    const QUEUE: &'static str = "google";
+}
+
+/// Google Calendar, here → Google: bring a task's event in step. Queued by a
+/// trigger on `tasks` (migration 20261205000001), whose JSON is this struct's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskEventJob {
+    pub task_id: Uuid,
+    pub user_id: Uuid,
+}
+
+impl Job for TaskEventJob {
+    const QUEUE: &'static str = "google-events";
+}
+
 /// Housekeeping, run hourly and at start.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum MaintenanceJob {
     /// Enqueue the briefs that are due, then prune old jobs and expired sessions.
     Tick,
+    /// Every few minutes: queue syncs of Google calendars not synced lately,
+    /// and renew push channels about to expire.
+    Poll,
 }
 
 impl Job for MaintenanceJob {

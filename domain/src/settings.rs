@@ -125,6 +125,9 @@ pub struct WorkerSettings {
     /// How often an idle queue looks for work besides LISTEN/NOTIFY wake-ups.
     pub poll_ms: u64,
     pub concurrency: usize,
+    /// GOOGLE_SYNC_MINUTES (5): a Google calendar not synced for this long is
+    /// synced again (push notifications make it sooner, when they are on).
+    pub google_sync_minutes: i64,
 }
 
 impl Settings {
@@ -212,6 +215,10 @@ impl Settings {
                     client_id: id.trim().to_string(),
                     client_secret: Secret(secret),
                     issuer: var("GOOGLE_ISSUER").unwrap_or_else(|| "https://accounts.google.com".into()),
+                    calendar_api: var("GOOGLE_CALENDAR_API")
+                        .unwrap_or_else(|| "https://www.googleapis.com/calendar/v3".into())
+                        .trim_end_matches('/')
+                        .to_string(),
                 }),
                 _ => None,
             },
@@ -231,6 +238,7 @@ impl Settings {
                 db_connections: u32::try_from(number("WORKER_DB_CONNECTIONS", 12)?).unwrap_or(12),
                 poll_ms: number("WORKER_POLL_MS", 1000)?.max(5),
                 concurrency: usize::try_from(number("WORKER_CONCURRENCY", 8)?).unwrap_or(8).max(1),
+                google_sync_minutes: i64::try_from(number("GOOGLE_SYNC_MINUTES", 5)?).unwrap_or(5).max(1),
             },
             site: SiteSettings {
                 output_name: var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "buildos".into()),

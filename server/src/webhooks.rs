@@ -1,5 +1,6 @@
-//! Endpoints other systems call: Twilio's delivery-status webhook (signed) and
-//! RFC 8058 one-click unsubscribe (the link itself is signed).
+//! Endpoints other systems call: Twilio's delivery-status webhook (signed),
+//! Google Calendar's push notifications (channel token) and RFC 8058
+//! one-click unsubscribe (the link itself is signed).
 
 use crate::AppState;
 use axum::Form;
@@ -65,4 +66,25 @@ pub async fn one_click(State(state): State<AppState>, Query(q): Query<TokenQuery
 
 fn urlencode(s: &str) -> String {
     s.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-' || *c == '_').collect()
+}
+
+/// `POST /webhooks/google/calendar`: Google's push notification that a
+/// watched calendar changed. The channel id and its token (X-Goog-Channel-ID,
+/// X-Goog-Channel-Token) must be one of ours, compared in constant time; the
+/// answer comes at once, the sync runs in the worker (one, however many
+/// notifications arrive before it starts).
+pub async fn google_calendar(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let (channel, token) = (header("x-goog-channel-id"), header("x-goog-channel-token"));
+    match domain::calendar::channels::notified(&state.pool, channel, token).await {
+        Ok(true) => StatusCode::OK.into_response(),
+        Ok(false) => {
+            tracing::warn!(channel, "Google Calendar notification with an unknown channel or a bad token refused");
+            (StatusCode::FORBIDDEN, "Unknown channel.").into_response()
+        }
+        Err(error) => {
+            tracing::warn!(%error, "a Google Calendar notification could not be handled");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }

@@ -10,7 +10,8 @@ use apalis::prelude::*;
 use apalis_cron::{CronScheduler, Tick};
 use apalis_postgres::{Config, PostgresStorage};
 use domain::Error as AppError;
-use domain::jobs::{BriefJob, CalendarJob, EmailJob, Job, MaintenanceJob, SmsJob};
+use domain::calendar::sync::Google;
+use domain::jobs::{BriefJob, CalendarJob, EmailJob, GoogleJob, Job, MaintenanceJob, SmsJob, TaskEventJob};
 use domain::settings::Settings;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
@@ -89,20 +90,20 @@ async fn outcome(ctx: &Ctx, id: &TaskId, attempt: &Attempt, e: AppError) -> BoxD
     }
 }
 
-/// Tests only (built with the `test-hooks` feature): pause inside a brief job,
-/// so that the crash test can kill a worker mid-job.
+/// Tests only (built with the `test-hooks` feature): pause inside a job for
+/// the milliseconds in `var`, so that a crash test can kill a worker mid-job.
 #[cfg(feature = "test-hooks")]
-async fn test_pause(job: &BriefJob) {
-    let pause = std::env::var("BUILDOS_TEST_JOB_PAUSE_MS").ok().and_then(|v| v.parse().ok()).map(Duration::from_millis);
+async fn test_pause_ms(var: &str) {
+    let pause = std::env::var(var).ok().and_then(|v| v.parse().ok()).map(Duration::from_millis);
     if let Some(pause) = pause {
-        tracing::info!(brief.id = %job.brief_id, "pausing inside the brief job (BUILDOS_TEST_JOB_PAUSE_MS)");
+        tracing::info!("pausing inside the job ({var})");
         tokio::time::sleep(pause).await;
     }
 }
 
 async fn brief(job: BriefJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> Result<(), BoxDynError> {
     #[cfg(feature = "test-hooks")]
-    test_pause(&job).await;
+    test_pause_ms("BUILDOS_TEST_JOB_PAUSE_MS").await;
     match domain::brief::service::generate(&ctx.pool, job.user_id, job.brief_id, &ctx.settings.engine).await {
         Ok(_) => Ok(()),
         Err(e) => {
@@ -160,8 +161,67 @@ async fn calendar(job: CalendarJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt
     }
 }
 
+/// Google Calendar errors that retrying cannot fix until the person acts
+/// (not connected any more, needs reconnecting, calendar gone): done, not retried.
+fn google_outcome<T>(result: Result<T, AppError>) -> Result<(), AppError> {
+    match result {
+        Ok(_) | Err(AppError::Conflict(_) | AppError::NotFound) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+async fn google(job: GoogleJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> Result<(), BoxDynError> {
+    let google = match Google::from_settings(&ctx.settings) {
+        Ok(google) => google,
+        Err(_) => return Ok(()),
+    };
+    let done = match &job {
+        GoogleJob::Calendars { user_id } => {
+            match google_outcome(domain::calendar::sync::refresh_calendars(&ctx.pool, google, *user_id).await) {
+                Ok(()) => google_outcome(domain::calendar::channels::ensure(&ctx.pool, google, *user_id).await),
+                Err(e) => Err(e),
+            }
+        }
+        GoogleJob::Sync { user_id, calendar_id } => {
+            google_outcome(domain::calendar::sync::sync(&ctx.pool, google, *user_id, calendar_id).await)
+        }
+    };
+    match done {
+        Ok(()) => Ok(()),
+        Err(e) => Err(outcome(&ctx, &id, &attempt, e).await),
+    }
+}
+
+async fn task_event(job: TaskEventJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> Result<(), BoxDynError> {
+    let Ok(google) = Google::from_settings(&ctx.settings) else { return Ok(()) };
+    match google_outcome(domain::calendar::push::reconcile(&ctx.pool, google, job.user_id, job.task_id).await) {
+        Ok(()) => Ok(()),
+        Err(e) => Err(outcome(&ctx, &id, &attempt, e).await),
+    }
+}
+
+/// Every few minutes: Google calendars not synced lately are queued, push
+/// channels about to expire renewed.
+async fn poll(ctx: &Ctx) -> Result<(), AppError> {
+    let Ok(google) = Google::from_settings(&ctx.settings) else { return Ok(()) };
+    for (user_id, calendar_id) in
+        domain::calendar::sync::due_for_poll(&ctx.pool, ctx.settings.worker.google_sync_minutes).await?
+    {
+        let mut tx = domain::db::begin_as(&ctx.pool, user_id).await?;
+        domain::calendar::sync::request_sync(&mut tx, user_id, &calendar_id).await?;
+        tx.commit().await?;
+    }
+    domain::calendar::channels::renew_due(&ctx.pool, google).await?;
+    Ok(())
+}
+
 async fn maintenance(job: MaintenanceJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> Result<(), BoxDynError> {
-    let MaintenanceJob::Tick = job;
+    if job == MaintenanceJob::Poll {
+        return match poll(&ctx).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(outcome(&ctx, &id, &attempt, e).await),
+        };
+    }
     let now = chrono::Utc::now();
     if let Err(e) = domain::brief::service::schedule_due(&ctx.pool, now).await {
         return Err(outcome(&ctx, &id, &attempt, e).await);
@@ -185,13 +245,16 @@ async fn maintenance(job: MaintenanceJob, ctx: Data<Ctx>, id: TaskId, attempt: A
     Ok(())
 }
 
-/// The apalis-cron tick: enqueue the hourly maintenance job, once per hour
-/// however many worker processes run (the hour is its idempotency key).
-async fn hourly(tick: Tick, ctx: Data<Ctx>) -> Result<(), BoxDynError> {
+/// The apalis-cron tick, every five minutes: enqueue the poll, and the hourly
+/// maintenance job once per hour, however many worker processes run (the
+/// five minutes and the hour are their idempotency keys).
+async fn every_five_minutes(tick: Tick, ctx: Data<Ctx>) -> Result<(), BoxDynError> {
     let _ = tick;
-    let key = format!("tick:{}", chrono::Utc::now().format("%Y-%m-%dT%H"));
+    let now = chrono::Utc::now();
     let mut conn = ctx.pool.acquire().await?;
-    MaintenanceJob::Tick.enqueue_once(&mut conn, &key).await?;
+    let bucket = now.timestamp() / 300;
+    MaintenanceJob::Poll.enqueue_once(&mut conn, &format!("poll:{bucket}")).await?;
+    MaintenanceJob::Tick.enqueue_once(&mut conn, &format!("tick:{}", now.format("%Y-%m-%dT%H"))).await?;
     Ok(())
 }
 
@@ -200,7 +263,7 @@ async fn hourly(tick: Tick, ctx: Data<Ctx>) -> Result<(), BoxDynError> {
 pub fn monitor(ctx: Ctx) -> Result<Monitor> {
     let n = ctx.settings.worker.concurrency;
     let poll = Duration::from_millis(ctx.settings.worker.poll_ms);
-    let schedule = cron::Schedule::from_str("0 0 * * * *").context("the hourly schedule")?;
+    let schedule = cron::Schedule::from_str("0 */5 * * * *").context("the five-minute schedule")?;
     let mut monitor = Monitor::new();
     macro_rules! queue {
         ($ty:ty, $handler:expr, $conc:expr) => {{
@@ -226,6 +289,8 @@ pub fn monitor(ctx: Ctx) -> Result<Monitor> {
     queue!(SmsJob, sms, n);
     queue!(MaintenanceJob, maintenance, 1);
     queue!(CalendarJob, calendar, n);
+    queue!(GoogleJob, google, n);
+    queue!(TaskEventJob, task_event, n);
     #[cfg(feature = "bench")]
     if noop::enabled() {
         queue!(noop::NoopJob, noop::handle, noop::concurrency());
@@ -237,7 +302,7 @@ pub fn monitor(ctx: Ctx) -> Result<Monitor> {
             WorkerBuilder::new(format!("cron-{}-{restarts}", ctx.instance))
                 .backend(CronScheduler::new(schedule.clone()))
                 .data(ctx.clone())
-                .build(hourly)
+                .build(every_five_minutes)
         });
     }
     Ok(monitor

@@ -1,9 +1,12 @@
 //! `worker`: background jobs over the same PostgreSQL, on apalis.
 //!
 //! Queues: `briefs` (generate a daily brief), `email` (send one), `sms` (send
-//! one), `maintenance` (the hourly tick: schedule due briefs, prune). An
-//! apalis-cron schedule enqueues the tick every hour, and one is enqueued at
-//! start. Several worker processes can run side by side: jobs are claimed with
+//! one), `calendar` (refresh an address calendar), `google` (read a person's
+//! Google calendar list; sync one calendar), `google-events` (bring a task's
+//! event in Google in step), `maintenance` (the hourly tick: schedule due
+//! briefs, prune; and every five minutes the poll: Google calendars not
+//! synced lately, push channels to renew). An apalis-cron schedule enqueues
+//! them every five minutes, and a tick is enqueued at start. Several worker processes can run side by side: jobs are claimed with
 //! `FOR UPDATE SKIP LOCKED`, and every side effect has a unique key.
 
 use anyhow::{Context, Result};

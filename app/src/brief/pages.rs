@@ -89,6 +89,7 @@ pub fn BriefPage() -> impl IntoView {
 fn BriefView(brief: Brief) -> impl IntoView {
     let date = brief.brief_date.format("%A %-d %B %Y").to_string();
     let busy = matches!(brief.status, BriefStatus::Queued | BriefStatus::Generating);
+    let notices: Vec<String> = brief.content.as_ref().map(|c| c.notices.clone()).unwrap_or_default();
     let sections: Vec<ProjectSection> =
         brief.content.map(|c| c.projects.into_iter().filter(|p| !p.is_quiet()).collect()).unwrap_or_default();
     let quiet = sections.is_empty();
@@ -104,6 +105,9 @@ fn BriefView(brief: Brief) -> impl IntoView {
             {brief.error.filter(|_| brief.status == BriefStatus::Failed).map(|e| view! {
                 <p class="form-error" role="alert">{format!("This brief could not be generated: {e}. Press Generate now to try again.")}</p>
             })}
+            {notices.into_iter().map(|n| view! {
+                <p class="form-error" role="alert" data-testid="brief-notice">{n}" "<a href="/profile#google-calendar" class="link">"Reconnect"</a></p>
+            }).collect_view()}
             {brief.summary.map(|s| view! { <p class="card text-slate-700" data-testid="brief-summary">{s}</p> })}
             {(brief.status == BriefStatus::Ready && quiet).then(|| view! {
                 <Empty><p>"Nothing due, overdue or recently done in your active projects. A calm day, or time for a brain dump."</p></Empty>

@@ -2,38 +2,114 @@
 //! person's calendars beside their dated tasks, each task movable to another
 //! day; below, the calendars themselves (add by address or file, refresh, remove).
 
-use super::{AddCalendarUrl, MoveTask, RefreshCalendar, RemoveCalendar, get_calendar_week};
+use super::{AddCalendarUrl, MoveTask, RefreshCalendar, RemoveCalendar, ScheduleTask, get_calendar_week};
 use crate::components::{Empty, FormError, Layout, Prefill, Submit, loaded, query_param};
-use domain::calendar::model::{CalendarDay, CalendarSource, CalendarWeek};
-use domain::task::model::TaskSummary;
+use domain::calendar::model::{CalendarDay, CalendarSource, CalendarWeek, DayTask, GoogleConnection};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+/// The actions a task on the calendar can take.
+#[derive(Clone, Copy)]
+struct TaskActions {
+    mover: ServerAction<MoveTask>,
+    scheduler: ServerAction<ScheduleTask>,
+}
+
 #[component]
-fn TaskItem(task: TaskSummary, day: chrono::NaiveDate, mover: ServerAction<MoveTask>) -> impl IntoView {
+fn TaskItem(item: DayTask, day: chrono::NaiveDate, actions: TaskActions) -> impl IntoView {
+    let task = item.task;
     let due = task.due_date == Some(day) && task.start_date != Some(day);
     let id = task.id.to_string();
-    let form_id = id.clone();
-    let input_id = format!("move-{}-{day}", task.id);
+    let (move_id, schedule_id) = (format!("move-{}-{day}", task.id), format!("schedule-{}-{day}", task.id));
+    let length_id = format!("length-{}-{day}", task.id);
+    let start = item.start_local.clone().unwrap_or_else(|| format!("{day}T09:00"));
+    let minutes = task.duration_minutes.map(|m| m.to_string()).unwrap_or_default();
+    let timed = item.time.is_some();
+    let title = task.title.clone();
+    let (move_form_id, schedule_form_id, clear_form_id) = (id.clone(), id.clone(), id.clone());
+    let forms = move || {
+        view! {
+            <ActionForm action=actions.mover attr:class="flex items-center gap-1">
+                <input type="hidden" name="id" value=move_form_id />
+                <label for=move_id.clone() class="sr-only">{format!("New day for {title}")}</label>
+                <input id=move_id type="date" name="date" value=day.to_string() class="input py-0 text-xs" required />
+                <button type="submit" class="btn px-2 py-0 text-xs">"Move"</button>
+            </ActionForm>
+            <details class="text-xs">
+                <summary class="cursor-pointer text-slate-600">{if timed { "Change time" } else { "Schedule a time" }}</summary>
+                <ActionForm action=actions.scheduler attr:class="mt-1 space-y-1">
+                    <input type="hidden" name="id" value=schedule_form_id />
+                    <label for=schedule_id.clone() class="label text-xs">"Start"</label>
+                    <input id=schedule_id type="datetime-local" name="start" value=start class="input py-0 text-xs" required />
+                    <label for=length_id.clone() class="label text-xs">"Minutes"</label>
+                    <input id=length_id type="number" name="minutes" min="1" max="10080" value=minutes placeholder="30" class="input py-0 text-xs" />
+                    <button type="submit" class="btn px-2 py-0 text-xs">"Schedule"</button>
+                </ActionForm>
+                {timed.then(move || view! {
+                    <ActionForm action=actions.scheduler attr:class="mt-1">
+                        <input type="hidden" name="id" value=clear_form_id />
+                        <input type="hidden" name="start" value="" />
+                        <button type="submit" class="btn px-2 py-0 text-xs">"Remove the time"</button>
+                    </ActionForm>
+                })}
+            </details>
+        }
+    };
     view! {
         <li class="space-y-1 rounded border border-indigo-100 bg-indigo-50 p-2 text-sm" data-task=id>
+            {item.time.clone().map(|t| view! { <span class="block text-xs font-semibold" data-testid="task-time">{t}{task.pinned.then_some(" · pinned")}</span> })}
             <a href=format!("/tasks/{}", task.id) class="link font-medium">{task.title.clone()}</a>
             {due.then(|| view! { <span class="badge-high ml-1">"Due"</span> })}
             {task.project_name.clone().map(|p| view! { <p class="text-xs text-slate-500">{p}</p> })}
-            {(!due).then(|| view! {
-                <ActionForm action=mover attr:class="flex items-center gap-1">
-                    <input type="hidden" name="id" value=form_id />
-                    <label for=input_id.clone() class="sr-only">{format!("New day for {}", task.title)}</label>
-                    <input id=input_id type="date" name="date" value=day.to_string() class="input py-0 text-xs" required />
-                    <button type="submit" class="btn px-2 py-0 text-xs">"Move"</button>
-                </ActionForm>
-            })}
+            {(!due).then(forms)}
         </li>
     }
 }
 
+/// The Google Calendar connection as the calendar page shows it: each
+/// counted calendar's last sync and error, or what to do.
 #[component]
-fn Day(day: CalendarDay, today: chrono::NaiveDate, mover: ServerAction<MoveTask>) -> impl IntoView {
+fn GoogleState(google: Option<GoogleConnection>) -> impl IntoView {
+    let Some(g) = google else {
+        return view! {
+            <p class="text-sm text-slate-600" data-testid="google-state">
+                "Google Calendar is not connected. "<a href="/profile#google-calendar" class="link">"Connect it on your profile"</a>" to see its events here and send scheduled tasks to it."
+            </p>
+        }.into_any();
+    };
+    if g.needs_reconnect {
+        return view! {
+            <p class="form-error" role="alert" data-testid="google-state">
+                "Google Calendar needs reconnecting: Google no longer accepts BuildOS's access. "
+                <a href="/auth/google/calendar" rel="external" class="link">"Reconnect"</a>
+            </p>
+        }
+        .into_any();
+    }
+    let counted: Vec<_> = g.calendars.into_iter().filter(|c| c.busy || c.target).collect();
+    view! {
+        <div class="card space-y-1 text-sm" data-testid="google-state">
+            <p>{format!("Google Calendar: {}", g.google_email)}" · "<a href="/profile#google-calendar" class="link">"choose calendars"</a></p>
+            {counted.is_empty().then(|| view! { <p class="text-slate-600">"Reading your calendars… (this page shows them once the first sync is done)"</p> })}
+            <ul class="space-y-1">
+                {counted.into_iter().map(|c| {
+                    let role = match (c.busy, c.target) { (true, true) => "busy time · receives tasks", (true, false) => "busy time", _ => "receives tasks" };
+                    let synced = c.synced_at.map(|t| format!("synced {}", t.format("%Y-%m-%d %H:%M UTC"))).unwrap_or_else(|| "not synced yet".into());
+                    view! {
+                        <li>
+                            <span class="font-semibold">{c.summary.clone()}</span>
+                            <span class="text-xs text-slate-500">{format!(" · {role} · {synced}")}</span>
+                            {c.error.clone().map(|e| view! { <p class="field-error" role="alert">{format!("Last sync failed: {e}")}</p> })}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </div>
+    }.into_any()
+}
+
+#[component]
+fn Day(day: CalendarDay, today: chrono::NaiveDate, actions: TaskActions) -> impl IntoView {
     let label = day.date.format("%A %-d %B").to_string();
     let free = day.events.is_empty() && day.tasks.is_empty();
     let date = day.date;
@@ -47,7 +123,7 @@ fn Day(day: CalendarDay, today: chrono::NaiveDate, mover: ServerAction<MoveTask>
                         <span class="block text-slate-500">{e.source.clone()}</span>
                     </li>
                 }).collect_view()}
-                {day.tasks.into_iter().map(|t| view! { <TaskItem task=t day=date mover /> }).collect_view()}
+                {day.tasks.into_iter().map(|t| view! { <TaskItem item=t day=date actions /> }).collect_view()}
             </ul>
             {free.then(|| view! { <p class="text-xs text-slate-400">"Nothing yet."</p> })}
         </section>
@@ -101,17 +177,26 @@ pub fn CalendarPage() -> impl IntoView {
     let import_error = query_param("import_error");
     let import_name = query_param("import_name");
     let mover = ServerAction::<MoveTask>::new();
+    let scheduler = ServerAction::<ScheduleTask>::new();
+    let actions = TaskActions { mover, scheduler };
     let add = ServerAction::<AddCalendarUrl>::new();
     let refresh = ServerAction::<RefreshCalendar>::new();
     let remove = ServerAction::<RemoveCalendar>::new();
     let week = Resource::new(
         move || {
-            (week_param(), mover.version().get(), add.version().get(), refresh.version().get(), remove.version().get())
+            (
+                week_param(),
+                mover.version().get(),
+                scheduler.version().get(),
+                add.version().get(),
+                refresh.version().get(),
+                remove.version().get(),
+            )
         },
         |(w, ..)| get_calendar_week(w),
     );
     let errors = move || {
-        [mover.value().get(), refresh.value().get().map(|r| r.map(drop)), remove.value().get()]
+        [mover.value().get(), scheduler.value().get(), refresh.value().get().map(|r| r.map(drop)), remove.value().get()]
             .into_iter()
             .flatten()
             .filter_map(Result::err)
@@ -137,9 +222,10 @@ pub fn CalendarPage() -> impl IntoView {
                     </p>
                     {move || errors().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
                     <div class="grid gap-3 md:grid-cols-2 lg:grid-cols-7">
-                        {w.days.into_iter().map(|d| view! { <Day day=d today=today mover /> }).collect_view()}
+                        {w.days.into_iter().map(|d| view! { <Day day=d today=today actions /> }).collect_view()}
                     </div>
                     <h2 id="calendars" class="section-title mt-8">"Your calendars"</h2>
+                    <div class="mb-3"><GoogleState google=w.google /></div>
                     <Sources sources=w.sources refresh remove />
                 }
             })}

@@ -25,12 +25,14 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 /// PUBLIC_GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET (the original's names);
-/// GOOGLE_ISSUER (https://accounts.google.com) for a stand-in provider.
+/// GOOGLE_ISSUER (https://accounts.google.com) and GOOGLE_CALENDAR_API
+/// (https://www.googleapis.com/calendar/v3) for a stand-in provider.
 #[derive(Clone, Debug)]
 pub struct GoogleConfig {
     pub client_id: String,
     pub client_secret: Secret<String>,
     pub issuer: String,
+    pub calendar_api: String,
 }
 
 /// What a sign-in in progress keeps in the session until Google sends the person back.

@@ -87,6 +87,10 @@ impl ProjectSection {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BriefContent {
     pub projects: Vec<ProjectSection>,
+    /// What needs the person's attention outside their projects, e.g.
+    /// "Google Calendar needs reconnecting".
+    #[serde(default)]
+    pub notices: Vec<String>,
 }
 
 impl BriefContent {

@@ -89,7 +89,20 @@ pub async fn build_content(conn: &mut PgConnection, user_id: Uuid, today: NaiveD
             sections[i].notes.push(BriefNote { id: n.id, title: n.title, excerpt: n.excerpt });
         }
     }
-    Ok(BriefContent { projects: sections })
+    let mut notices = Vec::new();
+    let lapsed = sqlx::query_scalar!(
+        "select google_email from google_connections where user_id = $1 and status = 'needs_reconnect'",
+        user_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(email) = lapsed {
+        notices.push(format!(
+            "Google Calendar ({email}) needs reconnecting: Google no longer accepts BuildOS's access, so your events \
+             and scheduled tasks are not in step. Connect it again on your profile."
+        ));
+    }
+    Ok(BriefContent { projects: sections, notices })
 }
 
 /// What a brief generation did.

@@ -6,6 +6,7 @@
 use crate::account::google::{self, GoogleConfig, RefreshError, Tokens};
 use crate::db::begin_as;
 use crate::error::{Error, internal};
+use crate::jobs::Job as _;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use sqlx::PgPool;
@@ -68,6 +69,8 @@ pub async fn save(
     )
     .execute(&mut *tx)
     .await?;
+    // The calendar list is read, and the chosen calendars synced, by the worker.
+    crate::jobs::GoogleJob::Calendars { user_id }.enqueue(&mut tx).await?;
     tx.commit().await?;
     tracing::info!(user.id = %user_id, "Google Calendar connected");
     Ok(())
@@ -76,16 +79,28 @@ pub async fn save(
 /// The connection of `user_id`, if there is one.
 pub async fn connection(pool: &PgPool, user_id: Uuid) -> Result<Option<Connection>, Error> {
     let mut tx = begin_as(pool, user_id).await?;
-    let row = sqlx::query_as!(
-        Connection,
+    let found = connection_in(&mut tx, user_id).await?;
+    tx.commit().await?;
+    Ok(found)
+}
+
+/// The same, in the caller's transaction.
+pub async fn connection_in(tx: &mut sqlx::PgConnection, user_id: Uuid) -> Result<Option<Connection>, Error> {
+    let row = sqlx::query!(
         r#"select google_email, status = 'needs_reconnect' as "needs_reconnect!", connected_at
            from google_connections where user_id = $1"#,
         user_id
     )
     .fetch_optional(&mut *tx)
     .await?;
-    tx.commit().await?;
-    Ok(row)
+    let Some(row) = row else { return Ok(None) };
+    let calendars = super::sync::calendars(&mut *tx, user_id).await?;
+    Ok(Some(Connection {
+        google_email: row.google_email,
+        needs_reconnect: row.needs_reconnect,
+        connected_at: row.connected_at,
+        calendars,
+    }))
 }
 
 /// An access token for `user_id`'s calendars: the stored one while it lasts,
@@ -153,7 +168,18 @@ pub const NEEDS_RECONNECT: &str = "Google Calendar needs reconnecting: Google no
 /// Disconnect: the access is revoked at Google (a failure there is logged:
 /// the person can also remove it in their Google account) and forgotten here.
 pub async fn disconnect(pool: &PgPool, key: &[u8; 32], config: &GoogleConfig, user_id: Uuid) -> Result<(), Error> {
+    // Push channels stop first, while the access lasts (a failure is logged:
+    // an unstopped channel expires within a week, and its notifications find nothing).
+    let stopped = async {
+        let api = super::google_api::Api::new(&config.calendar_api, &access_token(pool, key, config, user_id).await?)?;
+        super::channels::stop_all(pool, &api, user_id).await
+    };
+    if let Err(error) = stopped.await {
+        tracing::warn!(%error, user.id = %user_id, "Google push channels could not be stopped");
+    }
     let mut tx = begin_as(pool, user_id).await?;
+    // Tasks keep their times; their events stay in Google as the person's own.
+    sqlx::query!("delete from task_events where user_id = $1", user_id).execute(&mut *tx).await?;
     let sealed =
         sqlx::query_scalar!("delete from google_connections where user_id = $1 returning refresh_token", user_id)
             .fetch_optional(&mut *tx)

@@ -308,7 +308,8 @@ pub async fn list_sources(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<
     .await?)
 }
 
-/// The person's busy events overlapping the days `from` to `to` (inclusive), in `timezone`.
+/// The person's busy events overlapping the days `from` to `to` (inclusive),
+/// in `timezone`: imported calendars' and the Google calendars counted as busy.
 pub async fn busy_between(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -321,13 +322,20 @@ pub async fn busy_between(
     let end = instant(&DatePerhapsTime::Date(to + chrono::Days::new(1)), tz).unwrap_or_default();
     Ok(sqlx::query_as!(
         BusyEvent,
-        r#"select e.summary, e.starts_at, e.ends_at, e.all_day, s.name as source,
-                  case when e.all_day then 'All day'
-                       else to_char(e.starts_at at time zone $4, 'HH24:MI') || '–'
-                            || to_char(e.ends_at at time zone $4, 'HH24:MI') end as "time!"
-           from calendar_events e join calendar_sources s on s.id = e.source_id
-           where e.user_id = $1 and e.starts_at < $3 and (e.ends_at > $2 or e.starts_at >= $2)
-           order by e.all_day desc, e.starts_at limit 2000"#,
+        r#"with busy as (
+             select e.summary, e.starts_at, e.ends_at, e.all_day, s.name as source
+             from calendar_events e join calendar_sources s on s.id = e.source_id
+             where e.user_id = $1 and e.starts_at < $3 and (e.ends_at > $2 or e.starts_at >= $2)
+             union all
+             select g.summary, g.starts_at, g.ends_at, g.all_day, c.summary
+             from google_events g join google_calendars c using (user_id, calendar_id)
+             where g.user_id = $1 and c.busy and g.starts_at < $3 and (g.ends_at > $2 or g.starts_at >= $2))
+           select summary as "summary!", starts_at as "starts_at!", ends_at as "ends_at!", all_day as "all_day!",
+                  source as "source!",
+                  case when all_day then 'All day'
+                       else to_char(starts_at at time zone $4, 'HH24:MI') || '–'
+                            || to_char(ends_at at time zone $4, 'HH24:MI') end as "time!"
+           from busy order by all_day desc, starts_at limit 2000"#,
         user_id,
         start,
         end,

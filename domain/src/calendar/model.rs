@@ -37,7 +37,33 @@ pub struct CalendarDay {
     pub date: NaiveDate,
     pub events: Vec<BusyEvent>,
     /// Open tasks starting or due that day.
-    pub tasks: Vec<TaskSummary>,
+    pub tasks: Vec<DayTask>,
+}
+
+/// A task on a day of the calendar page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DayTask {
+    #[serde(flatten)]
+    pub task: TaskSummary,
+    /// "09:30–11:00" in the person's timezone, when it has a block of time that day.
+    pub time: Option<String>,
+    /// Its block as `datetime-local` text ("2026-12-07T09:30"), for the reschedule form.
+    pub start_local: Option<String>,
+}
+
+/// One of the person's Google calendars: whether it counts as busy time,
+/// whether it receives scheduled tasks, and how its sync stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GoogleCalendarState {
+    pub calendar_id: String,
+    pub summary: String,
+    pub busy: bool,
+    pub target: bool,
+    pub synced_at: Option<DateTime<Utc>>,
+    /// Why the last sync failed.
+    pub error: Option<String>,
+    /// Google said it no longer exists (or is no longer shared).
+    pub disabled: bool,
 }
 
 /// A week (Monday to Sunday) of the calendar page, in the person's timezone.
@@ -48,6 +74,8 @@ pub struct CalendarWeek {
     pub timezone: String,
     pub days: Vec<CalendarDay>,
     pub sources: Vec<CalendarSource>,
+    /// The Google Calendar connection, if any.
+    pub google: Option<GoogleConnection>,
 }
 
 /// What the profile shows of a Google Calendar connection.
@@ -57,4 +85,7 @@ pub struct GoogleConnection {
     /// Google no longer accepts the access given: connect again.
     pub needs_reconnect: bool,
     pub connected_at: chrono::DateTime<chrono::Utc>,
+    /// Its calendars (empty until the worker has read the list).
+    #[serde(default)]
+    pub calendars: Vec<GoogleCalendarState>,
 }

@@ -1,7 +1,7 @@
 //! The calendar page's week: imported events and dated tasks, day by day.
 
 use super::import::{busy_between, list_sources};
-use super::model::{CalendarDay, CalendarWeek};
+use super::model::{CalendarDay, CalendarWeek, DayTask};
 use crate::error::Error;
 use chrono::{Datelike, Days, NaiveDate};
 use sqlx::PgConnection;
@@ -42,7 +42,19 @@ pub async fn week(
                 tasks: tasks
                     .iter()
                     .filter(|t| t.start_date == Some(date) || t.due_date == Some(date))
-                    .cloned()
+                    .map(|t| {
+                        let block = t.scheduled_at.filter(|at| local(*at) == date).map(|at| {
+                            let minutes = i64::from(t.duration_minutes.unwrap_or(30));
+                            let (from, to) =
+                                (at.with_timezone(&tz), (at + chrono::Duration::minutes(minutes)).with_timezone(&tz));
+                            (format!("{}–{}", from.format("%H:%M"), to.format("%H:%M")), from.format("%Y-%m-%dT%H:%M"))
+                        });
+                        DayTask {
+                            task: t.clone(),
+                            time: block.as_ref().map(|b| b.0.clone()),
+                            start_local: block.map(|b| b.1.to_string()),
+                        }
+                    })
                     .collect(),
             }
         })
@@ -52,6 +64,7 @@ pub async fn week(
         today,
         timezone: timezone.to_string(),
         days,
-        sources: list_sources(conn, user_id).await?,
+        sources: list_sources(&mut *conn, user_id).await?,
+        google: super::google::connection_in(conn, user_id).await?,
     })
 }

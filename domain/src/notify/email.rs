@@ -128,6 +128,13 @@ impl BriefEmail<'_> {
             text.push_str(&format!("{s}\n\n"));
             html.push_str(&format!("<p>{}</p>", esc(s)));
         }
+        for notice in b.content.iter().flat_map(|c| &c.notices) {
+            text.push_str(&format!("! {notice}\n  {base}/profile#google-calendar\n\n"));
+            html.push_str(&format!(
+                "<p style=\"border:1px solid #f59e0b;padding:.5em\"><strong>{}</strong> <a href=\"{base}/profile#google-calendar\">Reconnect</a></p>",
+                esc(notice)
+            ));
+        }
         let line = |t: &BriefTask| match t.due_date {
             Some(d) => format!("{} (due {})", t.title, d.format("%-d %b")),
             None => t.title.clone(),

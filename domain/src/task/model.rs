@@ -60,6 +60,14 @@ pub struct TaskSummary {
     pub start_date: Option<NaiveDate>,
     pub due_date: Option<NaiveDate>,
     pub recurrence: Option<Recurrence>,
+    /// Its block of time, when scheduled (it lasts `duration_minutes`, 30 when unset).
+    #[serde(default)]
+    pub scheduled_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub duration_minutes: Option<i32>,
+    /// Placed by the person (by hand, or moved in Google): a planner leaves it.
+    #[serde(default)]
+    pub pinned: bool,
 }
 
 /// The dashboard's lists of tasks, for the person's local today.

@@ -55,7 +55,7 @@ async fn summaries(
         TaskSummary,
         "select t.id, p.name as \"project_name?\", p.slug as \"project_slug?\", t.title,
                 t.priority as \"priority: _\", t.status as \"status: _\", t.start_date, t.due_date,
-                t.recurrence as \"recurrence: _\"
+                t.recurrence as \"recurrence: _\", t.scheduled_at, t.duration_minutes, t.pinned
          from tasks t left join projects p on p.id = t.project_id
          where t.user_id = $1 and t.deleted_at is null and (p.id is null or p.deleted_at is null)
            and ($2::uuid is null or t.project_id = $2)
@@ -65,7 +65,8 @@ async fn summaries(
            and ($4::date is null
              or (t.status <> 'done' and (t.start_date between $4 and $5 or t.due_date between $4 and $5)))
          order by (t.status = 'done'), t.completed_at desc nulls first,
-                  coalesce(t.due_date, t.start_date) nulls last, t.priority = 'high' desc, t.created_at
+                  coalesce(t.due_date, t.start_date) nulls last, t.scheduled_at nulls last,
+                  t.priority = 'high' desc, t.created_at
          limit 1000",
         user_id,
         project_id,
@@ -302,6 +303,38 @@ pub async fn move_to(conn: &mut PgConnection, user_id: Uuid, id: Uuid, day: Naiv
     let input: TaskInput = crate::patch::merged(&current, serde_json::json!({ "start_date": day, "due_date": due }))?;
     input.check()?;
     update_task(conn, user_id, id, input).await.map(drop)
+}
+
+/// Give task `id` a block of time from `at` (its start date becomes that
+/// day, in the person's timezone), `minutes` long (None keeps its length);
+/// `at` None takes the block away. A block set by hand is pinned: a planner
+/// leaves it where the person put it. With Google Calendar connected, the
+/// task's event follows (the `tasks` trigger queues it).
+pub async fn schedule(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+    minutes: Option<super::Minutes>,
+) -> Result<(), Error> {
+    let changed = sqlx::query!(
+        "update tasks t set scheduled_at = $3::timestamptz, pinned = $3::timestamptz is not null,
+                duration_minutes = coalesce($4, duration_minutes),
+                start_date = coalesce(($3::timestamptz at time zone u.timezone)::date, start_date)
+         from users u
+         where t.id = $1 and t.user_id = $2 and u.id = t.user_id and t.deleted_at is null",
+        id,
+        user_id,
+        at,
+        minutes.map(super::Minutes::get)
+    )
+    .execute(&mut *conn)
+    .await?;
+    if changed.rows_affected() == 0 {
+        return Err(Error::NotFound);
+    }
+    tracing::info!(user.id = %user_id, task.id = %id, scheduled = ?at, "task scheduled");
+    Ok(())
 }
 
 /// The dashboard's lists, for the person's local `today`.

@@ -13,29 +13,31 @@ use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-const CLIENT_ID: &str = "buildos-test.apps.googleusercontent.com";
+pub const CLIENT_ID: &str = "buildos-test.apps.googleusercontent.com";
 /// The public half of fixtures/fake-google-key.pem (a key for these tests only).
 const MODULUS: &str = "mm8Y1KbNQLu-Q3wHfWoHwFrXM2qJx_z-ZGc2haIDXJ-dJJg-OMH6L8l2Mc3zkEwh74Qiey6sRVn6b6DUHaUDeQqXbONSVpjlTwZt-73woqMOaO0wVA-hXeWcELwsZ6Zi6sRiCIX3d6o8jvyOn99RRxsQxvrO2Jwg3xRLKFWMZr-Iz5dOovwfIvzFSXi7AcV-847yF0UzlvWHzhyXM7b3r9IhiTwcddxSLDeLKSI5Xo2HlmC_H11ycTVLmsmISL5Ny7uPaQEtC3clF9ryVOIIs-3r9YLw2p16oIeS3sAKeDLbqoEEafcAnm2BeaqWT8hmtO0xYt0bVSknefmWTKOyPQ";
 
 /// What the person "approved" on the consent page, by code.
 #[derive(Clone, Default)]
-struct Fake {
+pub struct Fake {
     base: Arc<Mutex<String>>,
+    /// Its Calendar API.
+    pub calendar: crate::fake_calendar::FakeCalendar,
     grants: Arc<Mutex<HashMap<String, (String, Value)>>>,
     /// Refresh tokens Google still accepts, and how many refreshes were asked for.
-    refresh_ok: Arc<Mutex<Vec<String>>>,
-    refreshes: Arc<Mutex<usize>>,
-    revoked: Arc<Mutex<Vec<String>>>,
+    pub refresh_ok: Arc<Mutex<Vec<String>>>,
+    pub refreshes: Arc<Mutex<usize>>,
+    pub revoked: Arc<Mutex<Vec<String>>>,
 }
 
 impl Fake {
-    fn base(&self) -> String {
+    pub fn base(&self) -> String {
         self.base.lock().unwrap().clone()
     }
 
     /// The person approves `consent_url` as `claims` (sub, email, email_verified…);
     /// the nonce it carries goes into the id token unless `claims` has one. The callback's query.
-    fn approve(&self, consent_url: &str, claims: Value) -> (String, String) {
+    pub fn approve(&self, consent_url: &str, claims: Value) -> (String, String) {
         let url = reqwest::Url::parse(consent_url).unwrap();
         let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
         assert!(consent_url.starts_with(&format!("{}/auth?", self.base())), "{consent_url}");
@@ -116,7 +118,7 @@ async fn token(State(fake): State<Fake>, Form(form): Form<HashMap<String, String
     .into_response()
 }
 
-async fn fake_google() -> Fake {
+pub async fn fake_google() -> Fake {
     let fake = Fake::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     *fake.base.lock().unwrap() = format!("http://{}", listener.local_addr().unwrap());
@@ -125,18 +127,19 @@ async fn fake_google() -> Fake {
         .route("/jwks", get(jwks))
         .route("/token", post(token))
         .route("/revoke", post(revoke))
-        .with_state(fake.clone());
+        .with_state(fake.clone())
+        .merge(fake.calendar.router());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     fake
 }
 
-async fn app_with_google(pool: PgPool) -> (TestApp, Fake) {
+pub async fn app_with_google(pool: PgPool) -> (TestApp, Fake) {
     let fake = fake_google().await;
     let app = TestApp::builder(pool).google(CLIENT_ID, &fake.base()).encryption_key(KEY).spawn().await;
     (app, fake)
 }
 
-const KEY: [u8; 32] = [42; 32];
+pub const KEY: [u8; 32] = [42; 32];
 
 /// Press "Continue with Google" in `browser`: where the app sends it.
 async fn consent_url(app: &TestApp, browser: &reqwest::Client) -> String {
@@ -146,14 +149,14 @@ async fn consent_url(app: &TestApp, browser: &reqwest::Client) -> String {
 }
 
 /// Google sends `browser` back with `code` and `state`: where the app sends it then.
-async fn come_back(app: &TestApp, browser: &reqwest::Client, code: &str, state: &str) -> String {
+pub async fn come_back(app: &TestApp, browser: &reqwest::Client, code: &str, state: &str) -> String {
     let res =
         browser.get(app.url("/auth/google/callback")).query(&[("code", code), ("state", state)]).send().await.unwrap();
     assert_eq!(res.status(), 303);
     res.headers()["location"].to_str().unwrap().to_string()
 }
 
-fn person(sub: &str, email: &str, verified: bool) -> Value {
+pub fn person(sub: &str, email: &str, verified: bool) -> Value {
     json!({ "sub": sub, "email": email, "email_verified": verified, "name": "Grace Hopper" })
 }
 
@@ -281,6 +284,7 @@ async fn google_calendar_connects_refreshes_and_needs_reconnecting_after_invalid
         client_id: CLIENT_ID.into(),
         client_secret: domain::settings::Secret::new("test-secret".into()),
         issuer: fake.base(),
+        calendar_api: format!("{}/calendar/v3", fake.base()),
     };
     assert_eq!(calendar::access_token(&pool, &KEY, &config, ada_id).await.unwrap(), "ya29.test");
     assert_eq!(*fake.refreshes.lock().unwrap(), 0);

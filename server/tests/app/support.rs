@@ -77,12 +77,14 @@ impl TestAppBuilder {
         self
     }
 
-    /// Sign in with Google, against a stand-in provider at `issuer`.
+    /// Sign in with Google, against a stand-in provider at `issuer` (its
+    /// Calendar API under `{issuer}/calendar/v3`).
     pub fn google(mut self, client_id: &str, issuer: &str) -> Self {
         self.google = Some(domain::account::google::GoogleConfig {
             client_id: client_id.into(),
             client_secret: domain::settings::Secret::new("test-secret".into()),
             issuer: issuer.into(),
+            calendar_api: format!("{issuer}/calendar/v3"),
         });
         self
     }
