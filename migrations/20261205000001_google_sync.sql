@@ -67,17 +67,16 @@ create table google_channels (
 );
 create index google_channels_expiry on google_channels (expires_at);
 
-do $$
-declare t text;
+-- Row-level security as for every person's table, by one function that later
+-- migrations use too: the owner sees their rows, system transactions all.
+create function app_owned_by_person(t text) returns void language plpgsql as $$
 begin
-    foreach t in array array['google_calendars', 'google_events', 'task_events', 'google_channels']
-    loop
-        execute format('alter table %I enable row level security', t);
-        execute format('alter table %I force row level security', t);
-        execute format('create policy %I on %I using (user_id = app_current_user() or app_system()) with check (user_id = app_current_user() or app_system())',
-                       t || '_owner', t);
-    end loop;
+    execute format('alter table %I enable row level security', t);
+    execute format('alter table %I force row level security', t);
+    execute format('create policy %I on %I using (user_id = app_current_user() or app_system()) with check (user_id = app_current_user() or app_system())',
+                   t || '_owner', t);
 end $$;
+select app_owned_by_person(t) from unnest(array['google_calendars', 'google_events', 'task_events', 'google_channels']) t;
 
 -- Every write that changes what a task's event shows (its time, length,
 -- title, done or deleted) queues the job that brings Google in step, in the

@@ -204,11 +204,15 @@ async fn task_event(job: TaskEventJob, ctx: Data<Ctx>, id: TaskId, attempt: Atte
 /// channels about to expire renewed.
 async fn poll(ctx: &Ctx) -> Result<(), AppError> {
     let Ok(google) = Google::from_settings(&ctx.settings) else { return Ok(()) };
-    for (user_id, calendar_id) in
+    for (user_id, calendar_id, lost) in
         domain::calendar::sync::due_for_poll(&ctx.pool, ctx.settings.worker.google_sync_minutes).await?
     {
         let mut tx = domain::db::begin_as(&ctx.pool, user_id).await?;
-        domain::calendar::sync::request_sync(&mut tx, user_id, &calendar_id).await?;
+        if lost {
+            GoogleJob::Sync { user_id, calendar_id }.enqueue(&mut tx).await?;
+        } else {
+            domain::calendar::sync::request_sync(&mut tx, user_id, &calendar_id).await?;
+        }
         tx.commit().await?;
     }
     domain::calendar::channels::renew_due(&ctx.pool, google).await?;

@@ -1,6 +1,7 @@
 //! The worker binary as a process: a brief generated and emailed end to end,
 //! a SIGKILL in the middle of a job (the job runs again and the email arrives
-//! exactly once), and a PostgreSQL restart (jobs enqueued after it are done).
+//! exactly once; a task's Google event is made exactly once), and a
+//! PostgreSQL restart (jobs enqueued after it are done).
 
 use sqlx::PgPool;
 use std::process::{Child, Command, Stdio};
@@ -10,6 +11,9 @@ use uuid::Uuid;
 #[path = "../../server/tests/app/smtp.rs"]
 mod smtp;
 use smtp::Smtp;
+
+#[path = "../../server/tests/app/fake_calendar.rs"]
+mod fake_calendar;
 
 /// The URL of the test's own database (sqlx::test made it from DATABASE_URL).
 fn url_of(pool: &PgPool) -> String {
@@ -250,4 +254,95 @@ async fn finished_jobs_are_pruned_after_their_retention(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(left, [("Done".into(), 1), ("Failed".into(), 20), ("Failed".into(), 40)], "recent, visible, retrying");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_worker_killed_while_inserting_a_task_event_leaves_exactly_one_event_in_google(pool: PgPool) {
+    use fake_calendar::FakeCalendar;
+    let (smtp, url) = ready_to_send(&pool).await;
+    // A fake Google Calendar that keeps an insert, then takes 3 s to answer.
+    let fake = FakeCalendar::default();
+    fake.add_calendar("ada@work.example", "Ada", true);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = format!("http://{}/calendar/v3", listener.local_addr().unwrap());
+    let router = fake.router();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    fake.with().insert_delay = Some(Duration::from_secs(3));
+
+    // Ada: connected (a fresh access token, so no refresh is needed), her
+    // primary calendar receiving tasks, and a task scheduled tomorrow.
+    let key = [9u8; 32];
+    let user: Uuid = sqlx::query_scalar(
+        "insert into users (email, password_hash, email_verified_at) values ('ada@example.com', 'x', now()) returning id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let seal = |t: &str| domain::calendar::google::seal(&key, user, t).unwrap();
+    let mut tx = domain::db::begin_as(&pool, user).await.unwrap();
+    sqlx::query(
+        "insert into google_connections (user_id, google_email, refresh_token, access_token, access_expires_at)
+         values ($1, 'ada@work.example', $2, $3, now() + interval '1 hour')",
+    )
+    .bind(user)
+    .bind(seal("1//refresh"))
+    .bind(seal("ya29.fresh"))
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    sqlx::query("insert into google_calendars (user_id, calendar_id, summary, busy, target) values ($1, 'ada@work.example', 'Ada', true, true)")
+        .bind(user)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let task: Uuid = sqlx::query_scalar(
+        "insert into tasks (user_id, title, scheduled_at, duration_minutes) values ($1, 'Write the report', now() + interval '1 day', 60) returning id",
+    )
+    .bind(user)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(job_status(&pool, "google-events").await, ["Pending"], "the write queued the push");
+
+    use base64::Engine as _;
+    let env = [
+        ("PUBLIC_GOOGLE_CLIENT_ID", "test.apps.googleusercontent.com"),
+        ("GOOGLE_CLIENT_SECRET", "test-secret"),
+        ("GOOGLE_ISSUER", "http://127.0.0.1:9"),
+        ("GOOGLE_CALENDAR_API", api.as_str()),
+    ];
+    let encoded = base64::engine::general_purpose::STANDARD.encode(key);
+    let with_key: Vec<(&str, &str)> = env.iter().copied().chain([("ENCRYPTION_KEY", encoded.as_str())]).collect();
+
+    // Worker A sends the insert; Google keeps the event; A is killed before the answer.
+    let mut a = Worker::start(&url, &smtp, &with_key);
+    wait_for("the insert to reach Google", Duration::from_secs(30), || async { fake.count("POST /calendars/") == 1 })
+        .await;
+    a.kill();
+    assert_eq!(fake.live("ada@work.example").len(), 1);
+    let mut tx = domain::db::begin_as(&pool, user).await.unwrap();
+    let kept: i64 = sqlx::query_scalar("select count(*) from task_events").fetch_one(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(kept, 0, "A died before keeping what Google answered");
+
+    // Worker B retries the orphaned job: the same event id is taken (409), so it
+    // finds that event and keeps it, and no second one is made.
+    fake.with().insert_delay = None;
+    let _b = Worker::start(&url, &smtp, &with_key);
+    wait_for("the task event kept", Duration::from_secs(90), || async {
+        let mut tx = domain::db::begin_as(&pool, user).await.unwrap();
+        let n: i64 = sqlx::query_scalar("select count(*) from task_events").fetch_one(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        n == 1
+    })
+    .await;
+    let live = fake.live("ada@work.example");
+    assert_eq!(live.len(), 1, "exactly one event: {live:?}");
+    assert_eq!(live[0]["id"], domain::calendar::google_api::event_id_of(task));
+    assert_eq!(fake.count("POST /calendars/"), 2, "the retry's insert was refused as a duplicate");
+    wait_for("the job done", Duration::from_secs(10), || async {
+        job_status(&pool, "google-events").await == ["Done"]
+    })
+    .await;
 }

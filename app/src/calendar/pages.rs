@@ -64,6 +64,7 @@ fn TaskItem(item: DayTask, day: chrono::NaiveDate, actions: TaskActions) -> impl
             {(!due).then(forms)}
         </li>
     }
+    .into_any()
 }
 
 /// The Google Calendar connection as the calendar page shows it: each

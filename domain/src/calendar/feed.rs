@@ -90,6 +90,8 @@ struct FeedTask {
     due_date: Option<NaiveDate>,
     recurrence: Option<Recurrence>,
     recurrence_end: Option<NaiveDate>,
+    scheduled_at: Option<DateTime<Utc>>,
+    duration_minutes: Option<i32>,
     updated_at: DateTime<Utc>,
 }
 
@@ -108,11 +110,12 @@ pub async fn render(pool: &PgPool, settings: &Settings, token_text: &str) -> Res
     let tasks = sqlx::query_as!(
         FeedTask,
         r#"select t.id, t.title, t.description, p.name as "project_name?", t.start_date, t.due_date,
-                  t.recurrence as "recurrence: _", t.recurrence_end, t.updated_at
+                  t.recurrence as "recurrence: _", t.recurrence_end, t.scheduled_at, t.duration_minutes,
+                  t.updated_at
            from tasks t left join projects p on p.id = t.project_id
            where t.user_id = $1 and t.deleted_at is null and t.status <> 'done'
              and (p.id is null or p.deleted_at is null)
-             and (t.start_date is not null or t.due_date is not null)
+             and (t.start_date is not null or t.due_date is not null or t.scheduled_at is not null)
            order by least(t.start_date, t.due_date), t.id
            limit $2"#,
         claimed,
@@ -161,8 +164,10 @@ fn all_day(uid: &str, summary: &str, day: NaiveDate, t: &FeedTask, link: &str) -
         .done()
 }
 
-/// Tasks with a start date are events on that day (repeating ones with their
-/// rule); a due date is an all-day "Due:" item (unless it is the start day).
+/// A scheduled task is an event at its time (its length, 30 minutes when
+/// unset); other tasks with a start date are all-day events on that day
+/// (repeating ones with their rule); a due date is an all-day "Due:" item
+/// (unless it is the start day).
 /// UIDs come from the task ids, so a calendar app updates rather than duplicates.
 fn calendar(base: &str, tasks: &[FeedTask]) -> Calendar {
     let mut cal = Calendar::empty();
@@ -179,7 +184,12 @@ fn calendar(base: &str, tasks: &[FeedTask]) -> Calendar {
     cal.name("BuildOS tasks").description("Your dated tasks in BuildOS").ttl(&chrono::Duration::hours(1));
     for t in tasks {
         let link = format!("{base}/tasks/{}", t.id);
-        if let Some(start) = t.start_date {
+        if let Some(at) = t.scheduled_at {
+            let mut e = all_day(&format!("task-{}@buildos", t.id), &t.title, at.date_naive(), t, &link);
+            let end = at + chrono::Duration::minutes(i64::from(t.duration_minutes.unwrap_or(30)));
+            e.starts(at).ends(end);
+            cal.push(e);
+        } else if let Some(start) = t.start_date {
             let mut e = all_day(&format!("task-{}@buildos", t.id), &t.title, start, t, &link);
             if let Some(r) = t.recurrence {
                 e.add_property("RRULE", rrule(r, t.recurrence_end));

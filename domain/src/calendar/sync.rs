@@ -302,11 +302,14 @@ pub async fn sync(pool: &PgPool, google: Google<'_>, user_id: Uuid, calendar_id:
         }
     };
     sqlx::query!(
-        "update google_calendars set sync_token = $3, synced_at = now(), error = null
+        // Counted as busy meanwhile (the person's choice during this sync),
+        // the calendar's events were not all kept: the next sync is in full.
+        "update google_calendars set sync_token = case when busy = $4 then $3 end, synced_at = now(), error = null
          where user_id = $1 and calendar_id = $2",
         user_id,
         calendar_id,
-        next_token
+        next_token,
+        row.busy
     )
     .execute(&mut *tx)
     .await?;
@@ -502,18 +505,22 @@ pub(crate) async fn move_task(
     Ok(())
 }
 
-/// Calendars due a poll (no sync for `minutes`), for every connected person.
-pub async fn due_for_poll(pool: &PgPool, minutes: i64) -> Result<Vec<(Uuid, String)>, Error> {
+/// Calendars due a poll (no sync for `minutes`), for every connected person;
+/// true for one whose queued sync seems lost (wanted, yet no sync for an
+/// hour): it is queued again directly.
+pub async fn due_for_poll(pool: &PgPool, minutes: i64) -> Result<Vec<(Uuid, String, bool)>, Error> {
     let mut tx = pool.begin().await?;
     sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await?;
     let rows = sqlx::query!(
-        "select c.user_id, c.calendar_id from google_calendars c join google_connections g using (user_id)
-         where g.status = 'connected' and (c.busy or c.target) and not c.disabled and not c.sync_wanted
-           and (c.synced_at is null or c.synced_at < now() - make_interval(mins => $1::int))",
+        r#"select c.user_id, c.calendar_id, c.sync_wanted as "lost!"
+           from google_calendars c join google_connections g using (user_id)
+           where g.status = 'connected' and (c.busy or c.target) and not c.disabled
+             and (c.synced_at is null or c.synced_at < now() - make_interval(mins => $1::int))
+             and (not c.sync_wanted or c.synced_at is null or c.synced_at < now() - interval '1 hour')"#,
         i32::try_from(minutes).unwrap_or(5)
     )
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(rows.into_iter().map(|r| (r.user_id, r.calendar_id)).collect())
+    Ok(rows.into_iter().map(|r| (r.user_id, r.calendar_id, r.lost)).collect())
 }

@@ -107,6 +107,12 @@ async fn the_feed_holds_dated_open_tasks_with_stable_uids_and_repeat_rules(pool:
         |v: &[(String, String, String, String, Option<String>)]| v.iter().map(|e| e.0.clone()).collect::<Vec<_>>();
     assert_eq!(uids(&again), uids(&got));
     assert!(again.iter().any(|e| e.1 == "Due: Order tomato seeds" && e.2 == "20270111"));
+
+    // A task given a time is an event at that time (Ada is in Europe/Paris: 09:30 there is 08:30 UTC).
+    app.ok(&c, "schedule_task", &[("id", &both), ("start", "2027-01-07T09:30"), ("minutes", "45")]).await;
+    let timed = events(&fetch(&url).await.1);
+    let roses = timed.iter().find(|e| e.0 == format!("task-{both}@buildos")).unwrap();
+    assert_eq!((roses.2.as_str(), roses.3.as_str()), ("20270107T083000Z", "20270107T091500Z"));
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -369,3 +369,70 @@ async fn scheduled_tasks_and_their_events_follow_each_other_both_ways(pool: PgPo
     let bad = s.app.call(&s.ada, "schedule_task", &[("id", &third), ("start", "tomorrow")]).await.unwrap_err();
     assert!(bad.field_message("start").is_some(), "{bad:?}");
 }
+
+/// Counts the SQL statements sqlx runs on this thread (its `sqlx::query` events).
+struct Statements(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Statements {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if event.metadata().target().starts_with("sqlx::query") {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+/// The benchmark of docs/benchmarks.md ("Google Calendar sync"): a calendar
+/// of 5,000 events synced in full, then five incremental syncs of 50 changes
+/// each (20 moved, 15 deleted, 15 new): time and SQL statements of each.
+/// Run by `./scripts/bench-sync.sh`.
+#[sqlx::test(migrations = "../migrations")]
+#[ignore = "a benchmark: ./scripts/bench-sync.sh"]
+async fn bench_google_sync_5000_events(pool: PgPool) {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_subscriber::filter::Targets::new().with_target("sqlx::query", tracing::Level::TRACE))
+        .with(Statements(counter.clone()));
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let s = Setup::new(pool).await;
+    refresh_calendars(&s.pool, s.google(), s.ada_id).await.unwrap();
+    for i in 0..5_000 {
+        s.cal().put(PRIMARY, event(&format!("ev{i}"), &format!("Meeting {i}"), at(i % 2_000 - 500), 30));
+    }
+    let measure = |label: String| {
+        let counter = counter.clone();
+        let s = &s;
+        async move {
+            counter.store(0, std::sync::atomic::Ordering::Relaxed);
+            let started = std::time::Instant::now();
+            let done = s.sync().await;
+            let took = started.elapsed();
+            let statements = counter.load(std::sync::atomic::Ordering::Relaxed);
+            println!(
+                "BENCH {label}: {:.1} ms, {statements} SQL statements, {} pages, {} events",
+                took.as_secs_f64() * 1000.0,
+                done.pages,
+                done.events
+            );
+            done
+        }
+    };
+    let full = measure("full sync of 5000".into()).await;
+    assert_eq!((full.full, full.events), (true, 5_000));
+    assert_eq!(s.busy().await.len(), 5_000);
+    for round in 0..5 {
+        for j in 0..20 {
+            let i = round * 50 + j;
+            s.cal().put(PRIMARY, event(&format!("ev{i}"), &format!("Meeting {i} (moved)"), at(3_000 + i), 45));
+        }
+        for j in 20..35 {
+            s.cal().cancel(PRIMARY, &format!("ev{}", 1_000 + round * 50 + j));
+        }
+        for j in 35..50 {
+            s.cal().put(PRIMARY, event(&format!("new{round}-{j}"), "New", at(j), 30));
+        }
+        let inc = measure(format!("incremental, 50 changes (round {})", round + 1)).await;
+        assert_eq!((inc.full, inc.events), (false, 50));
+    }
+    assert_eq!(s.busy().await.len(), 5_000);
+}
