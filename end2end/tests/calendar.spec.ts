@@ -1,13 +1,5 @@
-import { createProject, expect, ready, signUp, test } from './fixtures';
+import { createProject, expect, iso, nextMonday, ready, signUp, test } from './fixtures';
 
-/** Next week's Monday, as YYYY-MM-DD (UTC, like the server's default timezone for this browser). */
-function nextMonday(): Date {
-  const d = new Date();
-  d.setUTCHours(12, 0, 0, 0);
-  d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7));
-  return d;
-}
-const iso = (d: Date) => d.toISOString().slice(0, 10);
 const ics = (d: Date) =>
   'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//e2e//EN\r\n' +
   `BEGIN:VEVENT\r\nUID:e2e-1\r\nSUMMARY:Team planning\r\nDTSTART:${iso(d).replaceAll('-', '')}T090000Z\r\n` +

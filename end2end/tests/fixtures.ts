@@ -92,3 +92,14 @@ export async function confirmEmail(page: Page, email: string) {
   await page.getByRole('button', { name: 'Confirm my address' }).click();
   await expect(page.getByText('Your address is confirmed.')).toBeVisible();
 }
+
+/** Next week's Monday, at noon UTC (the server's default timezone for this browser). */
+export function nextMonday(): Date {
+  const d = new Date();
+  d.setUTCHours(12, 0, 0, 0);
+  d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7));
+  return d;
+}
+
+/** A date as YYYY-MM-DD (UTC). */
+export const iso = (d: Date) => d.toISOString().slice(0, 10);

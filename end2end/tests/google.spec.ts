@@ -1,17 +1,9 @@
-import { createProject, expect, ready, signUp, test } from './fixtures';
+import { createProject, expect, iso, nextMonday, ready, signUp, test } from './fixtures';
 
 // Against the fake Google that scripts/test.sh starts (end2end/fake-google.mjs):
 // connect Google Calendar, see its events on the calendar page (synced by the
 // worker), schedule a task and see its event arrive in Google.
 const google = process.env.FAKE_GOOGLE ?? 'http://127.0.0.1:3312';
-
-function nextMonday(): Date {
-  const d = new Date();
-  d.setUTCHours(0, 0, 0, 0);
-  d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7));
-  return d;
-}
-const iso = (d: Date) => d.toISOString().slice(0, 10);
 
 test('connect Google Calendar, see its events, schedule a task and see it arrive in Google', async ({ page, request }) => {
   const tag = `${test.info().project.name}-${Date.now()}`;

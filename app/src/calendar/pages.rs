@@ -29,10 +29,10 @@ fn TaskItem(item: DayTask, day: chrono::NaiveDate, actions: TaskActions) -> impl
     let (move_form_id, schedule_form_id, clear_form_id) = (id.clone(), id.clone(), id.clone());
     let forms = move || {
         view! {
-            <ActionForm action=actions.mover attr:class="flex items-center gap-1">
+            <ActionForm action=actions.mover attr:class="flex flex-wrap items-center gap-1">
                 <input type="hidden" name="id" value=move_form_id />
                 <label for=move_id.clone() class="sr-only">{format!("New day for {title}")}</label>
-                <input id=move_id type="date" name="date" value=day.to_string() class="input py-0 text-xs" required />
+                <input id=move_id type="date" name="date" value=day.to_string() class="input min-w-0 grow basis-28 py-0 text-xs" required />
                 <button type="submit" class="btn px-2 py-0 text-xs">"Move"</button>
             </ActionForm>
             <details class="text-xs">
@@ -40,9 +40,9 @@ fn TaskItem(item: DayTask, day: chrono::NaiveDate, actions: TaskActions) -> impl
                 <ActionForm action=actions.scheduler attr:class="mt-1 space-y-1">
                     <input type="hidden" name="id" value=schedule_form_id />
                     <label for=schedule_id.clone() class="label text-xs">"Start"</label>
-                    <input id=schedule_id type="datetime-local" name="start" value=start class="input py-0 text-xs" required />
+                    <input id=schedule_id type="datetime-local" name="start" value=start class="input w-full min-w-0 py-0 text-xs" required />
                     <label for=length_id.clone() class="label text-xs">"Minutes"</label>
-                    <input id=length_id type="number" name="minutes" min="1" max="10080" value=minutes placeholder="30" class="input py-0 text-xs" />
+                    <input id=length_id type="number" name="minutes" min="1" max="10080" value=minutes placeholder="30" class="input w-full min-w-0 py-0 text-xs" />
                     <button type="submit" class="btn px-2 py-0 text-xs">"Schedule"</button>
                 </ActionForm>
                 {timed.then(move || view! {
@@ -136,10 +136,13 @@ fn Sources(
     sources: Vec<CalendarSource>,
     refresh: ServerAction<RefreshCalendar>,
     remove: ServerAction<RemoveCalendar>,
+    /// Google Calendar is connected (then these are only the others).
+    google: bool,
 ) -> impl IntoView {
     if sources.is_empty() {
+        let lead = if google { "No other calendars yet." } else { "No calendars yet." };
         return view! {
-            <Empty><p>"No calendars yet. Add your work or family calendar by its address (most calendar apps can share one as “iCal” or “.ics”), or upload an .ics file: its events then show here as busy time."</p></Empty>
+            <Empty><p>{lead}" Add your work or family calendar by its address (most calendar apps can share one as “iCal” or “.ics”), or upload an .ics file: its events then show here as busy time."</p></Empty>
         }.into_any();
     }
     view! {
@@ -226,8 +229,8 @@ pub fn CalendarPage() -> impl IntoView {
                         {w.days.into_iter().map(|d| view! { <Day day=d today=today actions /> }).collect_view()}
                     </div>
                     <h2 id="calendars" class="section-title mt-8">"Your calendars"</h2>
-                    <div class="mb-3"><GoogleState google=w.google /></div>
-                    <Sources sources=w.sources refresh remove />
+                    <div class="mb-3"><GoogleState google=w.google.clone() /></div>
+                    <Sources sources=w.sources refresh remove google=w.google.is_some() />
                 }
             })}
             <div class="mt-4 grid gap-4 md:grid-cols-2">
