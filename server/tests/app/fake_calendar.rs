@@ -31,6 +31,8 @@ pub struct Calendars {
     pub expired_before: u64,
     /// The next this many requests answer 429.
     pub rate_limited: usize,
+    /// The next this many requests answer 403 userRateLimitExceeded (Google's other way).
+    pub rate_limited_403: usize,
     /// Inserts answer after this long (the event is kept first).
     pub insert_delay: Option<Duration>,
     /// "METHOD path?query" of every request.
@@ -124,6 +126,10 @@ async fn log(State(fake): State<FakeCalendar>, req: axum::extract::Request, next
         if c.rate_limited > 0 {
             c.rate_limited -= 1;
             return error(StatusCode::TOO_MANY_REQUESTS, "rateLimitExceeded");
+        }
+        if c.rate_limited_403 > 0 {
+            c.rate_limited_403 -= 1;
+            return error(StatusCode::FORBIDDEN, "userRateLimitExceeded");
         }
     }
     if !authorized {

@@ -167,10 +167,13 @@ async fn full_sync_then_incremental_pages_recovers_from_410_and_disables_a_calen
     s.cal().with().expired_before = 0;
     assert_eq!(ids(s.busy().await), ["retro", "review", "offsite"]);
 
-    // Rate limited twice: tried again after a pause, and it works.
-    s.cal().with().rate_limited = 2;
+    // Rate limited (429, then the 403 Google also uses): tried again after a pause, and it works.
+    s.cal().with().rate_limited = 1;
+    s.cal().with().rate_limited_403 = 1;
     s.cal().put(PRIMARY, event("one-more", "One more", at(60), 30));
+    let before = s.cal().count("GET /calendars/");
     assert_eq!(s.sync().await.events, 1);
+    assert_eq!(s.cal().count("GET /calendars/"), before + 3, "two refused, the third answered");
     assert_eq!(s.busy().await.len(), 4);
 
     // A failure halfway changes nothing: the token and events stay as they were.
@@ -435,4 +438,41 @@ async fn bench_google_sync_5000_events(pool: PgPool) {
         assert_eq!((inc.full, inc.events), (false, 50));
     }
     assert_eq!(s.busy().await.len(), 5_000);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_person_chooses_which_calendars_count_as_busy_and_which_one_receives_tasks(pool: PgPool) {
+    let s = Setup::new(pool).await;
+    const HOLIDAYS: &str = "holidays@group.v.calendar.google.com";
+    refresh_calendars(&s.pool, s.google(), s.ada_id).await.unwrap();
+    s.cal().put(PRIMARY, event("standup", "Standup", at(24), 15));
+    s.cal().put(HOLIDAYS, event("xmas", "Christmas", at(48), 60));
+    s.sync().await;
+    let shown = s.app.ok(&s.ada, "get_google_calendar", &[]).await;
+    let calendars = shown["connection"]["calendars"].as_array().unwrap().clone();
+    assert_eq!(calendars.len(), 2);
+    assert_eq!((calendars[0]["calendar_id"].as_str(), calendars[0]["target"].as_bool()), (Some(PRIMARY), Some(true)));
+    assert!(calendars[0]["synced_at"].is_string());
+
+    // Holidays counted as busy: synced in full (its token was never kept).
+    s.app.ok(&s.ada, "set_google_calendar", &[("calendar_id", HOLIDAYS), ("busy", "true")]).await;
+    assert!(s.queued("google").await >= 1, "the worker reads the list again and syncs");
+    let holidays = sync(&s.pool, s.google(), s.ada_id, HOLIDAYS).await.unwrap();
+    assert!(holidays.full);
+    assert_eq!(s.busy().await.len(), 2);
+    // The primary no longer counted: its events leave the busy time, it still receives tasks.
+    s.app.ok(&s.ada, "set_google_calendar", &[("calendar_id", PRIMARY), ("busy", "false")]).await;
+    assert_eq!(s.busy().await, [("xmas".to_string(), "Christmas".to_string())]);
+    let roles: Vec<(String, bool, bool)> =
+        s.rows("select calendar_id, busy, target from google_calendars order by calendar_id").await;
+    assert_eq!(roles, [(PRIMARY.into(), false, true), (HOLIDAYS.into(), true, false)]);
+    // Tasks go to the holidays calendar now: one target at a time.
+    s.app.ok(&s.ada, "set_google_calendar", &[("calendar_id", HOLIDAYS), ("target", "true")]).await;
+    let targets: Vec<(String,)> = s.rows("select calendar_id from google_calendars where target").await;
+    assert_eq!(targets, [(HOLIDAYS.to_string(),)]);
+    // A calendar that is not hers, or a value that is not a choice, is refused.
+    let bob = s.app.signed_up("bob@example.com").await;
+    assert!(s.app.call(&bob, "set_google_calendar", &[("calendar_id", PRIMARY), ("busy", "true")]).await.is_err());
+    let bad = s.app.call(&s.ada, "set_google_calendar", &[("calendar_id", PRIMARY), ("busy", "maybe")]).await;
+    assert!(bad.unwrap_err().field_message("busy").is_some());
 }
