@@ -162,6 +162,20 @@ pub async fn access_token(
     }
 }
 
+/// Forget the stored access token (Google refused it before it expired):
+/// the next call refreshes it.
+pub async fn forget_access_token(pool: &PgPool, user_id: Uuid) -> Result<(), Error> {
+    let mut tx = begin_as(pool, user_id).await?;
+    sqlx::query!(
+        "update google_connections set access_token = null, access_expires_at = null where user_id = $1",
+        user_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// What a person whose connection lapsed is told.
 pub const NEEDS_RECONNECT: &str = "Google Calendar needs reconnecting: Google no longer accepts BuildOS's access.";
 

@@ -133,6 +133,8 @@ pub struct Api {
     http: reqwest::Client,
     base: String,
     token: String,
+    /// Google refused the access token (401): it must not be used again.
+    refused: std::sync::atomic::AtomicBool,
 }
 
 /// How many times a rate-limited call is tried.
@@ -145,7 +147,17 @@ impl Api {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(internal)?;
-        Ok(Api { http, base: base.trim_end_matches('/').to_string(), token: access_token.to_string() })
+        Ok(Api {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+            token: access_token.to_string(),
+            refused: Default::default(),
+        })
+    }
+
+    /// Whether Google refused the access token (401) in any call so far.
+    pub fn refused(&self) -> bool {
+        self.refused.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// `method path` with `query` and `body`; the JSON answer (Null for 204).
@@ -203,7 +215,10 @@ impl Api {
                 StatusCode::CONFLICT => ApiError::Conflict,
                 StatusCode::GONE => ApiError::Gone,
                 StatusCode::PRECONDITION_FAILED => ApiError::Stale,
-                StatusCode::UNAUTHORIZED => ApiError::Unauthorized,
+                StatusCode::UNAUTHORIZED => {
+                    self.refused.store(true, std::sync::atomic::Ordering::Relaxed);
+                    ApiError::Unauthorized
+                }
                 _ => ApiError::Other(Error::Upstream(format!(
                     "Google Calendar answered {status}{}",
                     if reason.is_empty() { String::new() } else { format!(" ({reason})") }

@@ -68,40 +68,48 @@ pub async fn reconcile(pool: &PgPool, google: Google<'_>, user_id: Uuid, task_id
     }
     let api = google.api(pool, user_id).await?;
     let event_id = event_id_of(task_id);
-    let outcome = match (wanted, written) {
-        (None, None) => Pushed::Nothing,
-        (None, Some(w)) => {
-            api.delete_event(&w.calendar_id, &w.event_id).await?;
-            sqlx::query!("delete from task_events where task_id = $1", task_id).execute(&mut *tx).await?;
-            Pushed::Deleted
-        }
-        (Some(want), Some(w)) if w.calendar_id != want.calendar_id => {
-            // Another calendar receives tasks now: the event moves there.
-            api.delete_event(&w.calendar_id, &w.event_id).await?;
-            sqlx::query!("delete from task_events where task_id = $1", task_id).execute(&mut *tx).await?;
-            insert(&api, &mut tx, user_id, task_id, &event_id, &want).await?
-        }
-        (Some(want), None) => insert(&api, &mut tx, user_id, task_id, &event_id, &want).await?,
-        (Some(want), Some(w)) => {
-            let before =
-                Shown { calendar_id: w.calendar_id, summary: w.summary, starts_at: w.starts_at, ends_at: w.ends_at };
-            match api.patch_event(&want.calendar_id, &w.event_id, &body(&want), Some(&w.etag)).await {
-                Ok(e) => {
-                    store(&mut tx, user_id, task_id, &want, &e).await?;
-                    Pushed::Updated
-                }
-                Err(ApiError::Stale) => {
-                    let theirs = api.get_event(&want.calendar_id, &w.event_id).await?;
-                    merge(&api, &mut tx, user_id, task_id, want, before, theirs).await?
-                }
-                Err(ApiError::NotFound | ApiError::Gone) => {
-                    unschedule(&mut tx, user_id, task_id).await?;
-                    Pushed::Unscheduled
-                }
-                Err(e) => return Err(e.into()),
+    let outcome: Result<Pushed, Error> = async {
+        Ok(match (wanted, written) {
+            (None, None) => Pushed::Nothing,
+            (None, Some(w)) => {
+                api.delete_event(&w.calendar_id, &w.event_id).await?;
+                sqlx::query!("delete from task_events where task_id = $1", task_id).execute(&mut *tx).await?;
+                Pushed::Deleted
             }
-        }
-    };
+            (Some(want), Some(w)) if w.calendar_id != want.calendar_id => {
+                // Another calendar receives tasks now: the event moves there.
+                api.delete_event(&w.calendar_id, &w.event_id).await?;
+                sqlx::query!("delete from task_events where task_id = $1", task_id).execute(&mut *tx).await?;
+                insert(&api, &mut tx, user_id, task_id, &event_id, &want).await?
+            }
+            (Some(want), None) => insert(&api, &mut tx, user_id, task_id, &event_id, &want).await?,
+            (Some(want), Some(w)) => {
+                let before = Shown {
+                    calendar_id: w.calendar_id,
+                    summary: w.summary,
+                    starts_at: w.starts_at,
+                    ends_at: w.ends_at,
+                };
+                match api.patch_event(&want.calendar_id, &w.event_id, &body(&want), Some(&w.etag)).await {
+                    Ok(e) => {
+                        store(&mut tx, user_id, task_id, &want, &e).await?;
+                        Pushed::Updated
+                    }
+                    Err(ApiError::Stale) => {
+                        let theirs = api.get_event(&want.calendar_id, &w.event_id).await?;
+                        merge(&api, &mut tx, user_id, task_id, want, before, theirs).await?
+                    }
+                    Err(ApiError::NotFound | ApiError::Gone) => {
+                        unschedule(&mut tx, user_id, task_id).await?;
+                        Pushed::Unscheduled
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        })
+    }
+    .await;
+    let outcome = google.settle(pool, user_id, &api, outcome).await?;
     tx.commit().await?;
     tracing::info!(user.id = %user_id, task.id = %task_id, ?outcome, "task event pushed to Google");
     Ok(outcome)

@@ -58,6 +58,22 @@ impl<'a> Google<'a> {
         let token = access_token(pool, self.key, self.config, user_id).await?;
         Api::new(&self.config.calendar_api, &token)
     }
+
+    /// After using `api`: a token Google refused (401) is forgotten, so the
+    /// job's retry starts with a fresh one.
+    pub async fn settle<T>(
+        &self,
+        pool: &PgPool,
+        user_id: Uuid,
+        api: &Api,
+        result: Result<T, Error>,
+    ) -> Result<T, Error> {
+        if api.refused() {
+            tracing::info!(user.id = %user_id, "Google refused the access token; it will be refreshed");
+            super::google::forget_access_token(pool, user_id).await?;
+        }
+        result
+    }
 }
 
 /// Ask for a sync of `calendar_id`, in the caller's transaction: queued once
@@ -84,7 +100,8 @@ pub async fn request_sync(conn: &mut PgConnection, user_id: Uuid, calendar_id: &
 /// removed ones go with their events; then every chosen one is synced.
 pub async fn refresh_calendars(pool: &PgPool, google: Google<'_>, user_id: Uuid) -> Result<usize, Error> {
     let api = google.api(pool, user_id).await?;
-    let list = api.calendars().await?;
+    let list = api.calendars().await.map_err(Error::from);
+    let list = google.settle(pool, user_id, &api, list).await?;
     let mut tx = begin_as(pool, user_id).await?;
     let first = sqlx::query_scalar!("select count(*) from google_calendars where user_id = $1", user_id)
         .fetch_one(&mut *tx)
@@ -290,7 +307,7 @@ pub async fn sync(pool: &PgPool, google: Google<'_>, user_id: Uuid, calendar_id:
                 drop(tx);
                 let e = Error::from(e);
                 record_error(pool, user_id, calendar_id, &e.to_string()).await;
-                return Err(e);
+                return google.settle(pool, user_id, &api, Err(e)).await;
             }
         };
         out.pages += 1;

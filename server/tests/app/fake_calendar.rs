@@ -33,6 +33,8 @@ pub struct Calendars {
     pub rate_limited: usize,
     /// The next this many requests answer 403 userRateLimitExceeded (Google's other way).
     pub rate_limited_403: usize,
+    /// An access token answered 401 (revoked early, say).
+    pub refused_token: Option<String>,
     /// Inserts answer after this long (the event is kept first).
     pub insert_delay: Option<Duration>,
     /// "METHOD path?query" of every request.
@@ -119,9 +121,13 @@ impl FakeCalendar {
 
 async fn log(State(fake): State<FakeCalendar>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let line = format!("{} {}", req.method(), req.uri().path_and_query().map(|p| p.as_str()).unwrap_or(""));
-    let authorized = req.headers().get("authorization").is_some_and(|v| v.as_bytes().starts_with(b"Bearer ya29."));
+    let bearer = req.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let mut authorized = bearer.starts_with("Bearer ya29.");
     {
         let mut c = fake.with();
+        if c.refused_token.as_deref().is_some_and(|t| bearer == format!("Bearer {t}")) {
+            authorized = false;
+        }
         c.requests.push(line.replace("/calendar/v3", ""));
         if c.rate_limited > 0 {
             c.rate_limited -= 1;

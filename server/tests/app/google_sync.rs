@@ -147,14 +147,15 @@ async fn full_sync_then_incremental_pages_recovers_from_410_and_disables_a_calen
     assert!(lists[1].contains("pageToken="), "{lists:?}");
 
     // Incremental: only what changed, by the sync token.
-    s.cal().put(PRIMARY, event("review", "Design review (moved)", at(50), 60));
+    s.cal().put(PRIMARY, event("review", "Design review (moved)", at(120), 60));
     s.cal().cancel(PRIMARY, "lunch");
     s.cal().put(PRIMARY, event("retro", "Retro", at(28), 30));
     let second = s.sync().await;
     assert_eq!((second.full, second.pages, second.events), (false, 2, 3));
     assert!(s.cal().with().requests.iter().rev().any(|r| r.contains("syncToken=sync-")));
-    assert_eq!(ids(s.busy().await), ["standup", "retro", "review", "offsite"]);
-    assert_eq!(s.busy().await[2].1, "Design review (moved)");
+    // (The offsite starts within three days, the moved review five days ahead.)
+    assert_eq!(ids(s.busy().await), ["standup", "retro", "offsite", "review"]);
+    assert_eq!(s.busy().await[3].1, "Design review (moved)");
     let nothing = s.sync().await;
     assert_eq!((nothing.full, nothing.events), (false, 0));
 
@@ -165,7 +166,7 @@ async fn full_sync_then_incremental_pages_recovers_from_410_and_disables_a_calen
     let third = s.sync().await;
     assert!(third.full);
     s.cal().with().expired_before = 0;
-    assert_eq!(ids(s.busy().await), ["retro", "review", "offsite"]);
+    assert_eq!(ids(s.busy().await), ["retro", "offsite", "review"]);
 
     // Rate limited (429, then the 403 Google also uses): tried again after a pause, and it works.
     s.cal().with().rate_limited = 1;
@@ -475,4 +476,19 @@ async fn the_person_chooses_which_calendars_count_as_busy_and_which_one_receives
     assert!(s.app.call(&bob, "set_google_calendar", &[("calendar_id", PRIMARY), ("busy", "true")]).await.is_err());
     let bad = s.app.call(&s.ada, "set_google_calendar", &[("calendar_id", PRIMARY), ("busy", "maybe")]).await;
     assert!(bad.unwrap_err().field_message("busy").is_some());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_access_token_google_refuses_early_is_replaced_at_the_next_try(pool: PgPool) {
+    let s = Setup::new(pool).await;
+    refresh_calendars(&s.pool, s.google(), s.ada_id).await.unwrap();
+    s.cal().with().refused_token = Some("ya29.test".into());
+    s.cal().put(PRIMARY, event("standup", "Standup", at(24), 15));
+    let refused = sync(&s.pool, s.google(), s.ada_id, PRIMARY).await.unwrap_err();
+    assert!(refused.to_string().contains("Unauthorized"), "{refused}");
+    assert_eq!(*s.fake.refreshes.lock().unwrap(), 0);
+    // The job's retry refreshes the token and syncs.
+    assert_eq!(s.sync().await.events, 1);
+    assert_eq!(*s.fake.refreshes.lock().unwrap(), 1);
+    assert_eq!(s.busy().await.len(), 1);
 }
