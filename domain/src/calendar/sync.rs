@@ -480,20 +480,12 @@ pub(crate) async fn unschedule(conn: &mut PgConnection, user_id: Uuid, task_id: 
     sqlx::query!("delete from task_events where task_id = $1 and user_id = $2", task_id, user_id)
         .execute(&mut *conn)
         .await?;
-    let changed = sqlx::query!(
-        "update tasks set scheduled_at = null, pinned = false
-         where id = $1 and user_id = $2 and scheduled_at is not null",
-        task_id,
-        user_id
-    )
-    .execute(&mut *conn)
-    .await?;
+    let changed = crate::task::service::unschedule_block(conn, user_id, task_id).await?;
     tracing::info!(user.id = %user_id, task.id = %task_id, "event deleted in Google: task unscheduled");
-    Ok(changed.rows_affected() > 0)
+    Ok(changed)
 }
 
-/// Moved (or renamed) in Google: the task follows, and a moved one is pinned
-/// (a planner leaves it where the person put it).
+/// Moved (or renamed) in Google: the task follows.
 pub(crate) async fn move_task(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -501,23 +493,7 @@ pub(crate) async fn move_task(
     to: Option<(DateTime<Utc>, DateTime<Utc>)>,
     title: Option<&str>,
 ) -> Result<(), Error> {
-    let minutes = to.map(|(s, e)| i32::try_from((e - s).num_minutes().clamp(1, 10_080)).unwrap_or(30));
-    // A title as the task form would take it (no control characters, within its limit).
-    let title = title
-        .map(|t| t.trim().chars().filter(|c| !c.is_control()).take(crate::limits::TASK_TITLE).collect::<String>())
-        .filter(|t| !t.trim().is_empty());
-    sqlx::query!(
-        "update tasks set scheduled_at = coalesce($3, scheduled_at), duration_minutes = coalesce($4, duration_minutes),
-                          pinned = pinned or $3 is not null, title = coalesce($5, title)
-         where id = $1 and user_id = $2",
-        task_id,
-        user_id,
-        to.map(|(s, _)| s),
-        minutes,
-        title.as_deref()
-    )
-    .execute(&mut *conn)
-    .await?;
+    crate::task::service::follow_event(conn, user_id, task_id, to, title).await?;
     tracing::info!(user.id = %user_id, task.id = %task_id, "event changed in Google: task follows");
     Ok(())
 }

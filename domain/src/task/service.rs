@@ -337,6 +337,49 @@ pub async fn schedule(
     Ok(())
 }
 
+/// Take task `id`'s block of time away (its event was deleted elsewhere);
+/// the task keeps everything else. False when it had no block.
+pub async fn unschedule_block(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<bool, Error> {
+    let changed = sqlx::query!(
+        "update tasks set scheduled_at = null, pinned = false
+         where id = $1 and user_id = $2 and scheduled_at is not null",
+        id,
+        user_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(changed.rows_affected() > 0)
+}
+
+/// Task `id` follows its calendar event: moved `to` a new time (it takes the
+/// new length and is pinned: a planner leaves it where the person put it),
+/// and/or renamed to `title` (cleaned as the task form would take it).
+pub async fn follow_event(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    to: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>,
+    title: Option<&str>,
+) -> Result<(), Error> {
+    let minutes = to.map(|(s, e)| i32::try_from((e - s).num_minutes().clamp(1, 10_080)).unwrap_or(30));
+    let title = title
+        .map(|t| t.trim().chars().filter(|c| !c.is_control()).take(crate::limits::TASK_TITLE).collect::<String>())
+        .filter(|t| !t.trim().is_empty());
+    sqlx::query!(
+        "update tasks set scheduled_at = coalesce($3, scheduled_at), duration_minutes = coalesce($4, duration_minutes),
+                          pinned = pinned or $3 is not null, title = coalesce($5, title)
+         where id = $1 and user_id = $2",
+        id,
+        user_id,
+        to.map(|(s, _)| s),
+        minutes,
+        title.as_deref()
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// The dashboard's lists, for the person's local `today`.
 pub async fn dashboard_lists(
     conn: &mut PgConnection,
