@@ -56,6 +56,7 @@ pub mod item;
 pub mod limits;
 pub mod note;
 pub mod project;
+pub mod schedule;
 pub mod sms;
 pub mod task;
 pub mod text;

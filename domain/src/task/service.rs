@@ -337,6 +337,60 @@ pub async fn schedule(
     Ok(())
 }
 
+/// Give task `id` a planned block: from `at`, `minutes` long, its start date
+/// `day` (the block's local day); unpinned, so a later plan may move it.
+pub async fn place_block(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+    minutes: i32,
+    day: NaiveDate,
+) -> Result<(), Error> {
+    set_block(conn, user_id, id, Some(at), Some(minutes), Some(day), false).await
+}
+
+/// Put task `id`'s block, length, start date and pin back as they were
+/// (undoing a plan).
+pub async fn restore_block(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+    minutes: Option<i32>,
+    day: Option<NaiveDate>,
+    pinned: bool,
+) -> Result<(), Error> {
+    set_block(conn, user_id, id, at, minutes, day, pinned).await
+}
+
+async fn set_block(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+    minutes: Option<i32>,
+    day: Option<NaiveDate>,
+    pinned: bool,
+) -> Result<(), Error> {
+    let changed = sqlx::query!(
+        "update tasks set scheduled_at = $3, duration_minutes = $4, start_date = $5, pinned = $6
+         where id = $1 and user_id = $2 and deleted_at is null",
+        id,
+        user_id,
+        at,
+        minutes,
+        day,
+        pinned
+    )
+    .execute(&mut *conn)
+    .await?;
+    if changed.rows_affected() == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(())
+}
+
 /// Take task `id`'s block of time away (its event was deleted elsewhere);
 /// the task keeps everything else. False when it had no block.
 pub async fn unschedule_block(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<bool, Error> {

@@ -1,0 +1,352 @@
+//! Plans in the database: the person's preferences, a proposal for a window
+//! of days (nothing written), an accepted proposal applied in the caller's
+//! transaction (each block through `task::service`, so Google follows by the
+//! `tasks` trigger), and a plan undone as one batch.
+
+use super::planner::{Input, Item, plan};
+use super::{Accepted, AppliedPlan, Preferences, Proposal, UndonePlan, WorkHours};
+use crate::error::Error;
+use crate::task::model::Priority;
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use sqlx::PgConnection;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// The longest window a plan covers, in days.
+pub const WINDOW_DAYS: i64 = 31;
+/// The most blocks one plan applies.
+pub const BLOCKS_MAX: usize = 2_000;
+
+/// The person's preferences (the defaults until they save some).
+pub async fn preferences(conn: &mut PgConnection, user_id: Uuid) -> Result<Preferences, Error> {
+    let row = sqlx::query!(
+        r#"select day_starts as "day_starts: Vec<Option<NaiveTime>>", day_ends as "day_ends: Vec<Option<NaiveTime>>",
+                  buffer_minutes, default_minutes, max_day_minutes, days_off
+           from scheduling_preferences where user_id = $1"#,
+        user_id
+    )
+    .fetch_optional(conn)
+    .await?;
+    let Some(r) = row else { return Ok(Preferences::default()) };
+    let mut hours = [None; 7];
+    for (i, h) in hours.iter_mut().enumerate() {
+        if let (Some(Some(start)), Some(Some(end))) = (r.day_starts.get(i), r.day_ends.get(i)) {
+            *h = Some(WorkHours { start: *start, end: *end });
+        }
+    }
+    Ok(Preferences {
+        hours,
+        buffer_minutes: r.buffer_minutes,
+        default_minutes: r.default_minutes,
+        max_day_minutes: r.max_day_minutes,
+        days_off: r.days_off,
+    })
+}
+
+/// Save the person's preferences (checked first: nothing is saved when one is wrong).
+pub async fn save_preferences(conn: &mut PgConnection, user_id: Uuid, p: &Preferences) -> Result<(), Error> {
+    if let Some((field, message)) = p.problem() {
+        return Err(Error::field(field, message));
+    }
+    let mut days_off = p.days_off.clone();
+    days_off.sort();
+    days_off.dedup();
+    let starts: Vec<Option<NaiveTime>> = p.hours.iter().map(|h| h.map(|h| h.start)).collect();
+    let ends: Vec<Option<NaiveTime>> = p.hours.iter().map(|h| h.map(|h| h.end)).collect();
+    sqlx::query!(
+        "insert into scheduling_preferences (user_id, day_starts, day_ends, buffer_minutes, default_minutes,
+                                             max_day_minutes, days_off)
+         values ($1, $2, $3, $4, $5, $6, $7)
+         on conflict (user_id) do update set day_starts = $2, day_ends = $3, buffer_minutes = $4,
+             default_minutes = $5, max_day_minutes = $6, days_off = $7",
+        user_id,
+        &starts as &[Option<NaiveTime>],
+        &ends as &[Option<NaiveTime>],
+        p.buffer_minutes,
+        p.default_minutes,
+        p.max_day_minutes,
+        &days_off
+    )
+    .execute(conn)
+    .await?;
+    tracing::info!(user.id = %user_id, "scheduling preferences saved");
+    Ok(())
+}
+
+/// The days a plan covers: `from` (None: today) to `to` (None: six days
+/// later), not before today and at most [`WINDOW_DAYS`] long.
+pub fn window(
+    today: NaiveDate,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<(NaiveDate, NaiveDate), Error> {
+    let from = from.unwrap_or(today);
+    let to = to.unwrap_or(from + Duration::days(6));
+    if from < today {
+        return Err(Error::field("from", "The plan cannot start before today."));
+    }
+    if to < from {
+        return Err(Error::field("to", "The last day must not be before the first."));
+    }
+    if (to - from).num_days() >= WINDOW_DAYS {
+        return Err(Error::field("to", format!("A plan covers at most {WINDOW_DAYS} days.")));
+    }
+    Ok((from, to))
+}
+
+/// The instants a window of local days runs between.
+fn bounds(tz: chrono_tz::Tz, from: NaiveDate, to: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+    let midnight = |d: NaiveDate| super::planner::local_instant(tz, d, NaiveTime::MIN).unwrap_or_default();
+    (midnight(from), midnight(to + Duration::days(1)))
+}
+
+/// Calendar busy time (imported calendars and Google calendars counted as
+/// busy; all-day events do not block time) overlapping `span`.
+async fn busy(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    span: (DateTime<Utc>, DateTime<Utc>),
+) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>, String)>, Error> {
+    let rows = sqlx::query!(
+        r#"select starts_at as "starts_at!", ends_at as "ends_at!", summary as "summary!" from (
+             select starts_at, ends_at, summary from calendar_events
+             where user_id = $1 and not all_day and starts_at < $3 and ends_at > $2
+             union all
+             select g.starts_at, g.ends_at, g.summary
+             from google_events g join google_calendars c using (user_id, calendar_id)
+             where g.user_id = $1 and c.busy and not g.all_day and g.starts_at < $3 and g.ends_at > $2) b
+           limit 20000"#,
+        user_id,
+        span.0,
+        span.1
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.starts_at, r.ends_at, r.summary)).collect())
+}
+
+/// Open tasks the planner considers for a window ending `to` (`end` its last
+/// instant): those with a block before its end (pinned ones are busy time),
+/// and unscheduled ones due or starting by then, or of high priority.
+async fn items(conn: &mut PgConnection, user_id: Uuid, to: NaiveDate, end: DateTime<Utc>) -> Result<Vec<Item>, Error> {
+    let rows = sqlx::query!(
+        r#"select t.id, t.title, t.duration_minutes, t.priority as "priority: Priority", t.due_date, t.start_date,
+                  t.scheduled_at, t.pinned
+           from tasks t left join projects p on p.id = t.project_id
+           where t.user_id = $1 and t.deleted_at is null and (p.id is null or p.deleted_at is null)
+             and t.status <> 'done'
+             and (t.scheduled_at < $3
+                  or (t.scheduled_at is null and (t.due_date <= $2 or t.start_date <= $2 or t.priority = 'high')
+                      and (t.start_date is null or t.start_date <= $2)))
+           order by t.id limit 5000"#,
+        user_id,
+        to,
+        end
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Item {
+            id: r.id,
+            title: r.title,
+            minutes: r.duration_minutes,
+            priority: r.priority,
+            due: r.due_date,
+            start: r.start_date,
+            block: r.scheduled_at.map(|at| (at, i64::from(r.duration_minutes.unwrap_or(30)))),
+            pinned: r.pinned,
+        })
+        .collect())
+}
+
+/// A proposal for the days `from` to `to` (see [`window`]) as of `now`: nothing is written.
+pub async fn propose(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    timezone: &str,
+    now: DateTime<Utc>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Proposal, Error> {
+    let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::UTC);
+    let prefs = preferences(&mut *conn, user_id).await?;
+    let span = bounds(tz, from, to);
+    let busy: Vec<_> = busy(&mut *conn, user_id, span).await?.into_iter().map(|(s, e, _)| (s, e)).collect();
+    let items = items(conn, user_id, to, span.1).await?;
+    Ok(plan(&Input { now, tz, from, to, prefs: &prefs, busy: &busy, items: &items }))
+}
+
+/// Apply the `accepted` blocks (all of a proposal, or some) as one plan:
+/// each task takes its block (unpinned, so a later plan may move it). Bad
+/// input changes nothing: a task that is not the person's, done or pinned,
+/// a block in the past, or one that overlaps busy time, another task's block
+/// or another accepted block (the calendar changed since the proposal: plan again).
+pub async fn apply(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    timezone: &str,
+    now: DateTime<Utc>,
+    accepted: &[Accepted],
+) -> Result<AppliedPlan, Error> {
+    if accepted.is_empty() {
+        return Err(Error::field("placements", "Choose at least one block to apply."));
+    }
+    if accepted.len() > BLOCKS_MAX {
+        return Err(Error::field("placements", format!("At most {BLOCKS_MAX} blocks at once.")));
+    }
+    let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::UTC);
+    let mut sorted: Vec<&Accepted> = accepted.iter().collect();
+    sorted.sort_by_key(|a| (a.start, a.task_id));
+    // The tasks first, locked: one that is not the person's names nothing (404);
+    // one deleted, done or pinned since the proposal is a conflict.
+    let ids: Vec<Uuid> = sorted.iter().map(|a| a.task_id).collect();
+    let tasks = sqlx::query!(
+        r#"select id, scheduled_at, duration_minutes, start_date, pinned,
+                  (deleted_at is not null or status = 'done') as "gone!"
+           from tasks where user_id = $1 and id = any($2) order by id for update"#,
+        user_id,
+        &ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let before: HashMap<Uuid, _> = tasks.into_iter().map(|t| (t.id, t)).collect();
+    for a in &sorted {
+        match before.get(&a.task_id) {
+            None => return Err(Error::NotFound),
+            Some(t) if t.gone => {
+                return Err(Error::Conflict("A task in the plan was deleted or done since: plan again.".into()));
+            }
+            Some(t) if t.pinned => {
+                return Err(Error::Conflict("A task in the plan was pinned to its time since: plan again.".into()));
+            }
+            Some(_) => {}
+        }
+    }
+    for (i, a) in sorted.iter().enumerate() {
+        let minutes = (a.end - a.start).num_minutes();
+        if a.end <= a.start || !(5..=1440).contains(&minutes) {
+            return Err(Error::field("placements", "Each block must be 5 minutes to 24 hours long."));
+        }
+        if sorted[..i].iter().any(|b| b.task_id == a.task_id) {
+            return Err(Error::field("placements", "A task can have only one block in a plan."));
+        }
+        if i > 0 && sorted[i - 1].end > a.start {
+            return Err(Error::field("placements", "Two blocks overlap."));
+        }
+        if a.start < now - Duration::minutes(5) {
+            return Err(Error::Conflict("A block now starts in the past: plan again.".into()));
+        }
+    }
+    let (first, last) = (sorted[0].start, sorted.iter().map(|a| a.end).max().unwrap_or(sorted[0].end));
+    let clash = |what: &str| Error::Conflict(format!("A block now overlaps {what}: plan again."));
+    for (s, e, summary) in busy(&mut *conn, user_id, (first, last)).await? {
+        if sorted.iter().any(|a| a.start < e && s < a.end) {
+            return Err(clash(&format!("“{summary}”")));
+        }
+    }
+    let others = sqlx::query!(
+        r#"select title, scheduled_at as "at!", duration_minutes from tasks
+           where user_id = $1 and deleted_at is null and status <> 'done' and scheduled_at is not null
+             and not (id = any($2)) and scheduled_at < $4 and scheduled_at + make_interval(mins => coalesce(duration_minutes, 30)) > $3"#,
+        user_id,
+        &ids,
+        first,
+        last
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for o in others {
+        let end = o.at + Duration::minutes(i64::from(o.duration_minutes.unwrap_or(30)));
+        if sorted.iter().any(|a| a.start < end && o.at < a.end) {
+            return Err(clash(&format!("the block of “{}”", o.title)));
+        }
+    }
+    let local = |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();
+    let plan_id = sqlx::query_scalar!(
+        "insert into schedule_plans (user_id, from_date, to_date) values ($1, $2, $3) returning id",
+        user_id,
+        local(first),
+        local(last).max(local(first))
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    for a in &sorted {
+        let Some(before) = before.get(&a.task_id) else { return Err(Error::NotFound) };
+        let minutes = i32::try_from((a.end - a.start).num_minutes()).unwrap_or(60);
+        sqlx::query!(
+            "insert into schedule_plan_blocks (plan_id, user_id, task_id, before_at, before_minutes, before_start_date,
+                                               before_pinned, after_at, after_minutes)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            plan_id,
+            user_id,
+            a.task_id,
+            before.scheduled_at,
+            before.duration_minutes,
+            before.start_date,
+            before.pinned,
+            a.start,
+            minutes
+        )
+        .execute(&mut *conn)
+        .await?;
+        crate::task::service::place_block(&mut *conn, user_id, a.task_id, a.start, minutes, local(a.start)).await?;
+    }
+    tracing::info!(user.id = %user_id, plan.id = %plan_id, blocks = sorted.len(), "plan applied");
+    Ok(AppliedPlan { id: plan_id, blocks: sorted.len() })
+}
+
+/// Undo plan `id` as one batch: each block goes back to where it was,
+/// unless it changed after the plan (moved by hand or in Google, done,
+/// deleted): that one is left as it is, and counted.
+pub async fn undo(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<UndonePlan, Error> {
+    let undone = sqlx::query_scalar!(
+        "update schedule_plans set undone_at = now() where id = $1 and user_id = $2 and undone_at is null returning id",
+        id,
+        user_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if undone.is_none() {
+        let exists =
+            sqlx::query_scalar!("select 1 as \"one!\" from schedule_plans where id = $1 and user_id = $2", id, user_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        return Err(match exists {
+            Some(_) => Error::Conflict("This plan was already undone.".into()),
+            None => Error::NotFound,
+        });
+    }
+    let blocks = sqlx::query!(
+        r#"select b.task_id, b.before_at, b.before_minutes, b.before_start_date, b.before_pinned,
+                  (t.deleted_at is null and t.status <> 'done' and t.scheduled_at = b.after_at
+                   and t.duration_minutes is not distinct from b.after_minutes) as "unchanged!"
+           from schedule_plan_blocks b join tasks t on t.id = b.task_id
+           where b.plan_id = $1 and b.user_id = $2
+           order by b.task_id for update of t"#,
+        id,
+        user_id
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut result = UndonePlan { restored: 0, kept: 0 };
+    for b in blocks {
+        if !b.unchanged {
+            result.kept += 1;
+            continue;
+        }
+        crate::task::service::restore_block(
+            &mut *conn,
+            user_id,
+            b.task_id,
+            b.before_at,
+            b.before_minutes,
+            b.before_start_date,
+            b.before_pinned,
+        )
+        .await?;
+        result.restored += 1;
+    }
+    tracing::info!(user.id = %user_id, plan.id = %id, restored = result.restored, kept = result.kept, "plan undone");
+    Ok(result)
+}
