@@ -14,6 +14,7 @@ pub mod error;
 pub mod forms;
 pub mod note;
 pub mod phone;
+pub mod plan;
 pub mod profile;
 pub mod project;
 pub mod task;

@@ -82,6 +82,7 @@ pub fn ProfilePage() -> impl IntoView {
             <PhoneSettings />
             <crate::calendar::GoogleCalendarSettings />
             <CalendarFeedSettings />
+            <crate::plan::SchedulingSettings />
             <ApiTokens />
         </Layout>
     }

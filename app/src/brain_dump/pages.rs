@@ -364,6 +364,10 @@ fn Review(
                 <input type="hidden" name="id" value=undo_id.clone() />
                 <button type="submit" class="btn">"Undo this brain dump"</button>
             </ActionForm>
+            <p class="mb-4 text-sm">
+                <a href="/calendar?plan=1" class="link">"Plan your week"</a>
+                " — place the new tasks into your free working time (you review it first)."
+            </p>
             {move || undo_error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
         })}
         {dump.error.clone().filter(|_| status == DumpStatus::Failed).map(|e| {

@@ -4,6 +4,7 @@
 
 use super::{AddCalendarUrl, MoveTask, RefreshCalendar, RemoveCalendar, ScheduleTask, get_calendar_week};
 use crate::components::{Empty, FormError, Layout, Prefill, Submit, loaded, query_param};
+use crate::plan::{ApplyPlan, PlanPanel, UndoPlan};
 use domain::calendar::model::{CalendarDay, CalendarSource, CalendarWeek, DayTask, GoogleConnection};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -186,6 +187,13 @@ pub fn CalendarPage() -> impl IntoView {
     let add = ServerAction::<AddCalendarUrl>::new();
     let refresh = ServerAction::<RefreshCalendar>::new();
     let remove = ServerAction::<RemoveCalendar>::new();
+    let apply = ServerAction::<ApplyPlan>::new();
+    let undo = ServerAction::<UndoPlan>::new();
+    let plan_param = query_param("plan");
+    let planning = Signal::derive(move || plan_param() == "1");
+    let (applied, blocks, undone, kept) =
+        (query_param("applied"), query_param("blocks"), query_param("undone"), query_param("kept"));
+    let outcome = Signal::derive(move || (applied(), blocks(), undone(), kept()));
     let week = Resource::new(
         move || {
             (
@@ -195,6 +203,8 @@ pub fn CalendarPage() -> impl IntoView {
                 add.version().get(),
                 refresh.version().get(),
                 remove.version().get(),
+                apply.version().get(),
+                undo.version().get(),
             )
         },
         |(w, ..)| get_calendar_week(w),
@@ -225,6 +235,7 @@ pub fn CalendarPage() -> impl IntoView {
                         {format!("Week of {} · times in {}", w.monday.format("%-d %B %Y"), w.timezone)}
                     </p>
                     {move || errors().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                    <PlanPanel week=Signal::derive(week_param) planning apply undo outcome />
                     <div class="grid gap-3 md:grid-cols-2 lg:grid-cols-7">
                         {w.days.into_iter().map(|d| view! { <Day day=d today=today actions /> }).collect_view()}
                     </div>
