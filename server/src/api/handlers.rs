@@ -3,7 +3,7 @@
 
 use super::Problem;
 use super::auth::ApiUser;
-use super::problem::{ApiError, ApiJson, ApiPath, ApiQuery};
+use super::problem::{ApiError, ApiJson, ApiOptionalJson, ApiPath, ApiQuery};
 use super::types::*;
 use crate::AppState;
 use axum::Json;
@@ -20,6 +20,7 @@ use domain::note::{NoteInput, service as notes};
 use domain::project::ProjectInput;
 use domain::project::model::{Project, ProjectSummary};
 use domain::project::service::{self as projects, ProjectKey};
+use domain::schedule::{AppliedPlan, Proposal, UndonePlan};
 use domain::task::model::Task;
 use domain::task::{TaskInput, service as tasks};
 use domain::{Error, patch};
@@ -443,6 +444,65 @@ pub async fn calendar_feed(State(state): State<AppState>, user: ApiUser) -> ApiR
             "The calendar feed is turned off. Turn it on from your profile page.",
         )),
     }
+}
+
+// ---- scheduling -----------------------------------------------------------
+
+/// Propose a plan: open tasks (due in the window, starting in it, or high
+/// priority) placed into free working time, each with a one-line reason, and
+/// the ones that do not fit with why. Nothing is written: apply it with
+/// POST /api/v1/schedule/plans. The body may be left out.
+#[utoipa::path(post, path = "/api/v1/schedule/proposals", tag = "scheduling", request_body = Option<PlanWindow>,
+    responses((status = 200, body = Proposal)))]
+pub async fn propose_schedule(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiOptionalJson(w): ApiOptionalJson<PlanWindow>,
+) -> ApiResult<Json<Proposal>> {
+    use domain::schedule::service;
+    let today = user.today();
+    let (from, to) = service::window(today, w.from.map(|f| f.max(today)), w.to)?;
+    let (uid, now) = (user.id, chrono::Utc::now());
+    let tz = user.timezone.clone();
+    let proposal = as_user(&state.pool, uid, move |tx| {
+        Box::pin(async move { service::propose(tx, uid, &tz, now, from, to).await })
+    })
+    .await?;
+    Ok(Json(proposal))
+}
+
+/// Apply blocks of a proposal in one transaction, as a plan that can be
+/// undone as one batch. Refused (409, nothing written) when the calendar or a
+/// task changed since the proposal so that a block no longer fits: propose again.
+#[utoipa::path(post, path = "/api/v1/schedule/plans", tag = "scheduling", request_body = ApplyPlanBody,
+    responses((status = 201, body = AppliedPlan)))]
+pub async fn apply_schedule(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiJson(b): ApiJson<ApplyPlanBody>,
+) -> ApiResult<(StatusCode, Json<AppliedPlan>)> {
+    use domain::schedule::service;
+    let (uid, now) = (user.id, chrono::Utc::now());
+    let tz = user.timezone.clone();
+    let plan = as_user(&state.pool, uid, move |tx| {
+        Box::pin(async move { service::apply(tx, uid, &tz, now, &b.placements).await })
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(plan)))
+}
+
+/// Undo a plan: each block goes back to where it was, unless it changed
+/// since (moved, done or deleted), which is left alone and counted in `kept`.
+#[utoipa::path(post, path = "/api/v1/schedule/plans/{id}/undo", tag = "scheduling", params(("id" = Uuid, Path)),
+    responses((status = 200, body = UndonePlan)))]
+pub async fn undo_schedule(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<UndonePlan>> {
+    let uid = user.id;
+    let undone = as_user(&state.pool, uid, move |tx| Box::pin(domain::schedule::service::undo(tx, uid, id))).await?;
+    Ok(Json(undone))
 }
 
 // ---- briefs ---------------------------------------------------------------

@@ -58,6 +58,8 @@ impl Modify for Common {
                 &["get_brain_dump", "process_brain_dump", "confirm_brain_dump", "undo_brain_dump"],
             ),
             ("/api/v1/briefs/generate", "202", &["get_brief"]),
+            ("/api/v1/schedule/proposals", "200", &["apply_schedule"]),
+            ("/api/v1/schedule/plans", "201", &["undo_schedule"]),
         ];
         for (path, status, targets) in links {
             let response = doc
@@ -68,7 +70,11 @@ impl Modify for Common {
                 .and_then(|op| op.responses.responses.get_mut(*status));
             if let Some(utoipa::openapi::RefOr::T(response)) = response {
                 for target in *targets {
-                    let link = if target.starts_with("create_") {
+                    let link = if *target == "apply_schedule" {
+                        // The proposal's blocks, as they are.
+                        let body = serde_json::json!({ "placements": "$response.body#/placements" });
+                        Link::builder().operation_id(*target).request_body(Some(body)).build()
+                    } else if target.starts_with("create_") {
                         // Into the project just made.
                         let body = serde_json::json!({ "project_id": "$response.body#/id" });
                         Link::builder().operation_id(*target).request_body(Some(body)).build()
@@ -97,7 +103,7 @@ impl Modify for Common {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "BuildOS API", version = "1.0.0",
-         description = "Projects, tasks, notes, brain dumps and briefs. Authenticate with a personal access token: `Authorization: Bearer <token>` (make one on your profile page, or with POST /api/v1/auth/tokens)."),
+         description = "Projects, tasks, notes, brain dumps, briefs and scheduling. Authenticate with a personal access token: `Authorization: Bearer <token>` (make one on your profile page, or with POST /api/v1/auth/tokens)."),
     paths(
         register, create_token, me,
         list_projects, create_project, get_project, update_project, delete_project,
@@ -106,6 +112,7 @@ impl Modify for Common {
         create_brain_dump, get_brain_dump, process_brain_dump, confirm_brain_dump, undo_brain_dump,
         list_briefs, get_brief, generate_brief,
         calendar_feed,
+        propose_schedule, apply_schedule, undo_schedule,
     ),
     components(schemas(Problem, problem::FieldProblem)),
     modifiers(&Common),
@@ -217,6 +224,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/briefs/generate", post(generate_brief))
         .route("/api/v1/briefs/{id}", get(get_brief))
         .route("/api/v1/calendar/feed", get(calendar_feed))
+        .route("/api/v1/schedule/proposals", post(propose_schedule))
+        .route("/api/v1/schedule/plans", post(apply_schedule))
+        .route("/api/v1/schedule/plans/{id}/undo", post(undo_schedule))
         .route("/api/v1/{*rest}", get(not_found).post(not_found).patch(not_found).delete(not_found))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }

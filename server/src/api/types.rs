@@ -171,3 +171,21 @@ pub struct ApiToken {
     /// Send as `Authorization: Bearer <token>`. Shown only now.
     pub token: String,
 }
+
+/// The days to plan, in the person's timezone: `from` (default today; a day
+/// before today counts from today) to `to` (default six days after `from`;
+/// not before it, at most 31 days in all).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct PlanWindow {
+    #[serde(default)]
+    pub from: Option<chrono::NaiveDate>,
+    #[serde(default)]
+    pub to: Option<chrono::NaiveDate>,
+}
+
+/// The blocks of a proposal to apply (all of them, or the ones kept).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ApplyPlanBody {
+    #[schema(min_items = 1, max_items = 2000)]
+    pub placements: Vec<domain::schedule::Accepted>,
+}

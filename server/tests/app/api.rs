@@ -6,14 +6,14 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-struct Api<'a> {
+pub(crate) struct Api<'a> {
     app: &'a TestApp,
     http: Client,
     token: String,
 }
 
 impl Api<'_> {
-    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub(crate) async fn send(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         let mut req = self.http.request(method, self.app.url(path)).bearer_auth(&self.token);
         if let Some(b) = body {
             req = req.json(&b);
@@ -28,16 +28,16 @@ impl Api<'_> {
         }
         (status, value)
     }
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(Method::GET, path, None).await
     }
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.send(Method::POST, path, Some(body)).await
     }
-    async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.send(Method::PATCH, path, Some(body)).await
     }
-    async fn delete(&self, path: &str) -> (StatusCode, Value) {
+    pub(crate) async fn delete(&self, path: &str) -> (StatusCode, Value) {
         self.send(Method::DELETE, path, None).await
     }
 }
@@ -48,7 +48,7 @@ async fn post_json(app: &TestApp, path: &str, body: Value) -> reqwest::Response 
 }
 
 /// Register `email` through the API and get a token for it.
-async fn api_for<'a>(app: &'a TestApp, email: &str) -> Api<'a> {
+pub(crate) async fn api_for<'a>(app: &'a TestApp, email: &str) -> Api<'a> {
     let http = Client::new();
     let r = post_json(
         app,

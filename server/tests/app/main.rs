@@ -17,5 +17,6 @@ mod limits;
 mod llm;
 mod login_limits;
 mod notify;
+mod schedule;
 mod smtp;
 mod support;

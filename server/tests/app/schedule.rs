@@ -1,0 +1,231 @@
+//! Planning through API v1: a proposal with reasons, applied in part as one
+//! plan, refused when it no longer fits, undone as one batch (leaving alone
+//! what changed since); another person's plan and tasks are not found.
+
+use crate::api::api_for;
+use crate::support::TestApp;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc, Weekday};
+use chrono_tz::Europe::Paris;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+/// The first Monday at least a week away (so every block is in the future,
+/// whatever the hour the test runs).
+fn next_monday() -> NaiveDate {
+    let today = Utc::now().with_timezone(&Paris).date_naive();
+    let mut d = today + Duration::days(7);
+    while d.weekday() != Weekday::Mon {
+        d += Duration::days(1);
+    }
+    d
+}
+
+fn at(v: &Value) -> DateTime<Utc> {
+    v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).expect("an RFC 3339 time").to_utc()
+}
+
+async fn block(pool: &PgPool, task: &str) -> (Option<DateTime<Utc>>, Option<i32>) {
+    let mut tx = pool.begin().await.unwrap();
+    // Tasks are read as their owner (row-level security).
+    sqlx::query("select set_config('app.user_id', (select id::text from users where email = 'ada@example.com'), true)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query_as("select scheduled_at, duration_minutes from tasks where id = $1::uuid")
+        .bind(task)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_week_is_proposed_applied_in_part_refused_when_stale_and_undone(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let ada = api_for(&app, "ada@example.com").await;
+    let monday = next_monday();
+    let (_, project) = ada.post("/api/v1/projects", json!({ "name": "Launch" })).await;
+    let pid = project["id"].as_str().unwrap().to_string();
+    let task = async |title: &str, fields: Value| {
+        let mut body = json!({ "project_id": pid, "title": title });
+        body.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+        let (status, t) = ada.post("/api/v1/tasks", body).await;
+        assert_eq!(status, 201, "{t}");
+        t["id"].as_str().unwrap().to_string()
+    };
+    let report = task(
+        "Write the report",
+        json!({ "due_date": (monday + Duration::days(2)).to_string(), "duration_minutes": 90, "priority": "high" }),
+    )
+    .await;
+    let slides = task("Slides", json!({ "due_date": (monday + Duration::days(4)).to_string() })).await;
+    let someday = task("Someday: a pond", json!({})).await;
+    let huge = task(
+        "Rewrite everything",
+        json!({ "due_date": (monday + Duration::days(1)).to_string(), "duration_minutes": 2000 }),
+    )
+    .await;
+
+    // A week that has not started: Monday to Sunday.
+    let window = json!({ "from": monday.to_string(), "to": (monday + Duration::days(6)).to_string() });
+    let (status, proposal) = ada.post("/api/v1/schedule/proposals", window.clone()).await;
+    assert_eq!(status, 200, "{proposal}");
+    assert_eq!(proposal["from"], monday.to_string());
+    let placements = proposal["placements"].as_array().unwrap();
+    let of = |id: &str| placements.iter().find(|p| p["task_id"] == id).cloned();
+    let r = of(&report).expect("the report is placed");
+    let s = of(&slides).expect("the slides are placed");
+    assert!(of(&someday).is_none(), "a task with no date and normal priority is not planned");
+    // Due first and high priority: the first free 90 minutes, Monday 09:00 in Paris.
+    let start = at(&r["start"]).with_timezone(&Paris);
+    assert_eq!((start.date_naive(), start.hour(), start.minute()), (monday, 9, 0), "{r}");
+    assert_eq!(at(&r["end"]) - at(&r["start"]), Duration::minutes(90));
+    assert!(r["reason"].as_str().unwrap().contains("high priority"), "{r}");
+    // Next, after the 10-minute buffer.
+    assert_eq!(at(&s["start"]), at(&r["end"]) + Duration::minutes(10), "{s}");
+    assert_eq!(at(&s["end"]) - at(&s["start"]), Duration::minutes(60), "the default length");
+    let unplaced = proposal["unplaced"].as_array().unwrap();
+    let too_long = unplaced.iter().find(|u| u["task_id"] == huge.as_str()).expect("the 2000-minute task does not fit");
+    assert!(too_long["reason"].as_str().unwrap().contains("more than your daily maximum"), "{too_long}");
+
+    // Only the report is kept (the slides unticked).
+    let keep = |p: &Value| json!({ "task_id": p["task_id"], "start": p["start"], "end": p["end"] });
+    let (status, plan) = ada.post("/api/v1/schedule/plans", json!({ "placements": [keep(&r)] })).await;
+    assert_eq!(status, 201, "{plan}");
+    assert_eq!(plan["blocks"], 1);
+    assert_eq!(block(&pool, &report).await, (Some(at(&r["start"])), Some(90)));
+    assert_eq!(block(&pool, &slides).await, (None, None), "an unticked block is not written");
+
+    // The slides on top of the report's block: refused, nothing written.
+    let clash = json!({ "task_id": slides, "start": r["start"], "end": r["end"] });
+    let (status, problem) = ada.post("/api/v1/schedule/plans", json!({ "placements": [clash] })).await;
+    assert_eq!(status, 409, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("Write the report"), "{problem}");
+    assert_eq!(block(&pool, &slides).await, (None, None));
+    // A block in the past (a stale proposal), and one that ends before it starts.
+    let past = json!({ "task_id": slides, "start": "2020-01-06T09:00:00Z", "end": "2020-01-06T10:00:00Z" });
+    let (status, _) = ada.post("/api/v1/schedule/plans", json!({ "placements": [past] })).await;
+    assert_eq!(status, 409);
+    let backwards = json!({ "task_id": slides, "start": s["end"], "end": s["start"] });
+    let (status, problem) = ada.post("/api/v1/schedule/plans", json!({ "placements": [backwards] })).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "placements");
+
+    // Proposed again, the report keeps its block and the slides still fit.
+    let (_, again) = ada.post("/api/v1/schedule/proposals", window.clone()).await;
+    let kept = again["placements"].as_array().unwrap().iter().find(|p| p["task_id"] == report.as_str()).cloned();
+    assert!(kept.is_none(), "a block that still fits is not proposed again: {again}");
+    let s2 = again["placements"].as_array().unwrap().iter().find(|p| p["task_id"] == slides.as_str()).unwrap().clone();
+    let (status, second) = ada.post("/api/v1/schedule/plans", json!({ "placements": [keep(&s2)] })).await;
+    assert_eq!(status, 201, "{second}");
+
+    // Another person finds neither the plan nor the task.
+    let bea = api_for(&app, "bea@example.com").await;
+    let plan_id = second["id"].as_str().unwrap();
+    let (status, _) = bea.post(&format!("/api/v1/schedule/plans/{plan_id}/undo"), json!({})).await;
+    assert_eq!(status, 404);
+    let theirs = json!({ "task_id": slides, "start": s2["start"], "end": s2["end"] });
+    let (status, _) = bea.post("/api/v1/schedule/plans", json!({ "placements": [theirs] })).await;
+    assert_eq!(status, 404);
+    let (status, empty) = bea.post("/api/v1/schedule/proposals", window).await;
+    assert_eq!((status, empty["placements"].as_array().unwrap().len()), (StatusCode::OK, 0));
+    assert_eq!(block(&pool, &slides).await.0, Some(at(&s2["start"])));
+
+    // The first plan undone: the report goes back to no block.
+    let first_id = plan["id"].as_str().unwrap();
+    let (status, undone) = ada.post(&format!("/api/v1/schedule/plans/{first_id}/undo"), json!({})).await;
+    assert_eq!(status, 200, "{undone}");
+    assert_eq!(undone, json!({ "restored": 1, "kept": 0 }));
+    assert_eq!(block(&pool, &report).await, (None, Some(90)), "its own length stays");
+    let (status, _) = ada.post(&format!("/api/v1/schedule/plans/{first_id}/undo"), json!({})).await;
+    assert_eq!(status, 409, "undone once only");
+
+    // The slides' block changed since the second plan (a new length): undo leaves it.
+    let (status, _) = ada.patch(&format!("/api/v1/tasks/{slides}"), json!({ "duration_minutes": 45 })).await;
+    assert_eq!(status, 200);
+    let (_, undone) = ada.post(&format!("/api/v1/schedule/plans/{plan_id}/undo"), json!({})).await;
+    assert_eq!(undone, json!({ "restored": 0, "kept": 1 }));
+    assert_eq!(block(&pool, &slides).await, (Some(at(&s2["start"])), Some(45)));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_proposal_window_is_checked_and_the_body_may_be_left_out(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let ada = api_for(&app, "ada@example.com").await;
+    let today = Utc::now().with_timezone(&Paris).date_naive();
+    let (status, p) = ada.send(reqwest::Method::POST, "/api/v1/schedule/proposals", None).await;
+    assert_eq!(status, 200, "{p}");
+    assert_eq!(
+        (p["from"].as_str(), p["to"].as_str()),
+        (Some(&*today.to_string()), Some(&*(today + Duration::days(6)).to_string()))
+    );
+    // A day before today counts from today.
+    let (status, p) = ada.post("/api/v1/schedule/proposals", json!({ "from": "2020-01-01" })).await;
+    assert_eq!((status, p["from"].as_str()), (StatusCode::OK, Some(&*today.to_string())));
+    for (body, field) in [
+        (json!({ "from": (today + Duration::days(3)).to_string(), "to": today.to_string() }), "to"),
+        (json!({ "to": (today + Duration::days(31)).to_string() }), "to"),
+    ] {
+        let (status, problem) = ada.post("/api/v1/schedule/proposals", body.clone()).await;
+        assert_eq!(status, 422, "{body}: {problem}");
+        assert_eq!(problem["errors"][0]["field"], field);
+    }
+    let (status, _) = ada.post("/api/v1/schedule/proposals", json!({ "from": "tomorrow" })).await;
+    assert_eq!(status, 422);
+    let (status, problem) = ada.post("/api/v1/schedule/plans", json!({ "placements": [] })).await;
+    assert_eq!(status, 422, "{problem}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn planning_preferences_are_saved_checked_field_by_field_and_used(pool: PgPool) {
+    let (app, c) = TestApp::with_ada(pool).await;
+    let prefs = app.ok(&c, "get_scheduling_preferences", &[]).await;
+    assert_eq!(prefs["hours"][0], json!({ "start": "09:00:00", "end": "17:00:00" }), "Monday 09–17 by default");
+    assert_eq!(prefs["hours"][5], Value::Null, "Saturday off by default");
+
+    // Each mistake is named by its field, and nothing is saved.
+    let valid = [
+        ("hours[mon][start]", "10:00"),
+        ("hours[mon][end]", "12:30"),
+        ("hours[tue][start]", "09:00"),
+        ("hours[tue][end]", "17:00"),
+        ("buffer_minutes", "0"),
+        ("default_minutes", "30"),
+        ("max_day_hours", "2.5"),
+        ("days_off", "2026-12-24, 2026-12-25"),
+    ];
+    for (field, value, named) in [
+        ("hours[tue][end]", "08:00", "tue_start"),
+        ("hours[tue][end]", "", "tue_start"),
+        ("buffer_minutes", "500", "buffer_minutes"),
+        ("default_minutes", "lots", "default_minutes"),
+        ("max_day_hours", "0.1", "max_day_hours"),
+        ("days_off", "Christmas", "days_off"),
+    ] {
+        let form: Vec<_> = valid.iter().map(|&(k, v)| if k == field { (k, value) } else { (k, v) }).collect();
+        let err = app.call(&c, "save_scheduling_preferences", &form).await.unwrap_err();
+        assert!(err.field_message(named).is_some(), "{field}={value:?} names {named}: {err:?}");
+    }
+    assert_eq!(app.ok(&c, "get_scheduling_preferences", &[]).await, prefs);
+
+    app.ok(&c, "save_scheduling_preferences", &valid).await;
+    let saved = app.ok(&c, "get_scheduling_preferences", &[]).await;
+    assert_eq!(saved["hours"][0], json!({ "start": "10:00:00", "end": "12:30:00" }));
+    assert_eq!(saved["hours"][2], Value::Null, "a day left out of the form is a day off");
+    assert_eq!((saved["buffer_minutes"].as_i64(), saved["default_minutes"].as_i64()), (Some(0), Some(30)));
+    assert_eq!(saved["max_day_minutes"], 150);
+    assert_eq!(saved["days_off"], json!(["2026-12-24", "2026-12-25"]));
+
+    // The planner follows them: Monday from 10:00, 30-minute blocks back to back.
+    let monday = next_monday();
+    let (pid, _) = app.project(&c, "Launch").await;
+    let due = (monday + Duration::days(1)).to_string();
+    for title in ["One", "Two"] {
+        app.task(&c, &pid, &[("title", title), ("due_date", &due)]).await;
+    }
+    let p = app.ok(&c, "propose_plan", &[("week", &monday.to_string())]).await;
+    let starts: Vec<_> = p["placements"].as_array().unwrap().iter().map(|b| at(&b["start"]).with_timezone(&Paris)).collect();
+    assert_eq!(starts.len(), 2, "{p}");
+    assert_eq!((starts[0].date_naive(), starts[0].hour(), starts[0].minute()), (monday, 10, 0));
+    assert_eq!(starts[1] - starts[0], Duration::minutes(30), "no buffer");
+}
