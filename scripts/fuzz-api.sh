@@ -46,11 +46,11 @@ curl -fsS -X POST "${base}/auth/register" -H 'content-type: application/json' \
 token="$(curl -fsS -X POST "${base}/auth/tokens" -H 'content-type: application/json' \
   -d '{"email":"fuzz@example.com","password":"correct horse battery","name":"fuzz"}' |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')"
-# Something to find: a project with a task and a note.
+# Something to find: a project with a task (due soon, so a plan proposes it).
 project="$(curl -fsS -X POST "${base}/projects" -H "authorization: Bearer ${token}" -H 'content-type: application/json' \
   -d '{"name":"Fuzz target"}' | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')"
 curl -fsS -X POST "${base}/tasks" -H "authorization: Bearer ${token}" -H 'content-type: application/json' \
-  -d "{\"project_id\":\"${project}\",\"title\":\"A task\"}" >/dev/null
+  -d "{\"project_id\":\"${project}\",\"title\":\"A task\",\"priority\":\"high\",\"due_date\":\"$(date -d '+3 days' +%F)\"}" >/dev/null
 
 log "schemathesis: ${MAX_EXAMPLES} examples per operation, seed ${SEED}"
 rm -rf "$report"

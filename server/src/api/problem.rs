@@ -156,7 +156,8 @@ where
     }
 }
 
-/// A JSON body that may be left out (no body, or only whitespace): then `T::default()`.
+/// A JSON object body that may be left out (no body, only whitespace, or
+/// `null`): then `T::default()`.
 pub struct ApiOptionalJson<T>(pub T);
 
 impl<S, T> axum::extract::FromRequest<S> for ApiOptionalJson<T>
@@ -175,7 +176,13 @@ where
             return Ok(Self(T::default()));
         }
         let req = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
-        ApiJson::<T>::from_request(req, state).await.map(|ApiJson(v)| Self(v))
+        let ApiJson(value) = ApiJson::<serde_json::Value>::from_request(req, state).await?;
+        match value {
+            serde_json::Value::Null => Ok(Self(T::default())),
+            // (serde would also read a struct from an array of its fields.)
+            serde_json::Value::Object(_) => domain::patch::read(value).map(Self).map_err(ApiError::from),
+            _ => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "The body must be a JSON object (or left out).")),
+        }
     }
 }
 

@@ -172,6 +172,11 @@ async fn the_proposal_window_is_checked_and_the_body_may_be_left_out(pool: PgPoo
     }
     let (status, _) = ada.post("/api/v1/schedule/proposals", json!({ "from": "tomorrow" })).await;
     assert_eq!(status, 422);
+    // `null` is a left-out body; an array is not a window (serde alone would read one).
+    let (status, p) = ada.post("/api/v1/schedule/proposals", Value::Null).await;
+    assert_eq!((status, p["from"].as_str()), (StatusCode::OK, Some(&*today.to_string())));
+    let (status, _) = ada.post("/api/v1/schedule/proposals", json!([null, null])).await;
+    assert_eq!(status, 422);
     let (status, problem) = ada.post("/api/v1/schedule/plans", json!({ "placements": [] })).await;
     assert_eq!(status, 422, "{problem}");
 }
