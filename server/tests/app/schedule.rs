@@ -229,7 +229,8 @@ async fn planning_preferences_are_saved_checked_field_by_field_and_used(pool: Pg
         app.task(&c, &pid, &[("title", title), ("due_date", &due)]).await;
     }
     let p = app.ok(&c, "propose_plan", &[("week", &monday.to_string())]).await;
-    let starts: Vec<_> = p["placements"].as_array().unwrap().iter().map(|b| at(&b["start"]).with_timezone(&Paris)).collect();
+    let starts: Vec<_> =
+        p["placements"].as_array().unwrap().iter().map(|b| at(&b["start"]).with_timezone(&Paris)).collect();
     assert_eq!(starts.len(), 2, "{p}");
     assert_eq!((starts[0].date_naive(), starts[0].hour(), starts[0].minute()), (monday, 10, 0));
     assert_eq!(starts[1] - starts[0], Duration::minutes(30), "no buffer");
