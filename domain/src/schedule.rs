@@ -91,6 +91,7 @@ impl Preferences {
 pub struct Placement {
     pub task_id: Uuid,
     pub title: String,
+    pub due: Option<NaiveDate>,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     /// "Mon 7 Dec, 09:00–10:30", in the person's timezone.
@@ -111,6 +112,7 @@ pub struct Placement {
 pub struct Unplaced {
     pub task_id: Uuid,
     pub title: String,
+    pub due: Option<NaiveDate>,
     pub reason: String,
 }
 

@@ -90,9 +90,11 @@ fn BriefView(brief: Brief) -> impl IntoView {
     let date = brief.brief_date.format("%A %-d %B %Y").to_string();
     let busy = matches!(brief.status, BriefStatus::Queued | BriefStatus::Generating);
     let notices: Vec<String> = brief.content.as_ref().map(|c| c.notices.clone()).unwrap_or_default();
+    let (schedule, at_risk) =
+        brief.content.as_ref().map(|c| (c.schedule.clone(), c.at_risk.clone())).unwrap_or_default();
     let sections: Vec<ProjectSection> =
         brief.content.map(|c| c.projects.into_iter().filter(|p| !p.is_quiet()).collect()).unwrap_or_default();
-    let quiet = sections.is_empty();
+    let quiet = sections.is_empty() && schedule.is_empty() && at_risk.is_empty();
     view! {
         <article class="space-y-4" data-brief-status=brief.status.as_str()>
             <div class="flex flex-wrap items-baseline gap-2">
@@ -109,6 +111,37 @@ fn BriefView(brief: Brief) -> impl IntoView {
                 <p class="form-error" role="alert" data-testid="brief-notice">{n}" "<a href="/profile#google-calendar" class="link">"Reconnect"</a></p>
             }).collect_view()}
             {brief.summary.map(|s| view! { <p class="card text-slate-700" data-testid="brief-summary">{s}</p> })}
+            {(!schedule.is_empty()).then(|| view! {
+                <section class="card" data-testid="brief-schedule">
+                    <h3 class="font-semibold">"Today's schedule"</h3>
+                    <ul class="mt-1 space-y-1 text-sm">
+                        {schedule.into_iter().map(|s| view! {
+                            <li>
+                                <span class="font-semibold">{s.time}</span>" "
+                                {match s.task_id {
+                                    Some(id) => view! { <a class="link" href=format!("/tasks/{id}")>{s.title}</a> }.into_any(),
+                                    None => view! { <span>{s.title}</span> }.into_any(),
+                                }}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </section>
+            })}
+            {(!at_risk.is_empty()).then(|| view! {
+                <section class="card" data-testid="brief-at-risk">
+                    <h3 class="font-semibold">"At risk of missing their due date"</h3>
+                    <ul class="mt-1 space-y-1 text-sm">
+                        {at_risk.into_iter().map(|r| view! {
+                            <li>
+                                <a class="link" href=format!("/tasks/{}", r.task_id)>{r.title}</a>
+                                <span class="text-slate-500">{format!(" · due {}", r.due_date.format("%-d %b"))}</span>
+                                <span class="block text-xs text-slate-600">{r.reason}</span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                    <a href="/calendar?plan=1" class="btn mt-2">"Re-plan your week"</a>
+                </section>
+            })}
             {(brief.status == BriefStatus::Ready && quiet).then(|| view! {
                 <Empty><p>"Nothing due, overdue or recently done in your active projects. A calm day, or time for a brain dump."</p></Empty>
             })}

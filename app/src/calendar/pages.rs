@@ -235,6 +235,15 @@ pub fn CalendarPage() -> impl IntoView {
                         {format!("Week of {} · times in {}", w.monday.format("%-d %B %Y"), w.timezone)}
                     </p>
                     {move || errors().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                    {(!w.clashes.is_empty()).then(|| {
+                        let names = w.clashes.iter().map(|t| format!("“{t}”")).collect::<Vec<_>>().join(", ");
+                        view! {
+                            <p class="form-error" role="alert" data-testid="plan-clashes">
+                                {format!("An event now overlaps the block of {names}. ")}
+                                <a href=format!("/calendar?week={}&plan=1", w.monday) class="link">"Re-plan the week"</a>
+                            </p>
+                        }
+                    })}
                     <PlanPanel week=Signal::derive(week_param) planning apply undo outcome />
                     <div class="grid gap-3 md:grid-cols-2 lg:grid-cols-7">
                         {w.days.into_iter().map(|d| view! { <Day day=d today=today actions /> }).collect_view()}

@@ -82,6 +82,27 @@ impl ProjectSection {
     }
 }
 
+/// One line of today's schedule: an event from the person's calendars, or
+/// a task's block (`task_id`), with its local time ("09:00–10:30").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScheduleLine {
+    pub time: String,
+    pub title: String,
+    pub task_id: Option<Uuid>,
+}
+
+/// A task that may miss its due date (the planner finds no time for it
+/// before then), and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AtRisk {
+    pub task_id: Uuid,
+    pub title: String,
+    pub due_date: NaiveDate,
+    pub reason: String,
+}
+
 /// Everything a brief shows, built by rules from the person's data.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -91,6 +112,13 @@ pub struct BriefContent {
     /// "Google Calendar needs reconnecting".
     #[serde(default)]
     pub notices: Vec<String>,
+    /// Today's events and task blocks, in time order.
+    #[serde(default)]
+    pub schedule: Vec<ScheduleLine>,
+    /// Tasks due in the next seven days with no time for them before then
+    /// (re-plan from the calendar page: `/calendar?plan=1`).
+    #[serde(default)]
+    pub at_risk: Vec<AtRisk>,
 }
 
 impl BriefContent {

@@ -2,7 +2,8 @@
 //! scheduling, listing.
 
 use super::model::{
-    Brief, BriefContent, BriefListItem, BriefNote, BriefPrefs, BriefStatus, BriefTask, Frequency, ProjectSection,
+    AtRisk, Brief, BriefContent, BriefListItem, BriefNote, BriefPrefs, BriefStatus, BriefTask, Frequency,
+    ProjectSection, ScheduleLine,
 };
 use super::schedule::due_date;
 use super::summary::{self, SummaryEngine};
@@ -102,7 +103,44 @@ pub async fn build_content(conn: &mut PgConnection, user_id: Uuid, today: NaiveD
              and scheduled tasks are not in step. Connect it again on your profile."
         ));
     }
-    Ok(BriefContent { projects: sections, notices })
+    let (schedule, at_risk) = outlook(conn, user_id, today).await?;
+    Ok(BriefContent { projects: sections, notices, schedule, at_risk })
+}
+
+/// Today's schedule, and the tasks due in the next seven days that the
+/// planner finds no time for before their due date.
+async fn outlook(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    today: NaiveDate,
+) -> Result<(Vec<ScheduleLine>, Vec<AtRisk>), Error> {
+    use crate::schedule::service as plans;
+    let timezone =
+        sqlx::query_scalar!("select timezone from users where id = $1", user_id).fetch_one(&mut *conn).await?;
+    let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::UTC);
+    let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M").to_string();
+    let schedule = plans::day_agenda(&mut *conn, user_id, &timezone, today)
+        .await?
+        .into_iter()
+        .map(|(start, end, title, task_id)| ScheduleLine {
+            time: format!("{}–{}", local(start), local(end)),
+            title,
+            task_id,
+        })
+        .collect();
+    let last = today + Duration::days(6);
+    let proposal = plans::propose(conn, user_id, &timezone, Utc::now(), today, last).await?;
+    let due_soon = |d: Option<NaiveDate>| d.filter(|d| (today..=last).contains(d));
+    let late = proposal.placements.into_iter().filter(|p| p.late).filter_map(|p| {
+        due_soon(p.due).map(|due_date| AtRisk { task_id: p.task_id, title: p.title, due_date, reason: p.reason })
+    });
+    let unplaced = proposal.unplaced.into_iter().filter_map(|u| {
+        due_soon(u.due).map(|due_date| AtRisk { task_id: u.task_id, title: u.title, due_date, reason: u.reason })
+    });
+    let mut at_risk: Vec<AtRisk> = late.chain(unplaced).collect();
+    at_risk.sort_by(|a, b| (a.due_date, &a.title).cmp(&(b.due_date, &b.title)));
+    at_risk.truncate(20);
+    Ok((schedule, at_risk))
 }
 
 /// What a brief generation did.

@@ -73,6 +73,9 @@ pub struct CalendarWeek {
     pub today: NaiveDate,
     pub timezone: String,
     pub days: Vec<CalendarDay>,
+    /// Titles of the tasks whose coming (unpinned) block an event now overlaps.
+    #[serde(default)]
+    pub clashes: Vec<String>,
     pub sources: Vec<CalendarSource>,
     /// The Google Calendar connection, if any.
     pub google: Option<GoogleConnection>,

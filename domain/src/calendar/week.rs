@@ -20,6 +20,20 @@ pub async fn week(
     let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::UTC);
     let events = busy_between(&mut *conn, user_id, monday, sunday, timezone).await?;
     let tasks = crate::task::service::list_dated_between(&mut *conn, user_id, monday, sunday).await?;
+    // Blocks still to come that an event now overlaps (an event added or
+    // moved after they were placed): the page offers a re-plan. Pinned
+    // blocks are the person's own choice and are not flagged.
+    let now = chrono::Utc::now();
+    let clashes = tasks
+        .iter()
+        .filter(|t| !t.pinned)
+        .filter_map(|t| {
+            let at = t.scheduled_at?;
+            let end = at + chrono::Duration::minutes(i64::from(t.duration_minutes.unwrap_or(30)));
+            let hit = end > now && events.iter().any(|e| !e.all_day && e.starts_at < end && at < e.ends_at);
+            hit.then(|| t.title.clone())
+        })
+        .collect();
     let days = (0..7)
         .map(|i| {
             let date = monday + Days::new(i);
@@ -64,6 +78,7 @@ pub async fn week(
         today,
         timezone: timezone.to_string(),
         days,
+        clashes,
         sources: list_sources(&mut *conn, user_id).await?,
         google: super::google::connection_in(conn, user_id).await?,
     })

@@ -135,6 +135,30 @@ impl BriefEmail<'_> {
                 esc(notice)
             ));
         }
+        let schedule = b.content.iter().flat_map(|c| &c.schedule).collect::<Vec<_>>();
+        if !schedule.is_empty() {
+            text.push_str("Today's schedule:\n");
+            html.push_str("<h2>Today's schedule</h2><ul>");
+            for s in schedule {
+                text.push_str(&format!("  {} {}\n", s.time, s.title));
+                html.push_str(&format!("<li><strong>{}</strong> {}</li>", esc(&s.time), esc(&s.title)));
+            }
+            text.push('\n');
+            html.push_str("</ul>");
+        }
+        let at_risk = b.content.iter().flat_map(|c| &c.at_risk).collect::<Vec<_>>();
+        if !at_risk.is_empty() {
+            let replan = format!("{base}/calendar?plan=1");
+            text.push_str("At risk of missing their due date:\n");
+            html.push_str("<h2>At risk of missing their due date</h2><ul>");
+            for r in at_risk {
+                let due = r.due_date.format("%-d %b");
+                text.push_str(&format!("  - {} (due {due}): {}\n", r.title, r.reason));
+                html.push_str(&format!("<li><strong>{}</strong> (due {due}): {}</li>", esc(&r.title), esc(&r.reason)));
+            }
+            text.push_str(&format!("Re-plan your week: {replan}\n\n"));
+            html.push_str(&format!("</ul><p><a href=\"{replan}\">Re-plan your week</a></p>"));
+        }
         let line = |t: &BriefTask| match t.due_date {
             Some(d) => format!("{} (due {})", t.title, d.format("%-d %b")),
             None => t.title.clone(),
@@ -302,4 +326,55 @@ pub async fn deliver(
     tx.commit().await?;
     tracing::info!(user.id = %user_id, email.id = %email_id, "email sent");
     Ok(Delivery::Sent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BriefEmail;
+    use crate::brief::model::{AtRisk, Brief, BriefContent, BriefStatus, ScheduleLine};
+    use chrono::{NaiveDate, Utc};
+    use uuid::Uuid;
+
+    #[test]
+    fn a_brief_email_has_todays_schedule_and_the_tasks_at_risk_with_a_replan_link() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let content = BriefContent {
+            schedule: vec![ScheduleLine {
+                time: "09:00–09:30".into(), title: "Stand-up <prep>".into(), task_id: None
+            }],
+            at_risk: vec![AtRisk {
+                task_id: Uuid::nil(),
+                title: "Huge report".into(),
+                due_date: day + chrono::Duration::days(2),
+                reason: "10 h is more than your daily maximum (6 h): shorten it or split it".into(),
+            }],
+            ..BriefContent::default()
+        };
+        let brief = Brief {
+            id: Uuid::nil(),
+            brief_date: day,
+            status: BriefStatus::Ready,
+            content: Some(content),
+            summary: None,
+            error: None,
+            generated_at: None,
+            created_at: Utc::now(),
+        };
+        let from = "BuildOS <brief@example.com>".parse().unwrap();
+        let email = BriefEmail {
+            from: &from,
+            to: "ada@example.com",
+            subject: "Your brief",
+            message_id: "<1@example.com>",
+            brief: &brief,
+            base_url: "https://buildos.example",
+            unsubscribe_token: "t",
+        };
+        let (text, html) = email.bodies("https://buildos.example", "https://buildos.example/briefs/x", "u");
+        assert!(text.contains("Today's schedule:\n  09:00–09:30 Stand-up <prep>\n"), "{text}");
+        assert!(text.contains("  - Huge report (due 9 Dec): 10 h is more than your daily maximum"), "{text}");
+        assert!(text.contains("Re-plan your week: https://buildos.example/calendar?plan=1"), "{text}");
+        assert!(html.contains("<strong>09:00–09:30</strong> Stand-up &lt;prep&gt;"), "{html}");
+        assert!(html.contains("<a href=\"https://buildos.example/calendar?plan=1\">Re-plan your week</a>"), "{html}");
+    }
 }

@@ -279,7 +279,7 @@ pub fn plan(input: &Input<'_>) -> Proposal {
                 }
                 _ => format!("no free {} before the end of {}", duration_text(minutes), day_text(to, today)),
             };
-            unplaced.push(Unplaced { task_id: item.id, title: item.title.clone(), reason });
+            unplaced.push(Unplaced { task_id: item.id, title: item.title.clone(), due: item.due, reason });
             continue;
         };
         let day = &mut days[i];
@@ -298,6 +298,7 @@ pub fn plan(input: &Input<'_>) -> Proposal {
         placements.push(Placement {
             task_id: item.id,
             title: item.title.clone(),
+            due: item.due,
             start: span.0,
             end: span.1,
             when: format!("{}–{}", local(span.0).format("%a %-d %b, %H:%M"), local(span.1).format("%H:%M")),

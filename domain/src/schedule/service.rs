@@ -160,6 +160,38 @@ async fn items(conn: &mut PgConnection, user_id: Uuid, to: NaiveDate, end: DateT
         .collect())
 }
 
+/// Local day `day`'s busy time and open task blocks, in time order, as
+/// (start, end, title, the task when it is a task's block); at most 50.
+pub async fn day_agenda(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    timezone: &str,
+    day: NaiveDate,
+) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>, String, Option<Uuid>)>, Error> {
+    let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::UTC);
+    let span = bounds(tz, day, day);
+    let mut out: Vec<_> = busy(&mut *conn, user_id, span).await?.into_iter().map(|(s, e, t)| (s, e, t, None)).collect();
+    let blocks = sqlx::query!(
+        r#"select t.id, t.title, t.scheduled_at as "at!", t.duration_minutes
+           from tasks t left join projects p on p.id = t.project_id
+           where t.user_id = $1 and t.deleted_at is null and (p.id is null or p.deleted_at is null)
+             and t.status <> 'done' and t.scheduled_at >= $2 and t.scheduled_at < $3
+           order by t.scheduled_at limit 50"#,
+        user_id,
+        span.0,
+        span.1
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for b in blocks {
+        let end = b.at + Duration::minutes(i64::from(b.duration_minutes.unwrap_or(30)));
+        out.push((b.at, end, b.title, Some(b.id)));
+    }
+    out.sort_by(|a, b| (a.0, &a.2).cmp(&(b.0, &b.2)));
+    out.truncate(50);
+    Ok(out)
+}
+
 /// A proposal for the days `from` to `to` (see [`window`]) as of `now`: nothing is written.
 pub async fn propose(
     conn: &mut PgConnection,

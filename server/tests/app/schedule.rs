@@ -235,3 +235,77 @@ async fn planning_preferences_are_saved_checked_field_by_field_and_used(pool: Pg
     assert_eq!((starts[0].date_naive(), starts[0].hour(), starts[0].minute()), (monday, 10, 0));
     assert_eq!(starts[1] - starts[0], Duration::minutes(30), "no buffer");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_brief_has_todays_schedule_and_the_tasks_at_risk(pool: PgPool) {
+    use domain::brain_dump::llm::Engine;
+    use domain::brief::service::generate;
+    let (app, c) = TestApp::with_ada(pool.clone()).await;
+    let (pid, _) = app.project(&c, "Launch").await;
+    let today = Utc::now().with_timezone(&Paris).date_naive();
+    let d = |days: i64| (today + Duration::days(days)).to_string();
+    let huge = app.task(&c, &pid, &[("title", "Huge report"), ("due_date", &d(2)), ("duration_minutes", "600")]).await;
+    app.task(&c, &pid, &[("title", "Someday")]).await;
+    app.task(&c, &pid, &[("title", "Later"), ("due_date", &d(20)), ("duration_minutes", "600")]).await;
+    let prep = app.task(&c, &pid, &[("title", "Stand-up prep")]).await;
+    app.ok(&c, "schedule_task", &[("id", &prep), ("start", &format!("{today}T12:00")), ("minutes", "30")]).await;
+
+    let id = app.ok(&c, "generate_brief", &[]).await.as_str().unwrap().to_string();
+    let user_id: uuid::Uuid =
+        sqlx::query_scalar("select id from users where email = 'ada@example.com'").fetch_one(&pool).await.unwrap();
+    generate(&pool, user_id, id.parse().unwrap(), &Engine::Offline).await.unwrap();
+    let brief = app.ok(&c, "get_brief", &[("id", &id)]).await;
+    assert_eq!(
+        brief["content"]["schedule"],
+        json!([{ "time": "12:00–12:30", "title": "Stand-up prep", "task_id": prep }]),
+        "{brief}"
+    );
+    let at_risk = brief["content"]["at_risk"].as_array().unwrap();
+    assert_eq!(at_risk.len(), 1, "only tasks due within the week: {at_risk:?}");
+    assert_eq!((at_risk[0]["task_id"].as_str(), at_risk[0]["due_date"].as_str()), (Some(&*huge), Some(&*d(2))));
+    assert!(at_risk[0]["reason"].as_str().unwrap().contains("more than your daily maximum"), "{}", at_risk[0]);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_event_landing_on_a_planned_block_is_flagged_and_the_next_plan_moves_the_block(pool: PgPool) {
+    let (app, c) = TestApp::with_ada(pool).await;
+    let monday = next_monday();
+    let (pid, _) = app.project(&c, "Launch").await;
+    let report =
+        app.task(&c, &pid, &[("title", "Report"), ("due_date", &(monday + Duration::days(2)).to_string())]).await;
+    let week = monday.to_string();
+    let p = app.ok(&c, "propose_plan", &[("week", &week)]).await;
+    let b = &p["placements"][0];
+    assert_eq!(b["task_id"], report.as_str(), "{p}");
+    // Applied through the page's form: blocks[b-<id>][start|end|on].
+    let (start, end) = (b["start"].as_str().unwrap(), b["end"].as_str().unwrap());
+    let key = |part: &str| format!("blocks[b-{report}][{part}]");
+    let form = [("week", week.as_str()), (&key("start"), start), (&key("end"), end), (&key("on"), "on")];
+    app.ok(&c, "apply_plan", &form).await;
+    let w = app.ok(&c, "get_calendar_week", &[("week", &week)]).await;
+    assert_eq!(w["clashes"], json!([]));
+
+    // A meeting is added over the block.
+    let fmt = |t: DateTime<Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
+    let block_at = at(&b["start"]);
+    let ics = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//EN\r\nBEGIN:VEVENT\r\nUID:m1\r\nSUMMARY:Board meeting\r\n\
+         DTSTART:{}\r\nDTEND:{}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        fmt(block_at - Duration::minutes(30)),
+        fmt(block_at + Duration::minutes(30))
+    );
+    let form = reqwest::multipart::Form::new()
+        .text("name", "Work")
+        .part("file", reqwest::multipart::Part::text(ics).file_name("work.ics"));
+    let r = c.post(app.url("/calendar/import")).header("origin", app.url("")).multipart(form).send().await.unwrap();
+    assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
+    let w = app.ok(&c, "get_calendar_week", &[("week", &week)]).await;
+    assert_eq!(w["clashes"], json!(["Report"]));
+
+    // Planned again, the block moves past the meeting (and the buffer), with why.
+    let p = app.ok(&c, "propose_plan", &[("week", &week)]).await;
+    let moved = &p["placements"][0];
+    assert_eq!((moved["task_id"].as_str(), moved["moved_from"].as_str()), (Some(&*report), Some(start)), "{p}");
+    assert_eq!(at(&moved["start"]), block_at + Duration::minutes(40));
+    assert!(moved["reason"].as_str().unwrap().starts_with("moved"), "{moved}");
+}
