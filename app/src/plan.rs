@@ -195,7 +195,9 @@ fn ProposalView(proposal: Proposal, week: String, apply: ServerAction<ApplyPlan>
         <ActionForm action=apply attr:class="card space-y-3" attr:data-testid="plan-proposal">
             <h2 class="font-semibold">"Proposed plan"</h2>
             <p class="text-sm">{summary}</p>
-            <FormError prefill=p />
+            <FormError prefill=p.clone() />
+            // Field errors of this form have no field to sit beside: shown here.
+            {["placements", "week"].into_iter().find_map(|f| p.error(f)).map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
             <input type="hidden" name="week" value=week />
             {nothing.then(|| view! {
                 <p class="text-sm text-slate-600">"Nothing to place: tasks with a due date, a start date this week or high priority are planned, and those already have their time."</p>

@@ -280,6 +280,9 @@ async fn an_event_landing_on_a_planned_block_is_flagged_and_the_next_plan_moves_
     // Applied through the page's form: blocks[b-<id>][start|end|on].
     let (start, end) = (b["start"].as_str().unwrap(), b["end"].as_str().unwrap());
     let key = |part: &str| format!("blocks[b-{report}][{part}]");
+    let unticked = [("week", week.as_str()), (&key("start"), start), (&key("end"), end)];
+    let err = app.call(&c, "apply_plan", &unticked).await.unwrap_err();
+    assert!(err.field_message("placements").is_some(), "{err:?}");
     let form = [("week", week.as_str()), (&key("start"), start), (&key("end"), end), (&key("on"), "on")];
     app.ok(&c, "apply_plan", &form).await;
     let w = app.ok(&c, "get_calendar_week", &[("week", &week)]).await;
