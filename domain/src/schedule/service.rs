@@ -367,7 +367,7 @@ pub async fn undo(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<Un
             result.kept += 1;
             continue;
         }
-        crate::task::service::restore_block(
+        crate::task::service::set_block(
             &mut *conn,
             user_id,
             b.task_id,

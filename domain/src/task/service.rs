@@ -350,21 +350,9 @@ pub async fn place_block(
     set_block(conn, user_id, id, Some(at), Some(minutes), Some(day), false).await
 }
 
-/// Put task `id`'s block, length, start date and pin back as they were
-/// (undoing a plan).
-pub async fn restore_block(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    id: Uuid,
-    at: Option<chrono::DateTime<chrono::Utc>>,
-    minutes: Option<i32>,
-    day: Option<NaiveDate>,
-    pinned: bool,
-) -> Result<(), Error> {
-    set_block(conn, user_id, id, at, minutes, day, pinned).await
-}
-
-async fn set_block(
+/// Set task `id`'s block, length, start date and pin as given (undoing a
+/// plan puts them back as they were).
+pub async fn set_block(
     conn: &mut PgConnection,
     user_id: Uuid,
     id: Uuid,
