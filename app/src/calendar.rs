@@ -56,6 +56,18 @@ pub async fn remove_calendar(id: String) -> Result<(), AppError> {
     Ok(as_user(&pool, uid, move |tx| Box::pin(import::remove(tx, uid, id))).await?)
 }
 
+/// Suggest projects from the person's recent meetings (calendar analysis): a
+/// brain dump to review, which the browser is sent to.
+#[server(endpoint = "suggest_projects")]
+pub async fn suggest_projects() -> Result<(), AppError> {
+    let (pool, user) = require_user().await?;
+    let engine = settings()?.engine.clone();
+    let id =
+        domain::calendar::analysis::suggest_dump(&pool, user.id, &user.timezone, &engine, chrono::Utc::now()).await?;
+    leptos_axum::redirect(&format!("/brain-dump/{id}"));
+    Ok(())
+}
+
 /// Move a task to another day (its start date; a due date keeps its distance).
 #[server(endpoint = "move_task")]
 pub async fn move_task(id: String, #[server(default)] date: String) -> Result<(), AppError> {

@@ -5,6 +5,8 @@
 //! the week the calendar page shows.
 
 #[cfg(feature = "server")]
+pub mod analysis;
+#[cfg(feature = "server")]
 pub mod channels;
 #[cfg(feature = "server")]
 pub mod feed;

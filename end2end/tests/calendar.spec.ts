@@ -38,3 +38,36 @@ test('the calendar shows an uploaded calendar beside a task, and the task moves 
   await expect(day(wednesday)).toContainText('Prune roses');
   await expect(day(tuesday)).not.toContainText('Prune roses');
 });
+
+test('recent meetings suggest a project with tasks, reviewed and confirmed like a brain dump', async ({ page }) => {
+  await signUp(page, 'analysis');
+  const day = (offset: number) => iso(new Date(Date.now() + offset * 86_400_000)).replaceAll('-', '');
+  const event = (uid: string, summary: string, d: string, from: string, to: string, rule = '') =>
+    `BEGIN:VEVENT\r\nUID:${uid}\r\nSUMMARY:${summary}\r\nDTSTART:${d}T${from}00Z\r\nDTEND:${d}T${to}00Z\r\n${rule}END:VEVENT\r\n`;
+  const body =
+    'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//e2e//EN\r\n' +
+    event('r', 'Acme design review', day(-20), '1400', '1500', 'RRULE:FREQ=WEEKLY;COUNT=6\r\n') +
+    event('k', 'Acme kickoff', day(-3), '1000', '1130') +
+    'END:VCALENDAR\r\n';
+
+  await page.goto('/calendar');
+  await ready(page);
+  await expect(page.getByTestId('suggest-projects')).toHaveCount(0);
+  await page.getByLabel('Name', { exact: true }).last().fill('Work');
+  await page.getByLabel('File').setInputFiles({ name: 'work.ics', mimeType: 'text/calendar', buffer: Buffer.from(body) });
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await expect(page.locator('#calendars ~ ul')).toContainText('Work');
+  await ready(page);
+
+  await page.getByRole('button', { name: 'Suggest projects' }).click();
+  await expect(page.getByRole('heading', { name: 'Review · Ready to review' })).toBeVisible();
+  await ready(page);
+  await expect(page.getByLabel('Name').first()).toHaveValue('Acme');
+  await expect(page.locator('input[value="Follow up on Acme kickoff"]')).toBeVisible();
+  await page.getByRole('button', { name: 'Confirm ticked items' }).click();
+  await expect(page.getByRole('heading', { name: 'Review · Applied' })).toBeVisible();
+
+  await page.goto('/projects/acme');
+  await expect(page.getByRole('link', { name: 'Prepare for Acme design review' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Follow up on Acme kickoff' })).toBeVisible();
+});

@@ -2,7 +2,9 @@
 //! person's calendars beside their dated tasks, each task movable to another
 //! day; below, the calendars themselves (add by address or file, refresh, remove).
 
-use super::{AddCalendarUrl, MoveTask, RefreshCalendar, RemoveCalendar, ScheduleTask, get_calendar_week};
+use super::{
+    AddCalendarUrl, MoveTask, RefreshCalendar, RemoveCalendar, ScheduleTask, SuggestProjects, get_calendar_week,
+};
 use crate::components::{Empty, FormError, Layout, Prefill, Submit, loaded, query_param};
 use crate::plan::{ApplyPlan, PlanPanel, UndoPlan};
 use domain::calendar::model::{CalendarDay, CalendarSource, CalendarWeek, DayTask, GoogleConnection};
@@ -176,6 +178,25 @@ fn Sources(
     }.into_any()
 }
 
+/// Calendar analysis: projects and tasks suggested by the recent meetings,
+/// reviewed like a brain dump.
+#[component]
+fn SuggestFromCalendar() -> impl IntoView {
+    let suggest = ServerAction::<SuggestProjects>::new();
+    let error = move || suggest.value().get().and_then(Result::err).map(|e| e.to_string());
+    view! {
+        <ActionForm action=suggest attr:class="card mt-3 space-y-2" attr:data-testid="suggest-projects">
+            <h3 class="font-semibold">"Projects from your meetings"</h3>
+            <p class="text-sm text-slate-600">
+                "BuildOS reads the past four weeks of these calendars, groups repeating meetings and ones that share a name, "
+                "and suggests projects with tasks (preparing for the next meeting, following up on the last). You review them first, like a brain dump."
+            </p>
+            {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            <Submit pending=suggest.pending() idle="Suggest projects" busy="Reading your meetings…" />
+        </ActionForm>
+    }
+}
+
 #[component]
 pub fn CalendarPage() -> impl IntoView {
     let week_param = query_param("week");
@@ -250,6 +271,7 @@ pub fn CalendarPage() -> impl IntoView {
                     </div>
                     <h2 id="calendars" class="section-title mt-8">"Your calendars"</h2>
                     <div class="mb-3"><GoogleState google=w.google.clone() /></div>
+                    {(w.google.is_some() || !w.sources.is_empty()).then(|| view! { <SuggestFromCalendar /> })}
                     <Sources sources=w.sources refresh remove google=w.google.is_some() />
                 }
             })}

@@ -194,3 +194,61 @@ async fn moving_a_task_on_the_calendar_keeps_its_due_date_distance(pool: PgPool)
         Err(AppError::Validation(_))
     ));
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn recent_meetings_suggest_projects_reviewed_and_confirmed_as_a_brain_dump(pool: PgPool) {
+    let (app, ada) = TestApp::with_ada(pool).await;
+    let bob = app.signed_up("bob@example.com").await;
+    let today = Utc::now().date_naive();
+    let day = |offset: i64| today + chrono::Duration::days(offset);
+    // A weekly review (three past, the next tomorrow), a kickoff three days ago, and lunches.
+    let mut body = ics(&[
+        ("k", "Acme kickoff", utc(day(-3), "1000"), utc(day(-3), "1130")),
+        ("l1", "Lunch", utc(day(-2), "1200"), utc(day(-2), "1300")),
+        ("l2", "Lunch", utc(day(-1), "1200"), utc(day(-1), "1300")),
+    ]);
+    let series = format!(
+        "BEGIN:VEVENT\r\nUID:r\r\nSUMMARY:Acme design review\r\nDTSTART:{}\r\nDTEND:{}\r\nRRULE:FREQ=WEEKLY;COUNT=6\r\nEND:VEVENT\r\nEND:VCALENDAR",
+        utc(day(-20), "1400"),
+        utc(day(-20), "1500")
+    );
+    body = body.replace("END:VCALENDAR", &series);
+    let form = reqwest::multipart::Form::new()
+        .text("name", "Work")
+        .part("file", reqwest::multipart::Part::text(body).file_name("work.ics"));
+    let r = ada.post(app.url("/calendar/import")).header("origin", app.url("")).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+
+    // Bob has no calendar: told so by field, and no dump is made.
+    let err = app.call(&bob, "suggest_projects", &[]).await.unwrap_err();
+    assert!(err.field_message("calendar").unwrap().starts_with("Nothing to suggest yet"), "{err:?}");
+    assert_eq!(app.ok(&bob, "list_brain_dumps", &[]).await, serde_json::json!([]));
+
+    // Ada is sent to the review of a new dump.
+    let r = ada.post(app.url("/api/suggest_projects")).header("origin", app.url("")).send().await.unwrap();
+    let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+    let id = location.strip_prefix("/brain-dump/").unwrap_or_else(|| panic!("{} {location:?}", r.status()));
+    let dump = app.ok(&ada, "get_brain_dump", &[("id", id)]).await;
+    assert_eq!(dump["status"], "parsed");
+    assert!(dump["content"].as_str().unwrap().starts_with("# Acme\nIn your calendar over the past four weeks: "));
+    let ops = dump["operations"].as_array().unwrap().clone();
+    let named = |key: &str| ops.iter().filter_map(|o| o["fields"][key].as_str()).collect::<Vec<_>>();
+    assert_eq!(named("name"), ["Acme"]);
+    assert_eq!(named("title"), ["Prepare for Acme design review", "Follow up on Acme kickoff"]);
+    assert_eq!(ops[1]["fields"]["due_date"], day(1).to_string());
+    assert_eq!(app.call(&bob, "get_brain_dump", &[("id", id)]).await, Err(AppError::NotFound));
+
+    // Confirmed like any dump; asked again, the open tasks are not suggested twice.
+    assert_eq!(app.confirm(&ada, &dump, &Value::Array(ops)).await.unwrap(), 3);
+    let acme = app.ok(&ada, "get_project", &[("slug", "acme")]).await;
+    assert_eq!(acme["tasks"].as_array().unwrap().len(), 2);
+    let r = ada.post(app.url("/api/suggest_projects")).header("origin", app.url("")).send().await.unwrap();
+    let again = r.headers()["location"].to_str().unwrap().trim_start_matches("/brain-dump/").to_string();
+    let dump = app.ok(&ada, "get_brain_dump", &[("id", &again)]).await;
+    let ops = dump["operations"].as_array().unwrap();
+    assert!(ops.iter().all(|o| o["table"] != "task"), "{ops:?}");
+    assert!(
+        ops.iter().any(|o| o["project"]["existing"].is_string()),
+        "the heading names the existing project: {ops:?}"
+    );
+}
