@@ -1,6 +1,7 @@
 //! Projects: server functions (thin: authenticate, convert, call the service) and pages.
 
 pub mod pages;
+pub mod phases;
 
 pub use domain::project::model;
 
@@ -25,6 +26,9 @@ pub struct ProjectDetail {
     pub project: Project,
     pub tasks: Vec<TaskSummary>,
     pub notes: Vec<Note>,
+    pub phases: Vec<domain::project::phases::Phase>,
+    /// The person's local today (where the timeline says "Now").
+    pub today: chrono::NaiveDate,
 }
 
 /// The projects page shows this many; more would want paging.
@@ -42,13 +46,14 @@ pub async fn list_projects() -> Result<Vec<ProjectSummary>, AppError> {
 #[server(endpoint = "get_project")]
 pub async fn get_project(slug: String) -> Result<ProjectDetail, AppError> {
     let (pool, user) = require_user().await?;
-    let uid = user.id;
+    let (uid, today) = (user.id, user.today());
     Ok(as_user(&pool, uid, move |tx| {
         Box::pin(async move {
             let project = service::get_project(&mut *tx, uid, ProjectKey::Slug(&slug)).await?;
             let tasks = domain::task::service::list_project_tasks(&mut *tx, uid, project.id).await?;
             let (notes, _) = domain::note::service::list_notes(&mut *tx, uid, Some(project.id), LIST_LIMIT, 0).await?;
-            Ok(ProjectDetail { project, tasks, notes })
+            let phases = domain::project::phases::service::list(&mut *tx, uid, project.id).await?;
+            Ok(ProjectDetail { project, tasks, notes, phases, today })
         })
     })
     .await?)

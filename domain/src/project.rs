@@ -2,6 +2,7 @@
 //! (server side) the service.
 
 pub mod model;
+pub mod phases;
 #[cfg(feature = "server")]
 pub mod service;
 

@@ -1,8 +1,11 @@
 //! The projects list and a project's page (context, tasks, notes).
 
 use super::model::{Project, ProjectStatus, ProjectSummary};
+use super::phases::{ApplyPhases, PhasesSection, RemovePhases};
 use super::{CreateProject, ProjectDetail, UpdateProject};
-use crate::components::{Empty, Field, FormError, Layout, Prefill, Select, Submit, TextArea, loaded, path_param};
+use crate::components::{
+    Empty, Field, FormError, Layout, Prefill, Select, Submit, TextArea, loaded, path_param, query_param,
+};
 use crate::note::CreateNote;
 use crate::task::pages::{TaskFields, TaskRow};
 use crate::task::{CreateTask, SetTaskDone};
@@ -86,10 +89,17 @@ pub fn ProjectPage() -> impl IntoView {
     let create_task = ServerAction::<CreateTask>::new();
     let toggle = ServerAction::<SetTaskDone>::new();
     let create_note = ServerAction::<CreateNote>::new();
+    let apply_phases = ServerAction::<ApplyPhases>::new();
+    let remove_phases = ServerAction::<RemovePhases>::new();
+    let phases_param = query_param("phases");
+    let proposing = Signal::derive(move || phases_param() == "1");
+    let applied = Signal::derive(query_param("phased"));
     let detail = Resource::new(
         move || {
             (
                 slug(),
+                apply_phases.version().get(),
+                remove_phases.version().get(),
                 update.version().get(),
                 create_task.version().get(),
                 toggle.version().get(),
@@ -115,6 +125,15 @@ pub fn ProjectPage() -> impl IntoView {
                         {project.tags.iter().map(|t| view! { <span class="tag">{format!("#{t}")}</span> }).collect_view()}
                     </div>
                     <p class="text-slate-600">{project.description.clone()}</p>
+                    <PhasesSection
+                        slug=project.slug.clone()
+                        phases=d.phases.clone()
+                        today=d.today
+                        proposing
+                        applied
+                        apply=apply_phases
+                        remove=remove_phases
+                    />
                     <div class="grid gap-6 md:grid-cols-[3fr_2fr]">
                         <section aria-label="Tasks" class="space-y-3">
                             <h2 class="section-title">"Tasks"</h2>

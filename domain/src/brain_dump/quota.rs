@@ -21,6 +21,7 @@ pub struct Quota {
 pub enum Purpose {
     BrainDump,
     Brief,
+    Phases,
 }
 
 impl Purpose {
@@ -28,6 +29,7 @@ impl Purpose {
         match self {
             Purpose::BrainDump => "brain_dump",
             Purpose::Brief => "brief",
+            Purpose::Phases => "phases",
         }
     }
 }

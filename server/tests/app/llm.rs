@@ -668,3 +668,40 @@ async fn a_person_over_their_ai_quota_gets_a_clear_refusal_and_the_model_is_not_
         .unwrap();
     assert_eq!(used, "offline");
 }
+
+/// Phases from the model: checked against the project's tasks (an unknown id
+/// and a repeat are dropped); a failing model gives the offline phases, saying so.
+#[sqlx::test(migrations = "../migrations")]
+async fn phases_come_from_the_model_checked_and_from_the_rules_when_it_fails(pool: PgPool) {
+    let (fake, engine) = start(Vec::new(), Duration::from_secs(5)).await;
+    let app = TestApp::builder(pool).engine(engine).spawn().await;
+    let c = app.signed_up("ada@example.com").await;
+    let (pid, slug) = app.project(&c, "Move house").await;
+    let boxes = app.task(&c, &pid, &[("title", "Buy boxes")]).await;
+    let van = app.task(&c, &pid, &[("title", "Book the van"), ("due_date", "2027-01-20")]).await;
+    let stranger = uuid::Uuid::new_v4();
+    let answer = json!({ "phases": [
+        { "name": "Pack", "start_date": "2027-01-04", "end_date": "2027-01-15",
+          "task_ids": [boxes, stranger.to_string()], "reason": "Boxes first." },
+        { "name": "Move", "start_date": "2027-01-16", "end_date": "2027-01-22",
+          "task_ids": [van, boxes], "reason": "The van is due then." }
+    ] });
+    fake.replies.lock().unwrap().push_back(Reply::Content(answer.to_string()));
+    let p = app.ok(&c, "propose_phases", &[("slug", &slug)]).await;
+    assert_eq!(p["engine"], "llm");
+    assert_eq!(p["note"], Value::Null);
+    assert_eq!(p["phases"][0]["task_ids"], json!([boxes]));
+    assert_eq!(p["phases"][1]["task_ids"], json!([van]), "each task once");
+    assert_eq!(p["phases"][1]["reason"], "The van is due then.");
+    let sent = fake.seen.lock().unwrap()[0].1.to_string();
+    assert!(sent.contains("Book the van") && sent.contains("project_phases"), "{sent}");
+
+    // Dates out of order: the offline rules answer, and say why.
+    let bad = json!({ "phases": [{ "name": "Pack", "start_date": "2027-01-15", "end_date": "2027-01-04", "task_ids": [], "reason": "x" }] });
+    fake.replies.lock().unwrap().push_back(Reply::Content(bad.to_string()));
+    let p = app.ok(&c, "propose_phases", &[("slug", &slug)]).await;
+    assert_eq!(p["engine"], "offline");
+    assert!(p["note"].as_str().unwrap().starts_with("The AI service failed"), "{p}");
+    assert_eq!(p["phases"].as_array().unwrap().len(), 2);
+    assert!(fake.replies.lock().unwrap().is_empty());
+}

@@ -17,6 +17,7 @@ mod limits;
 mod llm;
 mod login_limits;
 mod notify;
+mod phases;
 mod schedule;
 mod smtp;
 mod support;
