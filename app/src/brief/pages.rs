@@ -90,11 +90,11 @@ fn BriefView(brief: Brief) -> impl IntoView {
     let date = brief.brief_date.format("%A %-d %B %Y").to_string();
     let busy = matches!(brief.status, BriefStatus::Queued | BriefStatus::Generating);
     let notices: Vec<String> = brief.content.as_ref().map(|c| c.notices.clone()).unwrap_or_default();
-    let (schedule, at_risk) =
-        brief.content.as_ref().map(|c| (c.schedule.clone(), c.at_risk.clone())).unwrap_or_default();
+    let (schedule, at_risk, moves) =
+        brief.content.as_ref().map(|c| (c.schedule.clone(), c.at_risk.clone(), c.moves.clone())).unwrap_or_default();
     let sections: Vec<ProjectSection> =
         brief.content.map(|c| c.projects.into_iter().filter(|p| !p.is_quiet()).collect()).unwrap_or_default();
-    let quiet = sections.is_empty() && schedule.is_empty() && at_risk.is_empty();
+    let quiet = sections.is_empty() && schedule.is_empty() && at_risk.is_empty() && moves.is_empty();
     view! {
         <article class="space-y-4" data-brief-status=brief.status.as_str()>
             <div class="flex flex-wrap items-baseline gap-2">
@@ -125,6 +125,21 @@ fn BriefView(brief: Brief) -> impl IntoView {
                             </li>
                         }).collect_view()}
                     </ul>
+                </section>
+            })}
+            {(!moves.is_empty()).then(|| view! {
+                <section class="card" data-testid="brief-moves">
+                    <h3 class="font-semibold">"Planned blocks to move"</h3>
+                    <ul class="mt-1 space-y-1 text-sm">
+                        {moves.into_iter().map(|m| view! {
+                            <li>
+                                <a class="link" href=format!("/tasks/{}", m.task_id)>{m.title}</a>
+                                <span class="text-slate-600">{format!(": {} → {}", m.was, m.when)}</span>
+                                <span class="block text-xs text-slate-600">{m.why}</span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                    <a href="/calendar?plan=1" class="btn mt-2">"Re-plan your week"</a>
                 </section>
             })}
             {(!at_risk.is_empty()).then(|| view! {

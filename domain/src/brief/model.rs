@@ -103,6 +103,21 @@ pub struct AtRisk {
     pub reason: String,
 }
 
+/// A planned block the planner would move (an event now overlaps it, its
+/// time passed with the task still open, …): the brief proposes the re-plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BlockMove {
+    pub task_id: Uuid,
+    pub title: String,
+    /// Where it is ("Tue 8 Dec, 14:00").
+    pub was: String,
+    /// Where the re-plan puts it ("Wed 9 Dec, 09:00–10:00").
+    pub when: String,
+    /// Why it moves ("its time is busy now").
+    pub why: String,
+}
+
 /// Everything a brief shows, built by rules from the person's data.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -119,6 +134,9 @@ pub struct BriefContent {
     /// (re-plan from the calendar page: `/calendar?plan=1`).
     #[serde(default)]
     pub at_risk: Vec<AtRisk>,
+    /// Planned blocks of the next seven days a re-plan would move, and where.
+    #[serde(default)]
+    pub moves: Vec<BlockMove>,
 }
 
 impl BriefContent {

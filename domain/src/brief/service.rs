@@ -2,7 +2,7 @@
 //! scheduling, listing.
 
 use super::model::{
-    AtRisk, Brief, BriefContent, BriefListItem, BriefNote, BriefPrefs, BriefStatus, BriefTask, Frequency,
+    AtRisk, BlockMove, Brief, BriefContent, BriefListItem, BriefNote, BriefPrefs, BriefStatus, BriefTask, Frequency,
     ProjectSection, ScheduleLine,
 };
 use super::schedule::due_date;
@@ -103,17 +103,17 @@ pub async fn build_content(conn: &mut PgConnection, user_id: Uuid, today: NaiveD
              and scheduled tasks are not in step. Connect it again on your profile."
         ));
     }
-    let (schedule, at_risk) = outlook(conn, user_id, today).await?;
-    Ok(BriefContent { projects: sections, notices, schedule, at_risk })
+    let (schedule, at_risk, moves) = outlook(conn, user_id, today).await?;
+    Ok(BriefContent { projects: sections, notices, schedule, at_risk, moves })
 }
 
-/// Today's schedule, and the tasks due in the next seven days that the
-/// planner finds no time for before their due date.
+/// Today's schedule, the tasks due in the next seven days that the planner
+/// finds no time for before their due date, and the planned blocks it would move.
 async fn outlook(
     conn: &mut PgConnection,
     user_id: Uuid,
     today: NaiveDate,
-) -> Result<(Vec<ScheduleLine>, Vec<AtRisk>), Error> {
+) -> Result<(Vec<ScheduleLine>, Vec<AtRisk>, Vec<BlockMove>), Error> {
     use crate::schedule::service as plans;
     let timezone =
         sqlx::query_scalar!("select timezone from users where id = $1", user_id).fetch_one(&mut *conn).await?;
@@ -131,6 +131,22 @@ async fn outlook(
     let last = today + Duration::days(6);
     let proposal = plans::propose(conn, user_id, &timezone, Utc::now(), today, last).await?;
     let due_soon = |d: Option<NaiveDate>| d.filter(|d| (today..=last).contains(d));
+    let moves = proposal
+        .placements
+        .iter()
+        .filter_map(|p| {
+            let was = p.was.clone()?;
+            let why = p.reason.strip_prefix("moved (").and_then(|r| r.split_once(')')).map(|(w, _)| w.to_string());
+            Some(BlockMove {
+                task_id: p.task_id,
+                title: p.title.clone(),
+                was,
+                when: p.when.clone(),
+                why: why.unwrap_or_else(|| p.reason.clone()),
+            })
+        })
+        .take(20)
+        .collect();
     let late = proposal.placements.into_iter().filter(|p| p.late).filter_map(|p| {
         due_soon(p.due).map(|due_date| AtRisk { task_id: p.task_id, title: p.title, due_date, reason: p.reason })
     });
@@ -140,7 +156,7 @@ async fn outlook(
     let mut at_risk: Vec<AtRisk> = late.chain(unplaced).collect();
     at_risk.sort_by(|a, b| (a.due_date, &a.title).cmp(&(b.due_date, &b.title)));
     at_risk.truncate(20);
-    Ok((schedule, at_risk))
+    Ok((schedule, at_risk, moves))
 }
 
 /// What a brief generation did.

@@ -146,9 +146,26 @@ impl BriefEmail<'_> {
             text.push('\n');
             html.push_str("</ul>");
         }
+        let replan = format!("{base}/calendar?plan=1");
+        let moves = b.content.iter().flat_map(|c| &c.moves).collect::<Vec<_>>();
+        if !moves.is_empty() {
+            text.push_str("Planned blocks to move:\n");
+            html.push_str("<h2>Planned blocks to move</h2><ul>");
+            for m in moves {
+                text.push_str(&format!("  - {}: {} → {} ({})\n", m.title, m.was, m.when, m.why));
+                html.push_str(&format!(
+                    "<li><strong>{}</strong>: {} → {} ({})</li>",
+                    esc(&m.title),
+                    esc(&m.was),
+                    esc(&m.when),
+                    esc(&m.why)
+                ));
+            }
+            text.push_str(&format!("Re-plan your week: {replan}\n\n"));
+            html.push_str(&format!("</ul><p><a href=\"{replan}\">Re-plan your week</a></p>"));
+        }
         let at_risk = b.content.iter().flat_map(|c| &c.at_risk).collect::<Vec<_>>();
         if !at_risk.is_empty() {
-            let replan = format!("{base}/calendar?plan=1");
             text.push_str("At risk of missing their due date:\n");
             html.push_str("<h2>At risk of missing their due date</h2><ul>");
             for r in at_risk {
@@ -331,12 +348,12 @@ pub async fn deliver(
 #[cfg(test)]
 mod tests {
     use super::BriefEmail;
-    use crate::brief::model::{AtRisk, Brief, BriefContent, BriefStatus, ScheduleLine};
+    use crate::brief::model::{AtRisk, BlockMove, Brief, BriefContent, BriefStatus, ScheduleLine};
     use chrono::{NaiveDate, Utc};
     use uuid::Uuid;
 
     #[test]
-    fn a_brief_email_has_todays_schedule_and_the_tasks_at_risk_with_a_replan_link() {
+    fn a_brief_email_has_todays_schedule_the_blocks_to_move_and_the_tasks_at_risk_with_a_replan_link() {
         let day = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
         let content = BriefContent {
             schedule: vec![ScheduleLine {
@@ -347,6 +364,13 @@ mod tests {
                 title: "Huge report".into(),
                 due_date: day + chrono::Duration::days(2),
                 reason: "10 h is more than your daily maximum (6 h): shorten it or split it".into(),
+            }],
+            moves: vec![BlockMove {
+                task_id: Uuid::nil(),
+                title: "Report".into(),
+                was: "Tue 8 Dec, 14:00".into(),
+                when: "Wed 9 Dec, 09:00–10:00".into(),
+                why: "its time is busy now".into(),
             }],
             ..BriefContent::default()
         };
@@ -374,6 +398,10 @@ mod tests {
         assert!(text.contains("Today's schedule:\n  09:00–09:30 Stand-up <prep>\n"), "{text}");
         assert!(text.contains("  - Huge report (due 9 Dec): 10 h is more than your daily maximum"), "{text}");
         assert!(text.contains("Re-plan your week: https://buildos.example/calendar?plan=1"), "{text}");
+        assert!(
+            text.contains("Planned blocks to move:\n  - Report: Tue 8 Dec, 14:00 → Wed 9 Dec, 09:00–10:00 (its time is busy now)\n"),
+            "{text}"
+        );
         assert!(html.contains("<strong>09:00–09:30</strong> Stand-up &lt;prep&gt;"), "{html}");
         assert!(html.contains("<a href=\"https://buildos.example/calendar?plan=1\">Re-plan your week</a>"), "{html}");
     }

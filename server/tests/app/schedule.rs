@@ -250,9 +250,24 @@ async fn the_brief_has_todays_schedule_and_the_tasks_at_risk(pool: PgPool) {
     let prep = app.task(&c, &pid, &[("title", "Stand-up prep")]).await;
     app.ok(&c, "schedule_task", &[("id", &prep), ("start", &format!("{today}T12:00")), ("minutes", "30")]).await;
 
-    let id = app.ok(&c, "generate_brief", &[]).await.as_str().unwrap().to_string();
     let user_id: uuid::Uuid =
         sqlx::query_scalar("select id from users where email = 'ada@example.com'").fetch_one(&pool).await.unwrap();
+    // A block a plan placed (not pinned) yesterday, the task still open.
+    let missed = app.task(&c, &pid, &[("title", "Missed block")]).await;
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("select set_config('app.user_id', $1, true)")
+        .bind(user_id.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("update tasks set scheduled_at = now() - interval '1 day', duration_minutes = 30 where id = $1::uuid")
+        .bind(&missed)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let id = app.ok(&c, "generate_brief", &[]).await.as_str().unwrap().to_string();
     generate(&pool, user_id, id.parse().unwrap(), &Engine::Offline).await.unwrap();
     let brief = app.ok(&c, "get_brief", &[("id", &id)]).await;
     assert_eq!(
@@ -264,6 +279,10 @@ async fn the_brief_has_todays_schedule_and_the_tasks_at_risk(pool: PgPool) {
     assert_eq!(at_risk.len(), 1, "only tasks due within the week: {at_risk:?}");
     assert_eq!((at_risk[0]["task_id"].as_str(), at_risk[0]["due_date"].as_str()), (Some(&*huge), Some(&*d(2))));
     assert!(at_risk[0]["reason"].as_str().unwrap().contains("more than your daily maximum"), "{}", at_risk[0]);
+    // The worker's brief proposes the re-plan of the block that is now in the past.
+    let moves = brief["content"]["moves"].as_array().unwrap();
+    assert_eq!(moves.len(), 1, "{moves:?}");
+    assert_eq!((moves[0]["task_id"].as_str(), moves[0]["why"].as_str()), (Some(&*missed), Some("its time has passed")));
 }
 
 #[sqlx::test(migrations = "../migrations")]
