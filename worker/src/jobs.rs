@@ -4,6 +4,7 @@
 
 #[cfg(feature = "bench")]
 pub mod noop;
+pub mod wakeups;
 
 use anyhow::{Context, Result};
 use apalis::prelude::*;
@@ -269,19 +270,34 @@ pub fn monitor(ctx: Ctx) -> Result<Monitor> {
     let poll = Duration::from_millis(ctx.settings.worker.poll_ms);
     let schedule = cron::Schedule::from_str("0 */5 * * * *").context("the five-minute schedule")?;
     let mut monitor = Monitor::new();
+    #[allow(unused_mut)]
+    let mut queues = vec![
+        BriefJob::QUEUE,
+        EmailJob::QUEUE,
+        SmsJob::QUEUE,
+        MaintenanceJob::QUEUE,
+        CalendarJob::QUEUE,
+        GoogleJob::QUEUE,
+        TaskEventJob::QUEUE,
+    ];
+    #[cfg(feature = "bench")]
+    queues.push(<noop::NoopJob as Job>::QUEUE);
+    let hub = wakeups::Hub::spawn(ctx.pool.clone(), &queues);
     macro_rules! queue {
-        ($ty:ty, $handler:expr, $conc:expr) => {{
-            let ctx = ctx.clone();
+        ($ty:ty, $handler:expr, $conc:expr) => {
+            queue!($ty, $handler, $conc, |storage: PostgresStorage<$ty>, hub: &wakeups::Hub| {
+                storage.poll_with_stream(hub.wakeups(<$ty as Job>::QUEUE))
+            })
+        };
+        // `wake`: the storage with its wake-ups from LISTEN/NOTIFY (the
+        // process's one listener, see `wakeups`); a poll is added as a safety
+        // net (and for retries scheduled in the future).
+        ($ty:ty, $handler:expr, $conc:expr, $wake:expr) => {{
+            let (ctx, hub) = (ctx.clone(), hub.clone());
             monitor = monitor.register(move |restarts| {
+                let storage = PostgresStorage::<$ty>::new(&ctx.pool).with_config(config(<$ty as Job>::QUEUE, $conc));
                 WorkerBuilder::new(format!("{}-{}-{restarts}", <$ty as Job>::QUEUE, ctx.instance))
-                    // LISTEN/NOTIFY wake-ups, and a poll as a safety net (and for
-                    // retries scheduled in the future).
-                    .backend(
-                        PostgresStorage::<$ty>::new(&ctx.pool)
-                            .with_config(config(<$ty as Job>::QUEUE, $conc))
-                            .with_pubsub()
-                            .poll_with_interval(poll),
-                    )
+                    .backend(($wake)(storage, &hub).poll_with_interval(poll))
                     .data(ctx.clone())
                     .concurrency($conc)
                     .build($handler)
@@ -296,7 +312,15 @@ pub fn monitor(ctx: Ctx) -> Result<Monitor> {
     queue!(GoogleJob, google, n);
     queue!(TaskEventJob, task_event, n);
     #[cfg(feature = "bench")]
-    if noop::enabled() {
+    if noop::enabled() && noop::plain_pubsub() {
+        // apalis' own wake-ups, to compare with in the same benchmark run.
+        queue!(
+            noop::NoopJob,
+            noop::handle,
+            noop::concurrency(),
+            |s: PostgresStorage<noop::NoopJob>, _: &wakeups::Hub| s.with_pubsub()
+        );
+    } else if noop::enabled() {
         queue!(noop::NoopJob, noop::handle, noop::concurrency());
     }
     {

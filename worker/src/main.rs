@@ -19,9 +19,12 @@ use std::time::Duration;
 #[tokio::main]
 async fn main() -> Result<()> {
     let settings = Settings::from_env()?;
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
+    use tracing_subscriber::prelude::*;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let registry = tracing_subscriber::registry().with(tracing_subscriber::fmt::layer().with_filter(filter));
+    #[cfg(feature = "bench")]
+    let registry = registry.with(jobs::noop::counting().then(jobs::noop::fetch_counter));
+    registry.init();
     let ctx = jobs::Ctx::connect(settings).await?;
     let monitor = jobs::monitor(ctx.clone())?;
     MaintenanceJob::Tick.enqueue(&mut *ctx.pool.acquire().await?).await.context("enqueueing the start-up tick")?;
