@@ -7,6 +7,7 @@
 #   DATABASE_URL  use this PostgreSQL (its role needs CREATEDB) instead of the
 #                 project-local cluster
 #   E2E_PORT      port of the end-to-end server (default 3311)
+#   E2E_ARGS      more arguments for `playwright test` (e.g. a file name to run only it)
 #   SKIP          comma-separated steps to skip, e.g. SKIP=e2e,clippy
 #                 (steps: fmt, sqlx, clippy, test, e2e)
 #   CI=true       build into ~/.cache/buildos/target unless CARGO_TARGET_DIR is set
@@ -224,7 +225,7 @@ run_e2e() {
   log "e2e: playwright"
   local rc=0
   BASE_URL="http://127.0.0.1:${port}" OUTBOX_DIR="$outbox" FAKE_GOOGLE="http://127.0.0.1:${google_port}" \
-    npx --no-install playwright test -c end2end/playwright.config.ts || rc=$?
+    npx --no-install playwright test -c end2end/playwright.config.ts ${E2E_ARGS:-} || rc=$?
 
   stop_pid "$e2e_server_pid"
   e2e_server_pid=""

@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test as base, type Page } from '@playwright/test';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,6 +39,22 @@ export async function ready(page: Page) {
   if (hydrated()) {
     await page.locator('body[data-hydrated="true"]').waitFor();
   }
+}
+
+/**
+ * Check the open page with axe (every rule it has, WCAG 2.1 A and AA and its
+ * best practices): no serious or critical violation, each one named with up
+ * to three of the elements it found. Hydrated mode only: axe runs as a script
+ * in the page, which the no-JS mode forbids (its pages are the same
+ * server-rendered HTML).
+ */
+export async function expectAccessible(page: Page, what: string) {
+  if (!hydrated()) return;
+  const results = await new AxeBuilder({ page }).analyze();
+  const found = results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+  expect.soft(found, `serious or critical axe violations on ${what}`).toEqual([]);
 }
 
 /** A new account (`tag` makes a unique address; an address is used as is), signed in, on the dashboard; its email. */

@@ -286,7 +286,7 @@ fn Capture(draft: String) -> impl IntoView {
                             {move || format!("{} / 50,000 characters", chars.get())}
                         </span>
                         <span class="text-sm text-slate-500" role="status">{saved_state}</span>
-                        <span id="dump-keys" class="hidden text-xs text-slate-400 sm:inline">"Ctrl+Enter processes"</span>
+                        <span id="dump-keys" class="hidden text-xs text-slate-500 sm:inline">"Ctrl+Enter processes"</span>
                     </div>
                 </ActionForm>
             }

@@ -63,7 +63,7 @@ fn TaskItem(item: DayTask, day: chrono::NaiveDate, actions: TaskActions) -> impl
             {item.time.clone().map(|t| view! { <span class="block text-xs font-semibold" data-testid="task-time">{t}{task.pinned.then_some(" · pinned")}</span> })}
             <a href=format!("/tasks/{}", task.id) class="link font-medium">{task.title.clone()}</a>
             {due.then(|| view! { <span class="badge-high ml-1">"Due"</span> })}
-            {task.project_name.clone().map(|p| view! { <p class="text-xs text-slate-500">{p}</p> })}
+            {task.project_name.clone().map(|p| view! { <p class="text-xs text-slate-600">{p}</p> })}
             {(!due).then(forms)}
         </li>
     }
@@ -129,7 +129,7 @@ fn Day(day: CalendarDay, today: chrono::NaiveDate, actions: TaskActions) -> impl
                 }).collect_view()}
                 {day.tasks.into_iter().map(|t| view! { <TaskItem item=t day=date actions /> }).collect_view()}
             </ul>
-            {free.then(|| view! { <p class="text-xs text-slate-400">"Nothing yet."</p> })}
+            {free.then(|| view! { <p class="text-xs text-slate-500">"Nothing yet."</p> })}
         </section>
     }
 }

@@ -67,7 +67,7 @@ pub fn TaskRow(
                 <button type="submit" class=if done { "check checked" } else { "check" } aria-label=toggle_label>{done.then_some("✓")}</button>
             </ActionForm>
             <div class="min-w-0 flex-1">
-                <a href=href class=if done { "task-title line-through text-slate-400" } else { "task-title" }>{task.title.clone()}</a>
+                <a href=href class=if done { "task-title line-through text-slate-500" } else { "task-title" }>{task.title.clone()}</a>
                 <div class="task-meta">
                     {(task.priority == Priority::High).then(|| view! { <span class="badge-high">"High"</span> })}
                     {task.recurrence.map(|r| view! { <span class="badge">{r.label()}</span> })}
