@@ -107,6 +107,19 @@ pub async fn undo_plan(id: String, #[server(default)] week: String) -> Result<()
     Ok(())
 }
 
+/// The proposal for the week of `week` while `planning`.
+pub fn proposal_resource(week: Signal<String>, planning: Signal<bool>) -> Resource<Result<Option<Proposal>, AppError>> {
+    Resource::new(
+        move || planning.get().then(|| week.get()),
+        |week| async move {
+            match week {
+                Some(w) => propose_plan(w).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    )
+}
+
 /// "Plan my week" for the week of `week` ("" for this week): the link that
 /// opens a proposal, the proposal (`planning`: the page is at `?plan=1`), or
 /// what was just applied or undone (from the page's query).
@@ -118,16 +131,10 @@ pub fn PlanPanel(
     undo: ServerAction<UndoPlan>,
     /// The page's query: `applied`, `blocks`, `undone`, `kept`.
     outcome: Signal<(String, String, String, String)>,
+    /// From [`proposal_resource`], made by the page itself: a resource made
+    /// inside the week's loaded view would not hydrate in step with the server.
+    proposal: Resource<Result<Option<Proposal>, AppError>>,
 ) -> impl IntoView {
-    let proposal = Resource::new(
-        move || planning.get().then(|| week.get()),
-        |week| async move {
-            match week {
-                Some(w) => propose_plan(w).await.map(Some),
-                None => Ok(None),
-            }
-        },
-    );
     let banner = move || {
         let (applied, count, restored, kept) = outcome.get();
         let number = |v: &str| v.parse::<usize>().unwrap_or(0);

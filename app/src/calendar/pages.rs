@@ -6,7 +6,7 @@ use super::{
     AddCalendarUrl, MoveTask, RefreshCalendar, RemoveCalendar, ScheduleTask, SuggestProjects, get_calendar_week,
 };
 use crate::components::{Empty, FormError, Layout, Prefill, Submit, loaded, query_param};
-use crate::plan::{ApplyPlan, PlanPanel, UndoPlan};
+use crate::plan::{ApplyPlan, PlanPanel, UndoPlan, proposal_resource};
 use domain::calendar::model::{CalendarDay, CalendarSource, CalendarWeek, DayTask, GoogleConnection};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -215,6 +215,7 @@ pub fn CalendarPage() -> impl IntoView {
     let (applied, blocks, undone, kept) =
         (query_param("applied"), query_param("blocks"), query_param("undone"), query_param("kept"));
     let outcome = Signal::derive(move || (applied(), blocks(), undone(), kept()));
+    let proposal = proposal_resource(Signal::derive(week_param), planning);
     let week = Resource::new(
         move || {
             (
@@ -265,7 +266,7 @@ pub fn CalendarPage() -> impl IntoView {
                             </p>
                         }
                     })}
-                    <PlanPanel week=Signal::derive(week_param) planning apply undo outcome />
+                    <PlanPanel week=Signal::derive(week_param) planning apply undo outcome proposal />
                     <div class="grid gap-3 md:grid-cols-2 lg:grid-cols-7">
                         {w.days.into_iter().map(|d| view! { <Day day=d today=today actions /> }).collect_view()}
                     </div>

@@ -1,7 +1,7 @@
 //! The projects list and a project's page (context, tasks, notes).
 
 use super::model::{Project, ProjectStatus, ProjectSummary};
-use super::phases::{ApplyPhases, PhasesSection, RemovePhases};
+use super::phases::{ApplyPhases, PhasesSection, RemovePhases, proposal_resource};
 use super::{CreateProject, ProjectDetail, UpdateProject};
 use crate::components::{
     Empty, Field, FormError, Layout, Prefill, Select, Submit, TextArea, loaded, path_param, query_param,
@@ -94,6 +94,7 @@ pub fn ProjectPage() -> impl IntoView {
     let phases_param = query_param("phases");
     let proposing = Signal::derive(move || phases_param() == "1");
     let applied = Signal::derive(query_param("phased"));
+    let phase_proposal = proposal_resource(slug, proposing);
     let detail = Resource::new(
         move || {
             (
@@ -131,6 +132,7 @@ pub fn ProjectPage() -> impl IntoView {
                         today=d.today
                         proposing
                         applied
+                        proposal=phase_proposal
                         apply=apply_phases
                         remove=remove_phases
                     />

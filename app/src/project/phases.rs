@@ -52,11 +52,16 @@ pub async fn apply_phases(
     // Keys in their order: p-2 before p-10.
     let mut ticked: Vec<(&String, &PhaseField)> = phases.iter().filter(|(_, p)| p.on.is_some()).collect();
     ticked.sort_by_key(|(k, _)| k.trim_start_matches("p-").parse::<u32>().unwrap_or(u32::MAX));
+    // Everything the form held comes back with an error: ticks and task moves too.
     let mut echo: Vec<(String, String)> = Vec::new();
     for (k, p) in &phases {
+        echo.push((format!("phases[{k}][on]"), p.on.clone().unwrap_or_default()));
         echo.push((format!("phases[{k}][name]"), p.name.clone()));
         echo.push((format!("phases[{k}][start]"), p.start.clone()));
         echo.push((format!("phases[{k}][end]"), p.end.clone()));
+    }
+    for (t, phase) in &tasks {
+        echo.push((format!("tasks[{t}]"), phase.clone()));
     }
     let with_echo = |e: AppError| e.with_input(echo.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let mut inputs = Vec::new();
@@ -156,6 +161,22 @@ fn Timeline(phases: Vec<Phase>, today: chrono::NaiveDate) -> impl IntoView {
     }
 }
 
+/// A proposal for the project `slug` while `proposing` (the page is at `?phases=1`).
+pub fn proposal_resource(
+    slug: impl Fn() -> String + Send + Sync + 'static,
+    proposing: Signal<bool>,
+) -> Resource<Result<Option<PhaseProposal>, AppError>> {
+    Resource::new(
+        move || proposing.get().then(&slug),
+        |slug| async move {
+            match slug {
+                Some(s) => propose_phases(s).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    )
+}
+
 /// The project page's phases: the proposal while `proposing` (the page is at
 /// `?phases=1`), else the timeline (or how to get one) and what was applied.
 #[component]
@@ -166,19 +187,14 @@ pub fn PhasesSection(
     proposing: Signal<bool>,
     /// The page's `phased` query: how many phases were just applied.
     applied: Signal<String>,
+    /// The proposal while `proposing`, from [`proposal_resource`], made by the
+    /// page itself: then reloading the project after an apply does not
+    /// propose again, and it hydrates in step with the server (a resource
+    /// made inside the project's loaded view did not, on a direct visit).
+    proposal: Resource<Result<Option<PhaseProposal>, AppError>>,
     apply: ServerAction<ApplyPhases>,
     remove: ServerAction<RemovePhases>,
 ) -> impl IntoView {
-    let slug_for_proposal = slug.clone();
-    let proposal = Resource::new(
-        move || proposing.get().then(|| slug_for_proposal.clone()),
-        |slug| async move {
-            match slug {
-                Some(s) => propose_phases(s).await.map(Some),
-                None => Ok(None),
-            }
-        },
-    );
     let page = format!("/projects/{slug}");
     let generate = format!("{page}?phases=1");
     let (slug_apply, slug_remove) = (slug.clone(), slug.clone());
@@ -245,9 +261,10 @@ fn ProposalView(
     };
     let task_row = {
         let options = options.clone();
+        let p = p.clone();
         move |id: uuid::Uuid, title: String, current: Option<String>| {
             let select_id = format!("task-phase-{id}");
-            let current = current.unwrap_or_default();
+            let current = p.value(&format!("tasks[t-{id}]"), &current.unwrap_or_default());
             view! {
                 <li class="flex flex-wrap items-center gap-2 text-sm">
                     <label for=select_id.clone() class="grow">{title}</label>
@@ -267,12 +284,13 @@ fn ProposalView(
                 let name = p.value(&name_of("name"), &ph.name);
                 let start = p.value(&name_of("start"), &ph.start_date.to_string());
                 let end = p.value(&name_of("end"), &ph.end_date.to_string());
+                let ticked = p.value(&name_of("on"), "on") == "on";
                 let row = row.clone();
                 view! {
                     <fieldset class="space-y-2 rounded border border-slate-200 p-3" data-proposed-phase=k.clone()>
                         <legend class="sr-only">{ph.name.clone()}</legend>
                         <div class="flex flex-wrap items-center gap-2">
-                            <input id=on_id.clone() type="checkbox" name=name_of("on") value="on" checked=true class="h-4 w-4" />
+                            <input id=on_id.clone() type="checkbox" name=name_of("on") value="on" checked=ticked class="h-4 w-4" />
                             <label for=on_id class="text-sm font-semibold">"Keep this phase"</label>
                         </div>
                         <div class="grid gap-2 sm:grid-cols-[2fr_1fr_1fr]">

@@ -134,7 +134,9 @@ pub struct BriefContent {
     /// (re-plan from the calendar page: `/calendar?plan=1`).
     #[serde(default)]
     pub at_risk: Vec<AtRisk>,
-    /// Planned blocks of the next seven days a re-plan would move, and where.
+    /// Planned blocks a re-plan of this week (today to Sunday, what the
+    /// brief's link opens) would move, and where: past ones still open,
+    /// ones an event now overlaps, …
     #[serde(default)]
     pub moves: Vec<BlockMove>,
 }

@@ -12,7 +12,7 @@ use crate::db::{as_user, begin_as};
 use crate::error::{Error, internal};
 use crate::jobs::{self, BriefJob, EmailJob, Job, SmsJob};
 use crate::task::model::Priority;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -131,7 +131,16 @@ async fn outlook(
     let last = today + Duration::days(6);
     let proposal = plans::propose(conn, user_id, &timezone, Utc::now(), today, last).await?;
     let due_soon = |d: Option<NaiveDate>| d.filter(|d| (today..=last).contains(d));
-    let moves = proposal
+    // The blocks to move, from the plan the brief's link opens: today to Sunday.
+    let sunday = today + Duration::days(6 - i64::from(today.weekday().num_days_from_monday()));
+    let this_week = if sunday == last {
+        None
+    } else {
+        Some(plans::propose(conn, user_id, &timezone, Utc::now(), today, sunday).await?)
+    };
+    let moves = this_week
+        .as_ref()
+        .unwrap_or(&proposal)
         .placements
         .iter()
         .filter_map(|p| {

@@ -90,7 +90,7 @@ fn project_word(summary: &str) -> Option<&str> {
 }
 
 struct Series<'a> {
-    title: &'a str,
+    title: String,
     past: Vec<&'a Event>,
     next: Option<&'a Event>,
 }
@@ -101,12 +101,15 @@ impl Series<'_> {
     }
 }
 
-/// The title without a running number ("Acme sync #4" is "Acme sync").
-fn tidy(summary: &str) -> &str {
+/// The title on one line, without list or heading markers at its start (it
+/// becomes a line of the dump: an invitation's title must not add lines) and
+/// without a running number ("Acme sync #4" is "Acme sync").
+fn tidy(summary: &str) -> String {
     static NUMBER: std::sync::LazyLock<regex::Regex> =
         std::sync::LazyLock::new(|| regex::Regex::new(r"\s*(#\d+|\(\d+\))$").expect("valid"));
-    let s = summary.trim();
-    NUMBER.find(s).map_or(s, |m| &s[..m.start()])
+    let one_line = summary.split_whitespace().collect::<Vec<_>>().join(" ");
+    let s = one_line.trim_start_matches(|c: char| "#-*+>[]".contains(c) || c.is_whitespace());
+    NUMBER.find(s).map_or(s, |m| &s[..m.start()]).to_string()
 }
 
 fn day(t: DateTime<Utc>, tz: Tz) -> NaiveDate {
@@ -156,14 +159,14 @@ pub fn suggest(events: &[Event], now: DateTime<Utc>, tz: Tz, open_tasks: &[Strin
     }
     let mut projects: BTreeMap<String, (String, Vec<Series>)> = BTreeMap::new();
     for (_, s) in series.into_iter().filter(|(_, s)| !s.past.is_empty()) {
-        let Some(word) = project_word(s.title) else { continue };
-        projects.entry(word.to_lowercase()).or_insert_with(|| (word.to_string(), Vec::new())).1.push(s);
+        let Some(word) = project_word(&s.title).map(str::to_string) else { continue };
+        projects.entry(word.to_lowercase()).or_insert_with(|| (word.clone(), Vec::new())).1.push(s);
     }
     // A project needs two meetings: a series that repeated, or two events sharing its word.
     let mut projects: Vec<(String, Vec<Series>)> = projects
         .into_values()
         .filter(|(_, ss)| ss.iter().map(|s| s.past.len()).sum::<usize>() >= 2)
-        .map(|(word, ss)| (if ss.len() == 1 { ss[0].title.to_string() } else { word }, ss))
+        .map(|(word, ss)| (if ss.len() == 1 { ss[0].title.clone() } else { word }, ss))
         .collect();
     projects.sort_by_key(|(name, ss)| (std::cmp::Reverse(ss.iter().map(Series::minutes).sum::<i64>()), name.clone()));
     projects.truncate(MAX_PROJECTS);

@@ -252,7 +252,19 @@ async fn the_brief_has_todays_schedule_and_the_tasks_at_risk(pool: PgPool) {
 
     let user_id: uuid::Uuid =
         sqlx::query_scalar("select id from users where email = 'ada@example.com'").fetch_one(&pool).await.unwrap();
-    // A block a plan placed (not pinned) yesterday, the task still open.
+    // A block a plan placed (not pinned) yesterday, the task still open. The
+    // brief moves it within this week (what its link re-plans): working every
+    // day, so that there is room whatever today is (but in Sunday's last half hour).
+    let mut every_day: Vec<(String, String)> =
+        [("buffer_minutes", "10"), ("default_minutes", "30"), ("max_day_hours", "6")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into();
+    for day in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] {
+        every_day.push((format!("hours[{day}][start]"), "00:00".into()));
+        every_day.push((format!("hours[{day}][end]"), "23:59".into()));
+    }
+    let form: Vec<(&str, &str)> = every_day.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    app.ok(&c, "save_scheduling_preferences", &form).await;
     let missed = app.task(&c, &pid, &[("title", "Missed block")]).await;
     let mut tx = pool.begin().await.unwrap();
     sqlx::query("select set_config('app.user_id', $1, true)")

@@ -1,4 +1,4 @@
-//! Wake-ups from LISTEN/NOTIFY, none lost and none wasted.
+//! Wake-ups from LISTEN/NOTIFY for the job queues.
 //!
 //! apalis-postgres gives each queue its own LISTEN connection (`with_pubsub`),
 //! and apalis polls that stream once per `poll_next`, ignoring what it yields.
@@ -7,18 +7,21 @@
 //! - Lost wake-ups: when that poll took a notification, the socket was left
 //!   without a waker; if the fetch of the same poll then found nothing (the
 //!   job committed just after the fetch began), the worker parked with nobody
-//!   to wake it, and later jobs waited for the 1 s poll (p95 359 ms at 100
-//!   jobs/s in one run).
-//! - Wasted fetches: every queue's worker is woken by every notification (its
-//!   stream is polled even when it filtered the notification out), and each
-//!   then runs a fetch transaction: nine fetches per job, eight of them empty.
+//!   to wake it, and later jobs waited for the 1 s poll (p95 433–730 ms at
+//!   500 jobs/s).
+//! - Wasted fetches: every queue's worker was woken by every notification (its
+//!   stream is polled, and the storage fetches, even when the notification
+//!   was for another queue): nine fetches per job, eight of them empty.
 //!
 //! Here one listener task per process routes each notification to its
-//! queue's [`Notify`] (coalesced: a wake-up already pending absorbs more), and
-//! each queue's [`Wakeups`] stream waits on that alone; after any wake-up it
-//! wakes the worker once more shortly after, for a job that a fetch already
-//! under way could not see. When the listener's connection is lost and
-//! comes back, every queue is woken (notifications may have been missed).
+//! queue's [`Notify`] (coalescing: a wake-up already pending absorbs more),
+//! and each queue's [`Wakeups`] stream waits on that alone, registering again
+//! before it reports a wake-up. A notification that arrives while a fetch is
+//! under way is taken by that poll, and the fetch may not see its job; so
+//! after a wake-up the worker is woken again 3, 30 and 300 ms later (each
+//! later notification starts over), and the 1 s poll stays as the last net.
+//! When the listener's connection is lost and comes back, every queue is
+//! woken (notifications may have been missed).
 
 use futures::Stream;
 use serde::Deserialize;
@@ -33,8 +36,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::Notify;
 
-/// How long after a wake-up the worker is woken once more.
-const ECHO: Duration = Duration::from_millis(3);
+/// After a wake-up, the worker is woken again this long after it (each one
+/// after the one before): for a job that a fetch under way could not see.
+const ECHOES: [Duration; 3] = [Duration::from_millis(3), Duration::from_millis(30), Duration::from_millis(300)];
 
 /// apalis-postgres' channel: its insert trigger sends `{job_type, id, run_at}`.
 const CHANNEL: &str = "apalis::job::insert";
@@ -66,7 +70,7 @@ impl Hub {
     /// The wake-ups of `queue` (one of those given to `spawn`).
     pub fn wakeups(&self, queue: &str) -> Wakeups {
         let notify = self.queues.get(queue).cloned().unwrap_or_else(|| Arc::new(Notify::new()));
-        Wakeups { notify, waiting: None, echo: None }
+        Wakeups { notify, waiting: None, echo: None, echoes: 0 }
     }
 
     fn wake_all(&self) {
@@ -119,6 +123,20 @@ pub struct Wakeups {
     notify: Arc<Notify>,
     waiting: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     echo: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// How many echoes have fired since the last wake-up.
+    echoes: usize,
+}
+
+impl Wakeups {
+    /// Arm the next echo (none after the last).
+    fn arm(&mut self, cx: &mut Context<'_>) {
+        self.echo = ECHOES.get(self.echoes).map(|d| {
+            let mut sleep = Box::pin(tokio::time::sleep(*d));
+            // Registers the waker: the echo fires even if nothing else happens.
+            let _ = sleep.as_mut().poll(cx);
+            sleep
+        });
+    }
 }
 
 impl Stream for Wakeups {
@@ -140,15 +158,15 @@ impl Stream for Wakeups {
                     break;
                 }
             }
-            let mut echo = Box::pin(tokio::time::sleep(ECHO));
-            let _ = echo.as_mut().poll(cx);
-            this.echo = Some(echo);
+            this.echoes = 0;
+            this.arm(cx);
             return Poll::Ready(Some(()));
         }
         if let Some(echo) = this.echo.as_mut()
             && echo.as_mut().poll(cx).is_ready()
         {
-            this.echo = None;
+            this.echoes += 1;
+            this.arm(cx);
             return Poll::Ready(Some(()));
         }
         Poll::Pending
@@ -177,12 +195,14 @@ mod tests {
             hub.route(r#"{"job_type":"a","id":"x","run_at":0}"#);
         }
         hub.route("not json");
-        assert_eq!(a.next().await, Some(()));
-        assert!(quiet(&mut b), "another queue's notification does not wake b");
-        // Five notifications, one wake-up; then the echo, after ECHO.
         let t = std::time::Instant::now();
         assert_eq!(a.next().await, Some(()));
-        assert!(t.elapsed() >= ECHO);
+        assert!(quiet(&mut b), "another queue's notification does not wake b");
+        // Five notifications, one wake-up; then the echoes, 3, 30 and 300 ms on.
+        for (i, at) in [3, 33, 333].into_iter().enumerate() {
+            assert_eq!(a.next().await, Some(()), "echo {i}");
+            assert!(t.elapsed() >= Duration::from_millis(at), "echo {i} after {:?}", t.elapsed());
+        }
         assert!(quiet(&mut a), "no more wake-ups without a notification");
         // A notification while nobody waits is kept for the next poll.
         hub.route(r#"{"job_type":"a"}"#);
