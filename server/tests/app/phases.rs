@@ -18,7 +18,7 @@ fn titles(phase: &Value) -> Vec<&str> {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn phases_are_proposed_reviewed_applied_and_shown_and_bad_input_changes_nothing(pool: PgPool) {
-    let (app, ada) = TestApp::with_ada(pool).await;
+    let (app, ada) = TestApp::with_ada(pool.clone()).await;
     let bob = app.signed_up("bob@example.com").await;
     let (pid, slug) = app.project(&ada, "Launch").await;
     // Nothing to split yet: told so by field.
@@ -94,6 +94,20 @@ async fn phases_are_proposed_reviewed_applied_and_shown_and_bad_input_changes_no
     assert_eq!(titles(&detail["phases"][0]), ["Interview users", "Announce it"]);
     assert_eq!(titles(&detail["phases"][1]), ["Write the code"]);
     assert_eq!(detail["phases"][0]["start_date"], s0.as_str());
+    // The database itself refuses one of Ada's phases for a task of Bob's.
+    let (bob_project, _) = app.project(&bob, "Bob's").await;
+    let bob_task = app.task(&bob, &bob_project, &[("title", "Bob's task")]).await;
+    let bob_id: uuid::Uuid =
+        sqlx::query_scalar("select id from users where email = 'bob@example.com'").fetch_one(&pool).await.unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("select set_config('app.user_id', $1, true)").bind(bob_id.to_string()).execute(&mut *tx).await.unwrap();
+    let refused = sqlx::query("update tasks set phase_id = $1::uuid where id = $2::uuid")
+        .bind(detail["phases"][0]["id"].as_str().unwrap())
+        .bind(&bob_task)
+        .execute(&mut *tx)
+        .await;
+    assert!(refused.unwrap_err().to_string().contains("tasks_phase"), "another person's phase is refused");
+    drop(tx);
 
     // Generated again, the proposal says what it replaces; Bob cannot apply to Ada's project.
     let again = app.ok(&ada, "propose_phases", &[("slug", &slug)]).await;
