@@ -1,4 +1,4 @@
-import { expect, expectAccessible, hydrated, ready, signUp, test } from './fixtures';
+import { expect, expectAccessible, ready, signUp, test, waitForBrief } from './fixtures';
 
 // Every page, as a newcomer meets it and once it holds their things, checked
 // with axe (hydrated mode; see expectAccessible): no serious or critical
@@ -48,14 +48,7 @@ test('every page has no serious or critical accessibility violation', async ({ p
   await page.goto('/briefs');
   await ready(page);
   await page.getByRole('button', { name: 'Generate now' }).click();
-  if (hydrated()) {
-    await expect(page.locator('[data-brief-status="ready"]')).toBeVisible({ timeout: 20_000 });
-  } else {
-    await expect(async () => {
-      await page.reload();
-      await expect(page.locator('[data-brief-status="ready"]')).toBeVisible({ timeout: 1000 });
-    }).toPass({ timeout: 20_000 });
-  }
+  await waitForBrief(page);
   await expectAccessible(page, 'a brief');
   await check('/briefs', 'the brief list');
 });

@@ -1,4 +1,4 @@
-import { confirmEmail, createProject, expect, hydrated, ready, signUp, test } from './fixtures';
+import { confirmEmail, createProject, expect, hydrated, ready, signUp, test, waitForBrief } from './fixtures';
 
 test('generate a brief now: the status changes by itself, then the brief is shown', async ({ page }) => {
   await signUp(page, `brief-${test.info().project.name}-${Date.now()}@example.com`);
@@ -8,16 +8,8 @@ test('generate a brief now: the status changes by itself, then the brief is show
   await ready(page);
   // (The worker's hourly tick may have made today's brief already: then Generate now redoes it.)
   await page.getByRole('button', { name: 'Generate now' }).click();
-  if (hydrated()) {
-    // No reload: the page hears the worker through server-sent events.
-    await expect(page.locator('[data-brief-status="ready"]')).toBeVisible({ timeout: 20_000 });
-  } else {
-    await expect(page.locator('[data-brief-status]')).toBeVisible();
-    await expect(async () => {
-      await page.reload();
-      await expect(page.locator('[data-brief-status="ready"]')).toBeVisible({ timeout: 1000 });
-    }).toPass({ timeout: 20_000 });
-  }
+  // Hydrated, with no reload: the page hears the worker through server-sent events.
+  await waitForBrief(page);
   await expect(page.getByTestId('brief-summary')).toContainText('Nothing is due today.');
 });
 

@@ -57,6 +57,22 @@ export async function expectAccessible(page: Page, what: string) {
   expect.soft(found, `serious or critical axe violations on ${what}`).toEqual([]);
 }
 
+/**
+ * Wait until the brief on the page is ready: the hydrated page hears the
+ * worker through server-sent events; without JavaScript, reload until it is.
+ */
+export async function waitForBrief(page: Page) {
+  if (hydrated()) {
+    await expect(page.locator('[data-brief-status="ready"]')).toBeVisible({ timeout: 20_000 });
+  } else {
+    await expect(page.locator('[data-brief-status]')).toBeVisible();
+    await expect(async () => {
+      await page.reload();
+      await expect(page.locator('[data-brief-status="ready"]')).toBeVisible({ timeout: 1000 });
+    }).toPass({ timeout: 20_000 });
+  }
+}
+
 /** A new account (`tag` makes a unique address; an address is used as is), signed in, on the dashboard; its email. */
 export async function signUp(page: Page, tag: string, name = 'Ada') {
   const email = tag.includes('@') ? tag : `${tag}-${test.info().project.name}-${Date.now()}@example.com`;

@@ -270,19 +270,7 @@ pub fn monitor(ctx: Ctx) -> Result<Monitor> {
     let poll = Duration::from_millis(ctx.settings.worker.poll_ms);
     let schedule = cron::Schedule::from_str("0 */5 * * * *").context("the five-minute schedule")?;
     let mut monitor = Monitor::new();
-    #[allow(unused_mut)]
-    let mut queues = vec![
-        BriefJob::QUEUE,
-        EmailJob::QUEUE,
-        SmsJob::QUEUE,
-        MaintenanceJob::QUEUE,
-        CalendarJob::QUEUE,
-        GoogleJob::QUEUE,
-        TaskEventJob::QUEUE,
-    ];
-    #[cfg(feature = "bench")]
-    queues.push(<noop::NoopJob as Job>::QUEUE);
-    let hub = wakeups::Hub::spawn(ctx.pool.clone(), &queues);
+    let hub = wakeups::Hub::spawn(ctx.pool.clone());
     macro_rules! queue {
         ($ty:ty, $handler:expr, $conc:expr) => {
             queue!($ty, $handler, $conc, |storage: PostgresStorage<$ty>, hub: &wakeups::Hub| {

@@ -34,6 +34,16 @@ pub struct LlmConfig {
 }
 
 // The key never reaches a log.
+impl LlmConfig {
+    /// A client for the configured endpoint, with the configured timeout
+    /// (shared by the brain dump, the brief's summary and project phases).
+    pub fn client(&self) -> Result<Client<OpenAIConfig>, String> {
+        let http = reqwest::Client::builder().timeout(self.timeout).build().map_err(|e| e.to_string())?;
+        Ok(Client::with_config(OpenAIConfig::new().with_api_key(&self.api_key).with_api_base(&self.base_url))
+            .with_http_client(http))
+    }
+}
+
 impl std::fmt::Debug for LlmConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LlmConfig")
@@ -197,10 +207,7 @@ pub async fn propose(
     targets: &[Target],
     on_op: &mut (dyn FnMut(Operation) + Send),
 ) -> Result<Vec<Operation>, LlmError> {
-    let http =
-        reqwest::Client::builder().timeout(config.timeout).build().map_err(|e| LlmError::Service(e.to_string()))?;
-    let client = Client::with_config(OpenAIConfig::new().with_api_key(&config.api_key).with_api_base(&config.base_url))
-        .with_http_client(http);
+    let client = config.client().map_err(LlmError::Service)?;
     let projects: Vec<String> = known.iter().map(|p| format!("- {} (id {})", p.name, p.id)).collect();
     let tasks: Vec<String> = targets
         .iter()

@@ -61,6 +61,17 @@ async fn insert(pool: &PgPool, user_id: Uuid, content: &str, status: DumpStatus)
     Ok(id)
 }
 
+/// Remove dump `id` unless it was applied (a dump made for the person that
+/// could not be processed, say over the AI quota).
+pub async fn discard(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<(), Error> {
+    let mut tx = begin_as(pool, user_id).await?;
+    sqlx::query!("delete from brain_dumps where id = $1 and user_id = $2 and status <> 'applied'", id, user_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// The draft being typed, if any.
 pub async fn find_draft(pool: &PgPool, user_id: Uuid) -> Result<Option<(Uuid, String)>, Error> {
     let mut tx = begin_as(pool, user_id).await?;

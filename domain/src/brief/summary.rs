@@ -4,8 +4,6 @@
 use super::model::{BriefContent, BriefTask};
 use crate::brain_dump::llm::{Engine, LlmConfig};
 use crate::task::model::Priority;
-use async_openai::Client;
-use async_openai::config::OpenAIConfig;
 use async_openai::types::chat::{
     ChatCompletionRequestSystemMessageArgs, ChatCompletionRequestUserMessageArgs, CreateChatCompletionRequestArgs,
 };
@@ -64,9 +62,7 @@ pub fn offline(content: &BriefContent, today: NaiveDate) -> String {
 }
 
 async fn ask(config: &LlmConfig, content: &BriefContent, today: NaiveDate) -> Result<String, String> {
-    let http = reqwest::Client::builder().timeout(config.timeout).build().map_err(|e| e.to_string())?;
-    let client = Client::with_config(OpenAIConfig::new().with_api_key(&config.api_key).with_api_base(&config.base_url))
-        .with_http_client(http);
+    let client = config.client()?;
     let data = serde_json::to_string(content).map_err(|e| e.to_string())?;
     let err = |e: async_openai::error::OpenAIError| e.to_string();
     let request = CreateChatCompletionRequestArgs::default()

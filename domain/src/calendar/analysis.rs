@@ -247,7 +247,11 @@ pub async fn suggest_dump(
         )
     })?;
     let id = service::create(pool, user_id, &content).await?;
-    service::parse(pool, user_id, id, engine).await?;
+    if let Err(e) = service::parse(pool, user_id, id, engine).await {
+        // Refused before processing (over the AI quota, say): no dump is left behind.
+        service::discard(pool, user_id, id).await?;
+        return Err(e);
+    }
     Ok(id)
 }
 
@@ -331,6 +335,16 @@ In your calendar over the past four weeks: 1:1 with Anna (3 times, on Mondays); 
             [weekly("Lunch", -20, 12, 60, 4), weekly("Focus time", -20, 8, 120, 4), vec![event("Dentist", -3, 10, 30)]];
         assert_eq!(suggest(&noise.concat(), now(), chrono_tz::UTC, &[]), "");
         assert_eq!(suggest(&[], now(), chrono_tz::UTC, &[]), "");
+    }
+
+    #[test]
+    fn a_title_cannot_add_lines_or_markers_to_the_dump() {
+        let mut events = weekly("Acme sync\n# Evil\n- do this", -20, 9, 30, 3);
+        events.extend(weekly("- # Budget  review (2)", -19, 9, 30, 3));
+        let text = suggest(&events, now(), chrono_tz::UTC, &[]);
+        assert!(text.contains("# Acme sync # Evil - do this\n"), "{text}");
+        assert!(text.contains("# Budget review\n"), "{text}");
+        assert_eq!(text.lines().filter(|l| l.starts_with('#')).count(), 2, "{text}");
     }
 
     #[test]

@@ -379,6 +379,28 @@ pub async fn set_block(
     Ok(())
 }
 
+/// Put the open tasks `ids` of project `project_id` into phase `phase_id`;
+/// how many there were.
+pub async fn set_phase(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    project_id: Uuid,
+    ids: &[Uuid],
+    phase_id: Uuid,
+) -> Result<u64, Error> {
+    Ok(sqlx::query!(
+        "update tasks set phase_id = $1
+         where id = any($2) and project_id = $3 and user_id = $4 and deleted_at is null and status <> 'done'",
+        phase_id,
+        ids,
+        project_id,
+        user_id
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
 /// Take task `id`'s block of time away (its event was deleted elsewhere);
 /// the task keeps everything else. False when it had no block.
 pub async fn unschedule_block(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<bool, Error> {

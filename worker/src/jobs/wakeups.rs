@@ -30,8 +30,8 @@ use sqlx::postgres::PgListener;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -54,32 +54,37 @@ struct Inserted {
 }
 
 /// The process's listener: one LISTEN connection for every queue.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Hub {
-    queues: Arc<HashMap<&'static str, Arc<Notify>>>,
+    /// Each queue's `Notify`, added by the first `wakeups` for it.
+    queues: Arc<Mutex<HashMap<String, Arc<Notify>>>>,
 }
 
 impl Hub {
-    /// Start listening (in a task that reconnects by itself) for `queues`.
-    pub fn spawn(pool: PgPool, queues: &[&'static str]) -> Self {
-        let hub = Hub { queues: Arc::new(queues.iter().map(|q| (*q, Arc::new(Notify::new()))).collect()) };
+    /// Start listening (in a task that reconnects by itself).
+    pub fn spawn(pool: PgPool) -> Self {
+        let hub = Hub::default();
         tokio::spawn(hub.clone().listen(pool));
         hub
     }
 
-    /// The wake-ups of `queue` (one of those given to `spawn`).
+    fn queues(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Notify>>> {
+        self.queues.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The wake-ups of `queue` (a restarted worker gets the same `Notify`).
     pub fn wakeups(&self, queue: &str) -> Wakeups {
-        let notify = self.queues.get(queue).cloned().unwrap_or_else(|| Arc::new(Notify::new()));
+        let notify = self.queues().entry(queue.to_string()).or_default().clone();
         Wakeups { notify, waiting: None, echo: None, echoes: 0 }
     }
 
     fn wake_all(&self) {
-        self.queues.values().for_each(|n| n.notify_one());
+        self.queues().values().for_each(|n| n.notify_one());
     }
 
     fn route(&self, payload: &str) {
         let Ok(ev) = serde_json::from_str::<Inserted>(payload) else { return };
-        if let Some(n) = self.queues.get(ev.job_type.as_str()) {
+        if let Some(n) = self.queues().get(ev.job_type.as_str()) {
             RECEIVED.fetch_add(1, Ordering::Relaxed);
             LAST_RECEIVED_US.store(chrono::Utc::now().timestamp_micros(), Ordering::Relaxed);
             n.notify_one();
@@ -178,13 +183,9 @@ mod tests {
     use super::*;
     use futures::StreamExt;
 
-    fn hub() -> Hub {
-        Hub { queues: Arc::new([("a", Arc::new(Notify::new())), ("b", Arc::new(Notify::new()))].into_iter().collect()) }
-    }
-
     #[tokio::test]
     async fn notifications_wake_their_queue_only_coalesced_and_an_echo_follows() {
-        let hub = hub();
+        let hub = Hub::default();
         let (mut a, mut b) = (hub.wakeups("a"), hub.wakeups("b"));
         let quiet = |w: &mut Wakeups| {
             let mut cx = Context::from_waker(futures::task::noop_waker_ref());

@@ -3,8 +3,6 @@
 
 use super::{MAX_PHASES, PlanInput, ProposedPhase};
 use crate::brain_dump::llm::LlmConfig;
-use async_openai::Client;
-use async_openai::config::OpenAIConfig;
 use async_openai::types::chat::{
     ChatCompletionRequestSystemMessageArgs, ChatCompletionRequestUserMessageArgs, CreateChatCompletionRequestArgs,
     ResponseFormat, ResponseFormatJsonSchema,
@@ -58,9 +56,7 @@ struct Proposed {
 /// parse and are in order, only the given tasks and each once. An error (in
 /// words) when the answer cannot be used.
 pub async fn propose(config: &LlmConfig, name: &str, input: &PlanInput<'_>) -> Result<Vec<ProposedPhase>, String> {
-    let http = reqwest::Client::builder().timeout(config.timeout).build().map_err(|e| e.to_string())?;
-    let client = Client::with_config(OpenAIConfig::new().with_api_key(&config.api_key).with_api_base(&config.base_url))
-        .with_http_client(http);
+    let client = config.client()?;
     let date = |d: Option<NaiveDate>| d.map_or("none".to_string(), |d| d.to_string());
     let tasks: Vec<String> = input
         .tasks

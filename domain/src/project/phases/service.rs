@@ -43,6 +43,8 @@ pub async fn propose(
     .await?;
     let mut note = None;
     let llm = match engine {
+        // No tasks, nothing to ask the model: the rules name phases from headings alone.
+        Engine::Llm(_) if tasks.is_empty() => None,
         Engine::Llm(config) => match quota::take(&mut tx, user_id, Purpose::Phases, &config.quota).await {
             Ok(()) => Some(config),
             Err(Error::TooManyRequests(why)) => {
@@ -59,7 +61,7 @@ pub async fn propose(
         PlanInput { start: project.start_date, end: project.end_date, context: &project.context, tasks: &tasks, today };
     let mut engine_used = "offline";
     let phases = match llm {
-        Some(config) if !tasks.is_empty() => match super::llm::propose(config, &project.name, &input).await {
+        Some(config) => match super::llm::propose(config, &project.name, &input).await {
             Ok(phases) => {
                 engine_used = "llm";
                 phases
@@ -114,17 +116,7 @@ pub async fn apply(
         )
         .fetch_one(&mut *conn)
         .await?;
-        let moved = sqlx::query!(
-            "update tasks set phase_id = $1
-             where id = any($2) and project_id = $3 and user_id = $4 and deleted_at is null and status <> 'done'",
-            id,
-            &p.task_ids,
-            project_id,
-            user_id
-        )
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+        let moved = crate::task::service::set_phase(&mut *conn, user_id, project_id, &p.task_ids, id).await?;
         if moved != p.task_ids.len() as u64 {
             return Err(Error::Conflict(
                 "A task of these phases was done, moved or deleted since they were proposed: generate them again."
