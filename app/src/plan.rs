@@ -53,7 +53,8 @@ pub async fn propose_plan(#[server(default)] week: String) -> Result<Proposal, A
         .await?)
 }
 
-/// One block of the proposal form: `blocks[b-<task id>][start|end|on]`.
+/// One block of the proposal form: `blocks[b-<task id>][start|end|on|part]`
+/// (`b-<task id>-<n>` for part n of a task split into parts).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct BlockField {
     #[serde(default)]
@@ -63,6 +64,9 @@ pub struct BlockField {
     /// "on" while ticked; an unticked checkbox is not sent.
     #[serde(default)]
     pub on: Option<String>,
+    /// "n/of" for a part, else empty.
+    #[serde(default)]
+    pub part: String,
 }
 
 /// Apply the ticked blocks of a proposal as one plan that can be undone;
@@ -79,12 +83,23 @@ pub async fn apply_plan(
             .map(|t| t.to_utc())
             .map_err(|_| AppError(domain::Error::Conflict("This proposal is out of date: plan again.".into())))
     };
+    let out_of_date = || AppError(domain::Error::Conflict("This proposal is out of date: plan again.".into()));
     let mut accepted = Vec::new();
-    for (id, b) in blocks.iter().filter(|(_, b)| b.on.is_some()) {
+    for (key, b) in blocks.iter().filter(|(_, b)| b.on.is_some()) {
+        let id = key.trim_start_matches("b-");
+        let part = match b.part.split_once('/') {
+            None if b.part.is_empty() => None,
+            Some((n, of)) => Some(domain::schedule::Part {
+                n: n.parse().map_err(|_| out_of_date())?,
+                of: of.parse().map_err(|_| out_of_date())?,
+            }),
+            None => return Err(out_of_date()),
+        };
         accepted.push(Accepted {
-            task_id: forms::id(id.trim_start_matches("b-"))?,
+            task_id: forms::id(id.get(..36).unwrap_or(id))?,
             start: time(&b.start)?,
             end: time(&b.end)?,
+            part,
         });
     }
     let (uid, tz) = (user.id, user.timezone.clone());
@@ -212,20 +227,26 @@ fn ProposalView(proposal: Proposal, week: String, apply: ServerAction<ApplyPlan>
             <ul class="divide-y divide-slate-100">
                 {proposal.placements.into_iter().map(|b| {
                     let id = b.task_id.to_string();
-                    let input_id = format!("plan-{id}");
+                    let key = match b.part {
+                        Some(part) => format!("{id}-{}", part.n),
+                        None => id.clone(),
+                    };
+                    let input_id = format!("plan-{key}");
                     // Keys start with a letter: the form decoder reads a key starting with a digit as a list index.
-                    let field = |part: &str| format!("blocks[b-{id}][{part}]");
+                    let field = |name: &str| format!("blocks[b-{key}][{name}]");
                     let kind = if b.moved_from.is_some() { "Moved" } else { "New" };
                     let rfc = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
                     view! {
                         <li class="flex items-start gap-2 py-2 text-sm" data-block=id.clone()>
                             <input type="hidden" name=field("start") value=rfc(b.start) />
                             <input type="hidden" name=field("end") value=rfc(b.end) />
+                            {b.part.map(|part| view! { <input type="hidden" name=field("part") value=format!("{}/{}", part.n, part.of) /> })}
                             <input id=input_id.clone() type="checkbox" name=field("on") value="on" checked=true class="mt-1 h-4 w-4" />
                             <label for=input_id class="min-w-0 grow">
                                 <span class="font-semibold">{b.when.clone()}</span>
                                 " "
                                 <span class=if b.late { "badge-high" } else { "badge" }>{if b.late { "Late" } else { kind }}</span>
+                                {b.part.map(|part| view! { " " <span class="badge">{format!("Part {} of {}", part.n, part.of)}</span> })}
                                 <span class="block break-words">{b.title.clone()}</span>
                                 {b.was.clone().map(|w| view! { <span class="block text-xs text-slate-500">{format!("was {w}")}</span> })}
                                 <span class="block text-xs text-slate-600">{b.reason.clone()}</span>
@@ -267,6 +288,7 @@ pub async fn save_scheduling_preferences(
     #[server(default)] default_minutes: String,
     #[server(default)] max_day_hours: String,
     #[server(default)] days_off: String,
+    #[server(default)] split_minutes: String,
 ) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
     let day = |key: &str| hours.get(key).cloned().unwrap_or_default();
@@ -286,6 +308,7 @@ pub async fn save_scheduling_preferences(
         ("default_minutes".into(), default_minutes.clone()),
         ("max_day_hours".into(), max_day_hours.clone()),
         ("days_off".into(), days_off.clone()),
+        ("split_minutes".into(), split_minutes.clone()),
     ]);
     let fail = |field: &str, message: String| {
         AppError::field(field, message).with_input(echo.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -318,6 +341,10 @@ pub async fn save_scheduling_preferences(
     let buffer = number(&buffer_minutes, "buffer_minutes", "The buffer")?;
     let default = number(&default_minutes, "default_minutes", "The default length")?;
     let max_day = number(&max_day_hours, "max_day_hours", "The daily maximum")?;
+    let split = match split_minutes.trim() {
+        "" => 0.0,
+        v => number(v, "split_minutes", "The shortest block")?,
+    };
     let mut off = Vec::new();
     for part in days_off.split([',', '\n', ' ']).map(str::trim).filter(|p| !p.is_empty()) {
         off.push(
@@ -332,6 +359,7 @@ pub async fn save_scheduling_preferences(
         default_minutes: default.round().clamp(-1.0, 100_000.0) as i32,
         max_day_minutes: (max_day * 60.0).round().clamp(-1.0, 100_000.0) as i32,
         days_off: off,
+        split_minutes: split.round().clamp(-1.0, 100_000.0) as i32,
     };
     if let Some((field, message)) = prefs.problem() {
         let field = match field {
@@ -404,6 +432,7 @@ pub fn SchedulingSettings() -> impl IntoView {
                     <NumberField label="Buffer between blocks (minutes)" name="buffer_minutes" value=p.value("buffer_minutes", &current.buffer_minutes.to_string()) error=p.error("buffer_minutes") />
                     <NumberField label="Length of a task without one (minutes)" name="default_minutes" value=p.value("default_minutes", &current.default_minutes.to_string()) error=p.error("default_minutes") />
                     <NumberField label="At most this many hours of tasks a day" name="max_day_hours" value=p.value("max_day_hours", &format!("{}", f64::from(current.max_day_minutes) / 60.0)) error=p.error("max_day_hours") />
+                    <NumberField label="Split a long task into blocks of at least (minutes; 0: never split)" name="split_minutes" value=p.value("split_minutes", &current.split_minutes.to_string()) error=p.error("split_minutes") />
                     <label class="label" for="planning-days-off">"Days off (holidays), as dates"</label>
                     <input id="planning-days-off" name="days_off" class="input" placeholder="2026-12-24, 2026-12-25" value=p.value("days_off", &off) />
                     {p.error("days_off").map(|e| view! { <p class="field-error" role="alert">{e}</p> })}

@@ -50,6 +50,7 @@ fn main() {
                 start: (n % 7 == 0).then(|| from + Duration::days(rng.next(14) as i64)),
                 block,
                 pinned: n < 50,
+                splittable: true,
             }
         })
         .collect();

@@ -34,6 +34,9 @@ pub struct Preferences {
     pub max_day_minutes: i32,
     /// Days nothing is planned on (holidays), beside the days without hours.
     pub days_off: Vec<NaiveDate>,
+    /// A task too long for one free stretch may be split into blocks
+    /// (its parts) of at least this many minutes; 0: never split.
+    pub split_minutes: i32,
 }
 
 impl Default for Preferences {
@@ -48,6 +51,7 @@ impl Default for Preferences {
             default_minutes: 60,
             max_day_minutes: 360,
             days_off: Vec::new(),
+            split_minutes: 60,
         }
     }
 }
@@ -57,6 +61,7 @@ impl Preferences {
     pub const DEFAULT_MINUTES: std::ops::RangeInclusive<i32> = 5..=480;
     pub const DAY_MINUTES: std::ops::RangeInclusive<i32> = 30..=1440;
     pub const DAYS_OFF_MAX: usize = 100;
+    pub const SPLIT_MINUTES: std::ops::RangeInclusive<i32> = 15..=480;
 
     /// The first thing wrong, as (field, message).
     pub fn problem(&self) -> Option<(&'static str, String)> {
@@ -76,6 +81,13 @@ impl Preferences {
             return Some((
                 "max_day_minutes",
                 format!("The daily maximum must be {} to {} minutes.", r.start(), r.end()),
+            ));
+        }
+        if self.split_minutes != 0 && !Self::SPLIT_MINUTES.contains(&self.split_minutes) {
+            let r = Self::SPLIT_MINUTES;
+            return Some((
+                "split_minutes",
+                format!("The shortest block must be {} to {} minutes (0: never split).", r.start(), r.end()),
             ));
         }
         if self.days_off.len() > Self::DAYS_OFF_MAX {
@@ -104,6 +116,25 @@ pub struct Placement {
     pub moved_from: Option<DateTime<Utc>>,
     /// After its due date: there was no free time before it.
     pub late: bool,
+    /// One of the blocks a task too long for one free stretch is split into.
+    #[serde(default)]
+    pub part: Option<Part>,
+}
+
+/// Block `n` of the `of` blocks a task is split into: applied, each becomes
+/// a subtask ("Write the report (part 1 of 3)") with its own time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Part {
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 20))]
+    pub n: u32,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 20))]
+    pub of: u32,
+}
+
+impl Part {
+    /// The most blocks one task is split into.
+    pub const MAX: u32 = 20;
 }
 
 /// A task the planner could not place, and why.
@@ -136,6 +167,9 @@ pub struct Accepted {
     pub task_id: Uuid,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
+    /// As proposed: the block is one part of the task, created as its subtask.
+    #[serde(default)]
+    pub part: Option<Part>,
 }
 
 /// An applied plan: its id (to undo it) and how many blocks it wrote.

@@ -46,3 +46,45 @@ test('plan the week: untick one block, apply, see the blocks on the calendar, un
   await expect(day(monday)).not.toContainText('Write the report');
   await expect(day(monday)).not.toContainText('Order badges');
 });
+
+test('a task longer than a day allows is split into parts, applied as its subtasks, undone', async ({ page }) => {
+  await signUp(page, 'split');
+  const monday = nextMonday();
+  const tuesday = new Date(monday.getTime() + 86_400_000);
+  const day = (d: Date) =>
+    page.getByRole('region', {
+      name: d.toLocaleDateString('en-GB', { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'UTC' }).replace(',', ''),
+    });
+
+  await createProject(page, 'Book');
+  await ready(page);
+  await page.getByLabel('Title', { exact: true }).fill('Write chapter one');
+  await page.locator('#new-task-due_date').fill(iso(tuesday));
+  await page.getByRole('button', { name: 'Add task' }).click();
+  await page.getByRole('link', { name: 'Write chapter one' }).click();
+  await expect(page.getByRole('heading', { name: 'Edit task' })).toBeVisible();
+  await ready(page);
+  await page.getByLabel('Duration (minutes)').fill('480');
+  await page.getByRole('button', { name: 'Save task' }).click();
+  await expect(page).toHaveURL(/\/projects\/book$/);
+
+  // Eight hours, at most six a day: two parts, before the due date.
+  await page.goto(`/calendar?week=${iso(monday)}&plan=1`);
+  await ready(page);
+  const blocks = page.getByTestId('plan-proposal').locator('[data-block]');
+  await expect(blocks).toHaveCount(2);
+  await expect(blocks.first()).toContainText('Part 1 of 2');
+  await expect(blocks.first()).toContainText('09:00–15:00');
+  await expect(blocks.last()).toContainText('Part 2 of 2');
+  await expect(blocks.last()).toContainText('09:00–11:00');
+  await page.getByRole('button', { name: 'Apply ticked blocks' }).click();
+
+  await expect(page.getByText('Planned 2 blocks.')).toBeVisible();
+  await expect(day(monday).locator('[data-task]', { hasText: 'Write chapter one (part 1 of 2)' })).toContainText('09:00');
+  await expect(day(tuesday).locator('[data-task]', { hasText: 'Write chapter one (part 2 of 2)' })).toContainText('09:00');
+
+  await page.getByRole('button', { name: 'Undo' }).click();
+  await expect(page.getByText('Plan undone: 2 blocks back where they were.')).toBeVisible();
+  await expect(day(monday)).not.toContainText('part 1 of 2');
+  await expect(day(tuesday)).not.toContainText('part 2 of 2');
+});

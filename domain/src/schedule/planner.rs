@@ -12,8 +12,14 @@
 //! busy time and never move; an unpinned block that still fits where it is
 //! stays there (it is not proposed again); one that no longer fits (its time
 //! passed, became busy, or left the working hours) is moved.
+//!
+//! A task with no free stretch long enough for it before its due date (or in
+//! the window) is split, when the person allows it and it is not a subtask,
+//! into blocks (parts) of at least the shortest length allowed, in the first
+//! free stretches from its start date: finished in time in parts is
+//! preferred to one block after the due date.
 
-use super::{Placement, Preferences, Proposal, Unplaced, duration_text};
+use super::{Part, Placement, Preferences, Proposal, Unplaced, duration_text};
 use crate::task::model::Priority;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -32,6 +38,8 @@ pub struct Item {
     /// Its current block (start, minutes), if it has one.
     pub block: Option<(DateTime<Utc>, i64)>,
     pub pinned: bool,
+    /// It may be split into parts (a subtask is not).
+    pub splittable: bool,
 }
 
 /// Everything the planner needs.
@@ -108,6 +116,46 @@ fn subtract(free: &mut Vec<Span>, taken: Span) {
         }
     }
     *free = out;
+}
+
+/// Blocks of at least `min` minutes adding up to `minutes`, each in the first
+/// free stretch (with room in its day) of the days `first` to `last`, or None.
+fn split(
+    days: &[Day],
+    first: NaiveDate,
+    last: NaiveDate,
+    minutes: i64,
+    min: i64,
+    buffer: Duration,
+) -> Option<Vec<(usize, Span)>> {
+    let mut out = Vec::new();
+    let mut left = minutes;
+    for (i, day) in days.iter().enumerate().filter(|(_, d)| first <= d.date && d.date <= last) {
+        let (mut free, mut capacity) = (day.free.clone(), day.capacity);
+        while left > 0 {
+            let chosen = free.iter().find_map(|f| {
+                let mut take = (f.1 - f.0).num_minutes().min(capacity).min(left);
+                if take < left {
+                    take -= take % 5;
+                }
+                // Never leave a last part shorter than the shortest allowed.
+                if left - take > 0 && left - take < min {
+                    take = left - min;
+                }
+                (take >= min).then_some((f.0, take))
+            });
+            let Some((start, take)) = chosen else { break };
+            let span = (start, start + Duration::minutes(take));
+            subtract(&mut free, (span.0 - buffer, span.1 + buffer));
+            capacity -= take;
+            left -= take;
+            out.push((i, span));
+        }
+        if left == 0 {
+            return (out.len() <= Part::MAX as usize).then_some(out);
+        }
+    }
+    None
 }
 
 fn rank(p: Priority) -> u8 {
@@ -239,10 +287,25 @@ pub fn plan(input: &Input<'_>) -> Proposal {
         let minutes = minutes_of(item);
         let length = Duration::minutes(minutes);
         let first = item.start.map_or(from, |s| s.max(from));
-        let found = days
+        let overdue = item.due.is_some_and(|d| d < today);
+        // One block, the earliest; in parts when one block would be after
+        // the due date (or there is none) and parts are allowed and fit.
+        let whole = days
             .iter()
             .position(|d| d.date >= first && d.capacity >= minutes && d.free.iter().any(|f| f.1 - f.0 >= length));
-        let overdue = item.due.is_some_and(|d| d < today);
+        let split_min = i64::from(prefs.split_minutes);
+        let can_split = item.splittable && split_min > 0 && minutes >= 2 * split_min;
+        let in_time = match item.due {
+            Some(d) if !overdue => d.min(to),
+            _ => to,
+        };
+        let parts =
+            |last: NaiveDate| can_split.then(|| split(&days, first, last, minutes, split_min, buffer)).flatten();
+        let parts: Option<Vec<(usize, Span)>> = match whole {
+            Some(i) if days[i].date <= in_time => None,
+            Some(_) => parts(in_time),
+            None => parts(in_time).or_else(|| if in_time < to { parts(to) } else { None }),
+        };
         let mut why = Vec::new();
         if let Some(w) = moved_why {
             why.push(format!("moved ({w})"));
@@ -267,46 +330,70 @@ pub fn plan(input: &Input<'_>) -> Proposal {
                 day_text(due, today)
             )
         };
-        let Some(i) = found else {
-            let reason = match item.due {
-                _ if minutes > i64::from(prefs.max_day_minutes) => format!(
-                    "{} is more than your daily maximum ({}): shorten it or split it",
-                    duration_text(minutes),
-                    duration_text(i64::from(prefs.max_day_minutes))
-                ),
-                Some(d) if !overdue && d <= to => {
-                    format!("no free {} before the end of {}: {}", duration_text(minutes), day_text(to, today), over(d))
-                }
-                _ => format!("no free {} before the end of {}", duration_text(minutes), day_text(to, today)),
-            };
-            unplaced.push(Unplaced { task_id: item.id, title: item.title.clone(), due: item.due, reason });
-            continue;
+        // The blocks: parts when split, else the whole task on its day.
+        let blocks: Vec<(usize, Span)> = match (parts, whole) {
+            (Some(parts), _) => parts,
+            (_, Some(i)) => {
+                let slot = days[i].free.iter().copied().find(|f| f.1 - f.0 >= length).unwrap_or_default();
+                vec![(i, (slot.0, slot.0 + length))]
+            }
+            (_, None) => {
+                let reason = match item.due {
+                    _ if minutes > i64::from(prefs.max_day_minutes) && !can_split => format!(
+                        "{} is more than your daily maximum ({}): shorten it or split it",
+                        duration_text(minutes),
+                        duration_text(i64::from(prefs.max_day_minutes))
+                    ),
+                    Some(d) if !overdue && d <= to => format!(
+                        "no free {} before the end of {}{}: {}",
+                        duration_text(minutes),
+                        day_text(to, today),
+                        if can_split { ", even in parts" } else { "" },
+                        over(d)
+                    ),
+                    _ => format!(
+                        "no free {} before the end of {}{}",
+                        duration_text(minutes),
+                        day_text(to, today),
+                        if can_split { ", even in parts" } else { "" }
+                    ),
+                };
+                unplaced.push(Unplaced { task_id: item.id, title: item.title.clone(), due: item.due, reason });
+                continue;
+            }
         };
-        let day = &mut days[i];
-        let slot = day.free.iter().copied().find(|f| f.1 - f.0 >= length).unwrap_or_default();
-        let span = (slot.0, slot.0 + length);
-        day.capacity -= minutes;
-        subtract(&mut day.free, (span.0 - buffer, span.1 + buffer));
-        let late = !overdue && item.due.is_some_and(|d| day.date > d);
-        if late && let Some(d) = item.due {
-            why.push(format!("too late: {}", over(d)));
-        }
-        let what = format!("first free {}", duration_text(minutes));
-        let reason = if why.is_empty() { what } else { format!("{}: {what}", why.join(", ")) };
-        let moved_from = item.block.filter(|_| moved_why.is_some()).map(|b| b.0);
+        let of = u32::try_from(blocks.len()).unwrap_or(Part::MAX);
         let local = |t: DateTime<Utc>| t.with_timezone(&tz);
-        placements.push(Placement {
-            task_id: item.id,
-            title: item.title.clone(),
-            due: item.due,
-            start: span.0,
-            end: span.1,
-            when: format!("{}–{}", local(span.0).format("%a %-d %b, %H:%M"), local(span.1).format("%H:%M")),
-            was: moved_from.map(|t| local(t).format("%a %-d %b, %H:%M").to_string()),
-            reason,
-            moved_from,
-            late,
-        });
+        for (n, (i, span)) in (1..).zip(blocks) {
+            let day = &mut days[i];
+            day.capacity -= (span.1 - span.0).num_minutes();
+            subtract(&mut day.free, (span.0 - buffer, span.1 + buffer));
+            let late = !overdue && item.due.is_some_and(|d| day.date > d);
+            let mut why = why.clone();
+            if late && let Some(d) = item.due {
+                why.push(format!("too late: {}", over(d)));
+            }
+            let what = if of > 1 {
+                format!("no free {} in one go, part {n} of {of}", duration_text(minutes))
+            } else {
+                format!("first free {}", duration_text(minutes))
+            };
+            let reason = if why.is_empty() { what } else { format!("{}: {what}", why.join(", ")) };
+            let moved_from = item.block.filter(|_| moved_why.is_some() && n == 1).map(|b| b.0);
+            placements.push(Placement {
+                task_id: item.id,
+                title: item.title.clone(),
+                due: item.due,
+                start: span.0,
+                end: span.1,
+                when: format!("{}–{}", local(span.0).format("%a %-d %b, %H:%M"), local(span.1).format("%H:%M")),
+                was: moved_from.map(|t| local(t).format("%a %-d %b, %H:%M").to_string()),
+                reason,
+                moved_from,
+                late,
+                part: (of > 1).then_some(Part { n, of }),
+            });
+        }
     }
     placements.sort_by_key(|p| (p.start, p.task_id));
     Proposal { from, to, placements, unplaced, work_minutes, free_minutes: free_before.last().copied().unwrap_or(0) }

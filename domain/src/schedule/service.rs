@@ -4,7 +4,7 @@
 //! `tasks` trigger), and a plan undone as one batch.
 
 use super::planner::{Input, Item, plan};
-use super::{Accepted, AppliedPlan, Preferences, Proposal, UndonePlan, WorkHours};
+use super::{Accepted, AppliedPlan, Part, Preferences, Proposal, UndonePlan, WorkHours};
 use crate::error::Error;
 use crate::task::model::Priority;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
@@ -21,7 +21,7 @@ pub const BLOCKS_MAX: usize = 2_000;
 pub async fn preferences(conn: &mut PgConnection, user_id: Uuid) -> Result<Preferences, Error> {
     let row = sqlx::query!(
         r#"select day_starts as "day_starts: Vec<Option<NaiveTime>>", day_ends as "day_ends: Vec<Option<NaiveTime>>",
-                  buffer_minutes, default_minutes, max_day_minutes, days_off
+                  buffer_minutes, default_minutes, max_day_minutes, days_off, split_minutes
            from scheduling_preferences where user_id = $1"#,
         user_id
     )
@@ -40,6 +40,7 @@ pub async fn preferences(conn: &mut PgConnection, user_id: Uuid) -> Result<Prefe
         default_minutes: r.default_minutes,
         max_day_minutes: r.max_day_minutes,
         days_off: r.days_off,
+        split_minutes: r.split_minutes,
     })
 }
 
@@ -55,17 +56,18 @@ pub async fn save_preferences(conn: &mut PgConnection, user_id: Uuid, p: &Prefer
     let ends: Vec<Option<NaiveTime>> = p.hours.iter().map(|h| h.map(|h| h.end)).collect();
     sqlx::query!(
         "insert into scheduling_preferences (user_id, day_starts, day_ends, buffer_minutes, default_minutes,
-                                             max_day_minutes, days_off)
-         values ($1, $2, $3, $4, $5, $6, $7)
+                                             max_day_minutes, days_off, split_minutes)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)
          on conflict (user_id) do update set day_starts = $2, day_ends = $3, buffer_minutes = $4,
-             default_minutes = $5, max_day_minutes = $6, days_off = $7",
+             default_minutes = $5, max_day_minutes = $6, days_off = $7, split_minutes = $8",
         user_id,
         &starts as &[Option<NaiveTime>],
         &ends as &[Option<NaiveTime>],
         p.buffer_minutes,
         p.default_minutes,
         p.max_day_minutes,
-        &days_off
+        &days_off,
+        p.split_minutes
     )
     .execute(conn)
     .await?;
@@ -127,17 +129,21 @@ async fn busy(
 
 /// Open tasks the planner considers for a window ending `to` (`end` its last
 /// instant): those with a block before its end (pinned ones are busy time),
-/// and unscheduled ones due or starting by then, or of high priority.
+/// and unscheduled ones due or starting by then, or of high priority. A task
+/// with open subtasks and no block is planned through its subtasks (they are
+/// its parts once it was split); a subtask is never split.
 async fn items(conn: &mut PgConnection, user_id: Uuid, to: NaiveDate, end: DateTime<Utc>) -> Result<Vec<Item>, Error> {
     let rows = sqlx::query!(
         r#"select t.id, t.title, t.duration_minutes, t.priority as "priority: Priority", t.due_date, t.start_date,
-                  t.scheduled_at, t.pinned
+                  t.scheduled_at, t.pinned, t.parent_task_id is null as "splittable!"
            from tasks t left join projects p on p.id = t.project_id
            where t.user_id = $1 and t.deleted_at is null and (p.id is null or p.deleted_at is null)
              and t.status <> 'done'
              and (t.scheduled_at < $3
                   or (t.scheduled_at is null and (t.due_date <= $2 or t.start_date <= $2 or t.priority = 'high')
-                      and (t.start_date is null or t.start_date <= $2)))
+                      and (t.start_date is null or t.start_date <= $2)
+                      and not exists (select 1 from tasks c where c.parent_task_id = t.id and c.user_id = t.user_id
+                                        and c.deleted_at is null and c.status <> 'done')))
            order by t.id limit 5000"#,
         user_id,
         to,
@@ -156,6 +162,7 @@ async fn items(conn: &mut PgConnection, user_id: Uuid, to: NaiveDate, end: DateT
             start: r.start_date,
             block: r.scheduled_at.map(|at| (at, i64::from(r.duration_minutes.unwrap_or(30)))),
             pinned: r.pinned,
+            splittable: r.splittable,
         })
         .collect())
 }
@@ -210,7 +217,9 @@ pub async fn propose(
 }
 
 /// Apply the `accepted` blocks (all of a proposal, or some) as one plan:
-/// each task takes its block (unpinned, so a later plan may move it). Bad
+/// each task takes its block (unpinned, so a later plan may move it); a task
+/// split into parts keeps its fields and loses its own block, and each part
+/// becomes its subtask with that block ("Write the report (part 1 of 3)"). Bad
 /// input changes nothing: a task that is not the person's, done or pinned,
 /// a block in the past, or one that overlaps busy time, another task's block
 /// or another accepted block (the calendar changed since the proposal: plan again).
@@ -233,8 +242,10 @@ pub async fn apply(
     // The tasks first, locked: one that is not the person's names nothing (404);
     // one deleted, done or pinned since the proposal is a conflict.
     let ids: Vec<Uuid> = sorted.iter().map(|a| a.task_id).collect();
+    check_parts(&sorted)?;
     let tasks = sqlx::query!(
-        r#"select id, scheduled_at, duration_minutes, start_date, pinned,
+        r#"select id, scheduled_at, duration_minutes, start_date, pinned, title, project_id, due_date,
+                  priority as "priority: Priority", parent_task_id,
                   (deleted_at is not null or status = 'done') as "gone!"
            from tasks where user_id = $1 and id = any($2) order by id for update"#,
         user_id,
@@ -252,6 +263,9 @@ pub async fn apply(
             Some(t) if t.pinned => {
                 return Err(Error::Conflict("A task in the plan was pinned to its time since: plan again.".into()));
             }
+            Some(t) if a.part.is_some() && t.parent_task_id.is_some() => {
+                return Err(Error::field("placements", "A subtask cannot be split into parts."));
+            }
             Some(_) => {}
         }
     }
@@ -259,9 +273,6 @@ pub async fn apply(
         let minutes = (a.end - a.start).num_minutes();
         if a.end <= a.start || !(5..=1440).contains(&minutes) {
             return Err(Error::field("placements", "Each block must be 5 minutes to 24 hours long."));
-        }
-        if sorted[..i].iter().any(|b| b.task_id == a.task_id) {
-            return Err(Error::field("placements", "A task can have only one block in a plan."));
         }
         if i > 0 && sorted[i - 1].end > a.start {
             return Err(Error::field("placements", "Two blocks overlap."));
@@ -303,34 +314,93 @@ pub async fn apply(
     )
     .fetch_one(&mut *conn)
     .await?;
-    for a in &sorted {
-        let Some(before) = before.get(&a.task_id) else { return Err(Error::NotFound) };
-        let minutes = i32::try_from((a.end - a.start).num_minutes()).unwrap_or(60);
+    let record = |task_id: Uuid, at: Option<DateTime<Utc>>, minutes: Option<i32>, created: bool| {
+        let before = before.get(&task_id).filter(|_| !created);
         sqlx::query!(
             "insert into schedule_plan_blocks (plan_id, user_id, task_id, before_at, before_minutes, before_start_date,
-                                               before_pinned, after_at, after_minutes)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                               before_pinned, after_at, after_minutes, created)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             plan_id,
             user_id,
-            a.task_id,
-            before.scheduled_at,
-            before.duration_minutes,
-            before.start_date,
-            before.pinned,
-            a.start,
-            minutes
+            task_id,
+            before.and_then(|b| b.scheduled_at),
+            before.and_then(|b| b.duration_minutes),
+            before.and_then(|b| b.start_date),
+            before.is_some_and(|b| b.pinned),
+            at,
+            minutes,
+            created
         )
-        .execute(&mut *conn)
-        .await?;
-        crate::task::service::place_block(&mut *conn, user_id, a.task_id, a.start, minutes, local(a.start)).await?;
+    };
+    for a in &sorted {
+        let Some(task) = before.get(&a.task_id) else { return Err(Error::NotFound) };
+        let minutes = i32::try_from((a.end - a.start).num_minutes()).unwrap_or(60);
+        let id = match a.part {
+            None => a.task_id,
+            Some(part) => {
+                let suffix = format!(" (part {} of {})", part.n, part.of);
+                let keep = crate::limits::TASK_TITLE.saturating_sub(suffix.chars().count());
+                let title: String = task.title.chars().take(keep).chain(suffix.chars()).collect();
+                let input = crate::task::TaskInput {
+                    project_id: task.project_id,
+                    priority: task.priority,
+                    duration_minutes: crate::task::Minutes::new(minutes),
+                    due_date: task.due_date,
+                    parent_task_id: Some(a.task_id),
+                    ..crate::task::TaskInput::titled(
+                        crate::task::Title::new(&title)
+                            .map_err(|e| Error::field("placements", e.message("A part's title")))?,
+                    )
+                };
+                crate::task::service::insert_task(&mut *conn, user_id, input).await?
+            }
+        };
+        record(id, Some(a.start), Some(minutes), a.part.is_some()).execute(&mut *conn).await?;
+        crate::task::service::place_block(&mut *conn, user_id, id, a.start, minutes, local(a.start)).await?;
+    }
+    // A task split into parts gives up its own block: the parts have the time.
+    let mut split: Vec<Uuid> = sorted.iter().filter(|a| a.part.is_some()).map(|a| a.task_id).collect();
+    split.dedup();
+    for id in split {
+        let Some(task) = before.get(&id).filter(|t| t.scheduled_at.is_some()) else { continue };
+        record(id, None, task.duration_minutes, false).execute(&mut *conn).await?;
+        crate::task::service::set_block(&mut *conn, user_id, id, None, task.duration_minutes, task.start_date, false)
+            .await?;
     }
     tracing::info!(user.id = %user_id, plan.id = %plan_id, blocks = sorted.len(), "plan applied");
     Ok(AppliedPlan { id: plan_id, blocks: sorted.len() })
 }
 
+/// Each task in `sorted` has one block, or parts numbered once each, `n` of
+/// the same `of` (at most [`Part::MAX`]).
+fn check_parts(sorted: &[&Accepted]) -> Result<(), Error> {
+    let mut tasks: HashMap<Uuid, Vec<Option<Part>>> = HashMap::new();
+    for a in sorted {
+        tasks.entry(a.task_id).or_default().push(a.part);
+    }
+    for blocks in tasks.values() {
+        let parts: Vec<Part> = blocks.iter().flatten().copied().collect();
+        if blocks.len() > 1 && parts.len() < blocks.len() {
+            return Err(Error::field("placements", "A task can have only one block in a plan, or parts."));
+        }
+        let of = parts.first().map_or(1, |p| p.of);
+        if parts.iter().any(|p| p.n == 0 || p.n > p.of || p.of != of || p.of > Part::MAX) {
+            return Err(Error::field(
+                "placements",
+                format!("Parts are numbered 1 to their count, at most {}.", Part::MAX),
+            ));
+        }
+        if (1..parts.len()).any(|i| parts[..i].iter().any(|q| q.n == parts[i].n)) {
+            return Err(Error::field("placements", "A part is given twice."));
+        }
+    }
+    Ok(())
+}
+
 /// Undo plan `id` as one batch: each block goes back to where it was,
 /// unless it changed after the plan (moved by hand or in Google, done,
-/// deleted): that one is left as it is, and counted.
+/// deleted): that one is left as it is, and counted. The parts a plan
+/// created go to the bin, unless changed since.
 pub async fn undo(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<UndonePlan, Error> {
     let undone = sqlx::query_scalar!(
         "update schedule_plans set undone_at = now() where id = $1 and user_id = $2 and undone_at is null returning id",
@@ -350,8 +420,8 @@ pub async fn undo(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<Un
         });
     }
     let blocks = sqlx::query!(
-        r#"select b.task_id, b.before_at, b.before_minutes, b.before_start_date, b.before_pinned,
-                  (t.deleted_at is null and t.status <> 'done' and t.scheduled_at = b.after_at
+        r#"select b.task_id, b.before_at, b.before_minutes, b.before_start_date, b.before_pinned, b.created,
+                  (t.deleted_at is null and t.status <> 'done' and t.scheduled_at is not distinct from b.after_at
                    and t.duration_minutes is not distinct from b.after_minutes) as "unchanged!"
            from schedule_plan_blocks b join tasks t on t.id = b.task_id
            where b.plan_id = $1 and b.user_id = $2
@@ -365,6 +435,11 @@ pub async fn undo(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<Un
     for b in blocks {
         if !b.unchanged {
             result.kept += 1;
+            continue;
+        }
+        if b.created {
+            crate::item::set_deleted(&mut *conn, user_id, crate::item::Item::Task, b.task_id, true).await?;
+            result.restored += 1;
             continue;
         }
         crate::task::service::set_block(

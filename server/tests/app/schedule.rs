@@ -86,7 +86,7 @@ async fn a_week_is_proposed_applied_in_part_refused_when_stale_and_undone(pool: 
     assert_eq!(at(&s["end"]) - at(&s["start"]), Duration::minutes(60), "the default length");
     let unplaced = proposal["unplaced"].as_array().unwrap();
     let too_long = unplaced.iter().find(|u| u["task_id"] == huge.as_str()).expect("the 2000-minute task does not fit");
-    assert!(too_long["reason"].as_str().unwrap().contains("more than your daily maximum"), "{too_long}");
+    assert!(too_long["reason"].as_str().unwrap().contains("even in parts"), "{too_long}");
 
     // Only the report is kept (the slides unticked).
     let keep = |p: &Value| json!({ "task_id": p["task_id"], "start": p["start"], "end": p["end"] });
@@ -198,6 +198,7 @@ async fn planning_preferences_are_saved_checked_field_by_field_and_used(pool: Pg
         ("default_minutes", "30"),
         ("max_day_hours", "2.5"),
         ("days_off", "2026-12-24, 2026-12-25"),
+        ("split_minutes", "45"),
     ];
     for (field, value, named) in [
         ("hours[tue][end]", "08:00", "tue_start"),
@@ -206,6 +207,7 @@ async fn planning_preferences_are_saved_checked_field_by_field_and_used(pool: Pg
         ("default_minutes", "lots", "default_minutes"),
         ("max_day_hours", "0.1", "max_day_hours"),
         ("days_off", "Christmas", "days_off"),
+        ("split_minutes", "5", "split_minutes"),
     ] {
         let form: Vec<_> = valid.iter().map(|&(k, v)| if k == field { (k, value) } else { (k, v) }).collect();
         let err = app.call(&c, "save_scheduling_preferences", &form).await.unwrap_err();
@@ -220,6 +222,7 @@ async fn planning_preferences_are_saved_checked_field_by_field_and_used(pool: Pg
     assert_eq!((saved["buffer_minutes"].as_i64(), saved["default_minutes"].as_i64()), (Some(0), Some(30)));
     assert_eq!(saved["max_day_minutes"], 150);
     assert_eq!(saved["days_off"], json!(["2026-12-24", "2026-12-25"]));
+    assert_eq!(saved["split_minutes"], 45);
 
     // The planner follows them: Monday from 10:00, 30-minute blocks back to back.
     let monday = next_monday();
@@ -342,4 +345,114 @@ async fn an_event_landing_on_a_planned_block_is_flagged_and_the_next_plan_moves_
     assert_eq!((moved["task_id"].as_str(), moved["moved_from"].as_str()), (Some(&*report), Some(start)), "{p}");
     assert_eq!(at(&moved["start"]), block_at + Duration::minutes(40));
     assert!(moved["reason"].as_str().unwrap().starts_with("moved"), "{moved}");
+}
+
+/// The subtasks of `task`, as (title, start, minutes, deleted, id), by title.
+async fn parts(pool: &PgPool, task: &str) -> Vec<(String, Option<DateTime<Utc>>, Option<i32>, bool, uuid::Uuid)> {
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("select set_config('app.user_id', (select id::text from users where email = 'ada@example.com'), true)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query_as(
+        "select title, scheduled_at, duration_minutes, deleted_at is not null, id from tasks
+         where parent_task_id = $1::uuid order by title",
+    )
+    .bind(task)
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_long_task_is_split_into_parts_applied_as_subtasks_and_undone(pool: PgPool) {
+    let (app, c) = TestApp::with_ada(pool.clone()).await;
+    let monday = next_monday();
+    let week = monday.to_string();
+    let (pid, _) = app.project(&c, "Launch").await;
+    let due = (monday + Duration::days(1)).to_string();
+    let report =
+        app.task(&c, &pid, &[("title", "Write the report"), ("due_date", &due), ("duration_minutes", "480")]).await;
+
+    // Eight hours against six a day: Monday 09:00–15:00 and Tuesday 09:00–11:00 in Paris.
+    let p = app.ok(&c, "propose_plan", &[("week", &week)]).await;
+    let blocks = p["placements"].as_array().unwrap().clone();
+    assert_eq!(blocks.len(), 2, "{p}");
+    let local = |v: &Value| at(v).with_timezone(&Paris).format("%a %H:%M").to_string();
+    let shown: Vec<_> = blocks.iter().map(|b| (local(&b["start"]), local(&b["end"]), b["part"].clone())).collect();
+    assert_eq!(
+        shown,
+        [
+            ("Mon 09:00".into(), "Mon 15:00".into(), json!({ "n": 1, "of": 2 })),
+            ("Tue 09:00".into(), "Tue 11:00".into(), json!({ "n": 2, "of": 2 }))
+        ]
+    );
+    assert!(blocks[0]["reason"].as_str().unwrap().contains("part 1 of 2"), "{}", blocks[0]);
+
+    // The page's form: one key per part, each saying which part it is.
+    let mut form: Vec<(String, String)> = vec![("week".into(), week.clone())];
+    for b in &blocks {
+        let key = format!("b-{report}-{}", b["part"]["n"]);
+        for (name, value) in [
+            ("start", b["start"].as_str().unwrap().to_string()),
+            ("end", b["end"].as_str().unwrap().to_string()),
+            ("part", format!("{}/{}", b["part"]["n"], b["part"]["of"])),
+            ("on", "on".into()),
+        ] {
+            form.push((format!("blocks[{key}][{name}]"), value));
+        }
+    }
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    // A part given twice is refused, and nothing is written.
+    let mut twice = pairs.clone();
+    twice.iter_mut().filter(|(k, _)| k.ends_with("[part]")).for_each(|(_, v)| *v = "1/2");
+    let err = app.call(&c, "apply_plan", &twice).await.unwrap_err();
+    assert!(err.field_message("placements").is_some(), "{err:?}");
+    assert!(parts(&pool, &report).await.is_empty());
+
+    app.ok(&c, "apply_plan", &pairs).await;
+    let made = parts(&pool, &report).await;
+    let titles: Vec<_> =
+        made.iter().map(|p| (p.0.as_str(), p.1.map(|t| t == at(&blocks[0]["start"])), p.2, p.3)).collect();
+    assert_eq!(
+        titles,
+        [
+            ("Write the report (part 1 of 2)", Some(true), Some(360), false),
+            ("Write the report (part 2 of 2)", Some(false), Some(120), false)
+        ]
+    );
+    assert_eq!(block(&pool, &report).await, (None, Some(480)), "the task keeps its length and has no block itself");
+
+    // Planned again, nothing moves: the parts still fit, the task is planned through them.
+    let again = app.ok(&c, "propose_plan", &[("week", &week)]).await;
+    assert_eq!(again["placements"], json!([]), "{again}");
+
+    // A subtask is never split: parts for a part are refused.
+    let part_id = made[0].4;
+    let start = (monday + Duration::days(3)).to_string();
+    let key = |name: &str| format!("blocks[b-{part_id}-1][{name}]");
+    let (from, to) = (format!("{start}T08:00:00Z"), format!("{start}T09:00:00Z"));
+    let split_part = [
+        ("week", week.as_str()),
+        (&key("start"), &from),
+        (&key("end"), &to),
+        (&key("part"), "1/2"),
+        (&key("on"), "on"),
+    ];
+    let err = app.call(&c, "apply_plan", &split_part).await.unwrap_err();
+    assert_eq!(err.field_message("placements").as_deref(), Some("A subtask cannot be split into parts."), "{err:?}");
+
+    // Undone: the parts go to the bin, the task is as it was and is planned again.
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("select set_config('app.user_id', (select id::text from users where email = 'ada@example.com'), true)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let plan_id: uuid::Uuid = sqlx::query_scalar("select id from schedule_plans").fetch_one(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    app.ok(&c, "undo_plan", &[("id", &plan_id.to_string()), ("week", &week)]).await;
+    assert!(parts(&pool, &report).await.iter().all(|p| p.3), "both parts deleted");
+    assert_eq!(block(&pool, &report).await, (None, Some(480)));
+    let p = app.ok(&c, "propose_plan", &[("week", &week)]).await;
+    assert_eq!(p["placements"].as_array().unwrap().len(), 2, "{p}");
 }

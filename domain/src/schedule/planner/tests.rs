@@ -28,6 +28,7 @@ fn item(n: u128, minutes: i32) -> Item {
         start: None,
         block: None,
         pinned: false,
+        splittable: true,
     }
 }
 
@@ -132,7 +133,7 @@ fn pinned_blocks_stay_kept_blocks_stay_and_a_block_that_became_busy_moves() {
 
 #[test]
 fn a_task_longer_than_the_daily_maximum_says_so() {
-    let prefs = Preferences::default();
+    let prefs = Preferences { split_minutes: 0, ..Preferences::default() };
     let items = [item(1, 420)];
     let input = Input {
         now: utc("2026-12-07T07:00:00Z"),
@@ -146,6 +147,65 @@ fn a_task_longer_than_the_daily_maximum_says_so() {
     let p = plan(&input);
     assert!(p.placements.is_empty());
     assert_eq!(p.unplaced[0].reason, "7 h is more than your daily maximum (6 h): shorten it or split it");
+}
+
+fn monday_week<'a>(prefs: &'a Preferences, busy: &'a [Span], items: &'a [Item]) -> Input<'a> {
+    Input {
+        now: utc("2026-12-07T07:00:00Z"),
+        tz: PARIS,
+        from: date("2026-12-07"),
+        to: date("2026-12-13"),
+        prefs,
+        busy,
+        items,
+    }
+}
+
+#[test]
+fn a_task_longer_than_a_day_allows_is_split_into_parts() {
+    let prefs = Preferences::default();
+    let mut long = item(1, 420);
+    long.due = Some(date("2026-12-09"));
+    let p = plan(&monday_week(&prefs, &[], std::slice::from_ref(&long)));
+    let blocks: Vec<(&str, Option<Part>)> = p.placements.iter().map(|p| (p.when.as_str(), p.part)).collect();
+    assert_eq!(
+        blocks,
+        [
+            ("Mon 7 Dec, 09:00–15:00", Some(Part { n: 1, of: 2 })),
+            ("Tue 8 Dec, 09:00–10:00", Some(Part { n: 2, of: 2 }))
+        ]
+    );
+    assert_eq!(p.placements[0].reason, "due Wednesday: no free 7 h in one go, part 1 of 2");
+    assert!(p.unplaced.is_empty());
+
+    // A subtask is not split; nor is anything when splitting is off.
+    long.splittable = false;
+    let p = plan(&monday_week(&prefs, &[], std::slice::from_ref(&long)));
+    assert!(p.placements.is_empty());
+    assert_eq!(p.unplaced[0].reason, "7 h is more than your daily maximum (6 h): shorten it or split it");
+    long.splittable = true;
+    let off = Preferences { split_minutes: 0, ..Preferences::default() };
+    assert!(plan(&monday_week(&off, &[], std::slice::from_ref(&long))).placements.is_empty());
+}
+
+#[test]
+fn parts_in_time_are_preferred_to_one_late_block() {
+    let prefs = Preferences::default();
+    let mut report = item(1, 240);
+    report.due = Some(date("2026-12-07"));
+    // Monday 11:00–13:00 in Paris is busy: no four hours in one go that day.
+    let busy = [(utc("2026-12-07T10:00:00Z"), utc("2026-12-07T12:00:00Z"))];
+    let p = plan(&monday_week(&prefs, &busy, std::slice::from_ref(&report)));
+    let whens: Vec<&str> = p.placements.iter().map(|p| p.when.as_str()).collect();
+    assert_eq!(whens, ["Mon 7 Dec, 09:00–10:50", "Mon 7 Dec, 13:10–15:20"]);
+    assert!(p.placements.iter().all(|p| !p.late && p.part.is_some()));
+
+    // With parts of at least two hours it cannot be done in time: one block on Tuesday, late.
+    let prefs = Preferences { split_minutes: 120, ..Preferences::default() };
+    let p = plan(&monday_week(&prefs, &busy, std::slice::from_ref(&report)));
+    assert_eq!(p.placements.len(), 1);
+    assert_eq!((p.placements[0].when.as_str(), p.placements[0].late), ("Tue 8 Dec, 09:00–13:00", true));
+    assert_eq!(p.placements[0].part, None);
 }
 
 // --- Properties -------------------------------------------------------------
@@ -183,7 +243,7 @@ fn case() -> impl Strategy<Value = Case> {
         1i64..=14,
         0i64..=2 * 1440,
         prop::array::uniform7(hours),
-        (0i32..=30, 15i32..=120, 30i32..=600),
+        (0i32..=30, 15i32..=120, 30i32..=600, prop::sample::select(vec![0, 15, 30, 60])),
         prop::collection::vec(0i64..14, 0..3),
         prop::collection::vec((0i64..15 * 1440, 5i64..=240), 0..40),
         prop::collection::vec(
@@ -197,7 +257,7 @@ fn case() -> impl Strategy<Value = Case> {
             0..30,
         ),
     )
-        .prop_map(|(tz, start, days, now_offset, hours, (buffer, default, max_day), off, busy, items)| {
+        .prop_map(|(tz, start, days, now_offset, hours, (buffer, default, max_day, split), off, busy, items)| {
             let from = date(start);
             let midnight = tz.from_local_datetime(&from.and_time(hm(0, 0))).earliest().unwrap().with_timezone(&Utc);
             let mut hours_fixed = hours;
@@ -217,6 +277,7 @@ fn case() -> impl Strategy<Value = Case> {
                     default_minutes: default,
                     max_day_minutes: max_day,
                     days_off: off.into_iter().map(|d| from + Duration::days(d)).collect(),
+                    split_minutes: split,
                 },
                 busy: busy
                     .into_iter()
@@ -234,6 +295,7 @@ fn case() -> impl Strategy<Value = Case> {
                         start: start.map(|d| from + Duration::days(d)),
                         block: block.map(|(at, len, _)| (midnight + Duration::minutes(at), len)),
                         pinned: block.is_some_and(|b| b.2),
+                        splittable: n % 5 != 4,
                     })
                     .collect(),
             }
@@ -327,7 +389,19 @@ proptest! {
             let item = c.items.iter().find(|i| i.id == pl.task_id).unwrap();
             prop_assert!(!item.pinned, "a pinned block was moved: {pl:?}");
             let minutes = i64::from(item.minutes.unwrap_or(c.prefs.default_minutes));
-            prop_assert_eq!((pl.end - pl.start).num_minutes(), minutes);
+            let length = (pl.end - pl.start).num_minutes();
+            match pl.part {
+                None => prop_assert_eq!(length, minutes),
+                // Split only when allowed: parts of the shortest length or more, adding up to the task.
+                Some(part) => {
+                    prop_assert!(item.splittable && c.prefs.split_minutes > 0);
+                    prop_assert!(length >= i64::from(c.prefs.split_minutes), "{pl:?} is too short");
+                    let parts: Vec<&Placement> = p.placements.iter().filter(|q| q.task_id == pl.task_id).collect();
+                    prop_assert_eq!(parts.len(), part.of as usize);
+                    prop_assert!(parts.iter().all(|q| q.part.is_some_and(|x| x.of == part.of)));
+                    prop_assert_eq!(parts.iter().map(|q| (q.end - q.start).num_minutes()).sum::<i64>(), minutes);
+                }
+            }
             prop_assert!(pl.start >= c.now);
             // Within the working hours of a day of the window.
             let d = day(pl.start);
