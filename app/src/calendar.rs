@@ -56,6 +56,15 @@ pub async fn remove_calendar(id: String) -> Result<(), AppError> {
     Ok(as_user(&pool, uid, move |tx| Box::pin(import::remove(tx, uid, id))).await?)
 }
 
+/// Mark a calendar as holidays (`on` "true": its all-day events are days off
+/// for planning) or not.
+#[server(endpoint = "set_holiday_calendar")]
+pub async fn set_holiday_calendar(id: String, #[server(default)] on: String) -> Result<(), AppError> {
+    let (pool, user) = require_user().await?;
+    let (uid, id, on) = (user.id, forms::id(&id)?, on == "true");
+    Ok(as_user(&pool, uid, move |tx| Box::pin(import::set_holidays(tx, uid, id, on))).await?)
+}
+
 /// Suggest projects from the person's recent meetings (calendar analysis): a
 /// brain dump to review, which the browser is sent to.
 #[server(endpoint = "suggest_projects")]

@@ -37,6 +37,13 @@ test('the calendar shows an uploaded calendar beside a task, and the task moves 
   await day(tuesday).getByRole('button', { name: 'Move' }).click();
   await expect(day(wednesday)).toContainText('Prune roses');
   await expect(day(tuesday)).not.toContainText('Prune roses');
+
+  // Marked as holidays, and back.
+  const calendars = page.locator('#calendars ~ ul');
+  await calendars.getByRole('button', { name: /^Holidays: the all-day events of Work/ }).click();
+  await expect(calendars).toContainText('Holidays: days off');
+  await calendars.getByRole('button', { name: /^Not holidays/ }).click();
+  await expect(calendars).not.toContainText('Holidays: days off');
 });
 
 test('recent meetings suggest a project with tasks, reviewed and confirmed like a brain dump', async ({ page }) => {

@@ -3,7 +3,8 @@
 //! day; below, the calendars themselves (add by address or file, refresh, remove).
 
 use super::{
-    AddCalendarUrl, MoveTask, RefreshCalendar, RemoveCalendar, ScheduleTask, SuggestProjects, get_calendar_week,
+    AddCalendarUrl, MoveTask, RefreshCalendar, RemoveCalendar, ScheduleTask, SetHolidayCalendar, SuggestProjects,
+    get_calendar_week,
 };
 use crate::components::{Empty, FormError, Layout, Prefill, Submit, loaded, query_param};
 use crate::plan::{ApplyPlan, PlanPanel, UndoPlan, proposal_resource};
@@ -139,6 +140,7 @@ fn Sources(
     sources: Vec<CalendarSource>,
     refresh: ServerAction<RefreshCalendar>,
     remove: ServerAction<RemoveCalendar>,
+    holidays: ServerAction<SetHolidayCalendar>,
     /// Google Calendar is connected (then these are only the others).
     google: bool,
 ) -> impl IntoView {
@@ -154,12 +156,26 @@ fn Sources(
                 let when = s.refreshed_at.map(|t| format!("updated {}", t.format("%Y-%m-%d %H:%M UTC"))).unwrap_or_else(|| "not read yet".into());
                 let id = s.id.to_string();
                 let refresh_id = id.clone();
+                let holiday_id = id.clone();
+                let (on, holiday_label) = if s.holidays {
+                    ("false", format!("Not holidays: plan on the days of {} again", s.name))
+                } else {
+                    ("true", format!("Holidays: the all-day events of {} become days off for planning", s.name))
+                };
                 view! {
                     <li class="flex flex-wrap items-center gap-2 py-2 text-sm">
                         <span class="font-semibold">{s.name.clone()}</span>
                         <span class="text-xs text-slate-500">{format!("{} events · {when} · {}", s.events, if s.url.is_some() { "from an address, refreshed hourly" } else { "uploaded file" })}</span>
+                        {s.holidays.then(|| view! { <span class="badge">"Holidays: days off"</span> })}
                         {s.error.clone().map(|e| view! { <p class="field-error w-full" role="alert">{format!("Last refresh failed: {e}")}</p> })}
-                        <span class="ml-auto flex gap-2">
+                        <span class="ml-auto flex flex-wrap gap-2">
+                            <ActionForm action=holidays>
+                                <input type="hidden" name="id" value=holiday_id />
+                                <input type="hidden" name="on" value=on />
+                                <button type="submit" class="btn" title=holiday_label.clone() aria-label=holiday_label>
+                                    {if s.holidays { "Not holidays" } else { "Holidays" }}
+                                </button>
+                            </ActionForm>
                             {s.url.is_some().then(|| view! {
                                 <ActionForm action=refresh>
                                     <input type="hidden" name="id" value=refresh_id />
@@ -208,6 +224,7 @@ pub fn CalendarPage() -> impl IntoView {
     let add = ServerAction::<AddCalendarUrl>::new();
     let refresh = ServerAction::<RefreshCalendar>::new();
     let remove = ServerAction::<RemoveCalendar>::new();
+    let holidays = ServerAction::<SetHolidayCalendar>::new();
     let apply = ServerAction::<ApplyPlan>::new();
     let undo = ServerAction::<UndoPlan>::new();
     let plan_param = query_param("plan");
@@ -225,6 +242,7 @@ pub fn CalendarPage() -> impl IntoView {
                 add.version().get(),
                 refresh.version().get(),
                 remove.version().get(),
+                holidays.version().get(),
                 apply.version().get(),
                 undo.version().get(),
             )
@@ -273,7 +291,7 @@ pub fn CalendarPage() -> impl IntoView {
                     <h2 id="calendars" class="section-title mt-8">"Your calendars"</h2>
                     <div class="mb-3"><GoogleState google=w.google.clone() /></div>
                     {(w.google.is_some() || !w.sources.is_empty()).then(|| view! { <SuggestFromCalendar /> })}
-                    <Sources sources=w.sources refresh remove google=w.google.is_some() />
+                    <Sources sources=w.sources refresh remove holidays google=w.google.is_some() />
                 }
             })}
             <div class="mt-4 grid gap-4 md:grid-cols-2">

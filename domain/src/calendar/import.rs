@@ -298,10 +298,49 @@ pub async fn remove(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<
     Ok(())
 }
 
+/// Mark calendar `id` as holidays (its all-day events are days off for
+/// planning) or not.
+pub async fn set_holidays(conn: &mut PgConnection, user_id: Uuid, id: Uuid, holidays: bool) -> Result<(), Error> {
+    let done =
+        sqlx::query!("update calendar_sources set holidays = $3 where id = $1 and user_id = $2", id, user_id, holidays)
+            .execute(conn)
+            .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound);
+    }
+    tracing::info!(user.id = %user_id, calendar.id = %id, holidays, "calendar holidays set");
+    Ok(())
+}
+
+/// The local days (in `tz`) between `span` that an all-day event of a
+/// holiday calendar covers.
+pub async fn holidays_between(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    tz: chrono_tz::Tz,
+    span: (DateTime<Utc>, DateTime<Utc>),
+) -> Result<Vec<NaiveDate>, Error> {
+    Ok(sqlx::query_scalar!(
+        r#"select distinct d::date as "day!"
+           from calendar_events e join calendar_sources s on s.id = e.source_id,
+                generate_series((e.starts_at at time zone $4)::date,
+                                ((e.ends_at - interval '1 second') at time zone $4)::date, interval '1 day') d
+           where e.user_id = $1 and s.holidays and e.all_day and e.starts_at < $3 and e.ends_at > $2
+           order by 1 limit 400"#,
+        user_id,
+        span.0,
+        span.1,
+        tz.name()
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
 pub async fn list_sources(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<CalendarSource>, Error> {
     Ok(sqlx::query_as!(
         CalendarSource,
-        "select id, name, url, refreshed_at, error, events from calendar_sources where user_id = $1 order by created_at",
+        "select id, name, url, refreshed_at, error, events, holidays from calendar_sources where user_id = $1
+         order by created_at",
         user_id
     )
     .fetch_all(conn)

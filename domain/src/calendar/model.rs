@@ -16,6 +16,8 @@ pub struct CalendarSource {
     /// Why the last refresh failed.
     pub error: Option<String>,
     pub events: i32,
+    /// Its all-day events are days off for planning (a holiday calendar).
+    pub holidays: bool,
 }
 
 /// A busy stretch from one of those calendars.

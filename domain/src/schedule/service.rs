@@ -209,8 +209,9 @@ pub async fn propose(
     to: NaiveDate,
 ) -> Result<Proposal, Error> {
     let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::UTC);
-    let prefs = preferences(&mut *conn, user_id).await?;
+    let mut prefs = preferences(&mut *conn, user_id).await?;
     let span = bounds(tz, from, to);
+    prefs.days_off.extend(crate::calendar::import::holidays_between(&mut *conn, user_id, tz, span).await?);
     let busy: Vec<_> = busy(&mut *conn, user_id, span).await?.into_iter().map(|(s, e, _)| (s, e)).collect();
     let items = items(conn, user_id, to, span.1).await?;
     Ok(plan(&Input { now, tz, from, to, prefs: &prefs, busy: &busy, items: &items }))

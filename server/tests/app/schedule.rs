@@ -456,3 +456,43 @@ async fn a_long_task_is_split_into_parts_applied_as_subtasks_and_undone(pool: Pg
     let p = app.ok(&c, "propose_plan", &[("week", &week)]).await;
     assert_eq!(p["placements"].as_array().unwrap().len(), 2, "{p}");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_calendar_marked_as_holidays_makes_its_all_day_events_days_off(pool: PgPool) {
+    let (app, c) = TestApp::with_ada(pool).await;
+    let monday = next_monday();
+    let week = monday.to_string();
+    let (pid, _) = app.project(&c, "Launch").await;
+    app.task(&c, &pid, &[("title", "Report"), ("due_date", &(monday + Duration::days(2)).to_string())]).await;
+    // A country's holiday calendar: one all-day event on Monday.
+    let ics = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//EN\r\nBEGIN:VEVENT\r\nUID:h1\r\nSUMMARY:Holiday\r\n\
+         DTSTART;VALUE=DATE:{}\r\nDTEND;VALUE=DATE:{}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        monday.format("%Y%m%d"),
+        (monday + Duration::days(1)).format("%Y%m%d")
+    );
+    let form = reqwest::multipart::Form::new()
+        .text("name", "Public holidays")
+        .part("file", reqwest::multipart::Part::text(ics).file_name("holidays.ics"));
+    let r = c.post(app.url("/calendar/import")).header("origin", app.url("")).multipart(form).send().await.unwrap();
+    assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
+    let day_of_first_block = async || {
+        let p = app.ok(&c, "propose_plan", &[("week", &week)]).await;
+        at(&p["placements"][0]["start"]).with_timezone(&Paris).date_naive()
+    };
+    // An all-day event does not block time by itself.
+    assert_eq!(day_of_first_block().await, monday);
+
+    let w = app.ok(&c, "get_calendar_week", &[("week", &week)]).await;
+    let id = w["sources"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(w["sources"][0]["holidays"], false);
+    app.ok(&c, "set_holiday_calendar", &[("id", &id), ("on", "true")]).await;
+    assert_eq!(day_of_first_block().await, monday + Duration::days(1), "Monday is a day off");
+    app.ok(&c, "set_holiday_calendar", &[("id", &id), ("on", "false")]).await;
+    assert_eq!(day_of_first_block().await, monday);
+
+    // Another person's calendar is not found.
+    let bea = app.signed_up("bea@example.com").await;
+    let err = app.call(&bea, "set_holiday_calendar", &[("id", &id), ("on", "true")]).await.unwrap_err();
+    assert_eq!(format!("{err:?}"), "NotFound");
+}
