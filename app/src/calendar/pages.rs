@@ -165,7 +165,7 @@ fn Sources(
                 view! {
                     <li class="flex flex-wrap items-center gap-2 py-2 text-sm">
                         <span class="font-semibold">{s.name.clone()}</span>
-                        <span class="text-xs text-slate-500">{format!("{} events · {when} · {}", s.events, if s.url.is_some() { "from an address, refreshed hourly" } else { "uploaded file" })}</span>
+                        <span class="text-xs text-slate-500">{format!("{} · {when} · {}", if s.events == 1 { "1 event".to_string() } else { format!("{} events", s.events) }, if s.url.is_some() { "from an address, refreshed hourly" } else { "uploaded file" })}</span>
                         {s.holidays.then(|| view! { <span class="badge">"Holidays: days off"</span> })}
                         {s.error.clone().map(|e| view! { <p class="field-error w-full" role="alert">{format!("Last refresh failed: {e}")}</p> })}
                         <span class="ml-auto flex flex-wrap gap-2">
