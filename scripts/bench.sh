@@ -7,6 +7,10 @@
 # table of figures; docs/benchmarks.md records them.
 #
 #   ./scripts/bench.sh            # CONNECTIONS=64 DURATION=20s by default
+#   BROWSER=0 ./scripts/bench.sh  # the HTTP figures only
+#   COMPARE="before=/path/to/server" ./scripts/bench.sh
+#                                 # also another server binary, on the same
+#                                 # database in the same run (rows per label)
 #
 # Build-time figures are measured separately (see docs/benchmarks.md).
 set -euo pipefail
@@ -20,6 +24,7 @@ PORT="${BENCH_PORT}" TASKS=200
 bench_begin
 
 bench_server buildos_bench "$PORT"
+db_url="$url"
 
 base="http://127.0.0.1:${PORT}"
 call() { # call ENDPOINT FORM...
@@ -60,12 +65,40 @@ sample_rss() { # print the peak RSS (kB) of the server while "$@" runs
   echo "$peak" >"${jar}.rss"
 }
 
-log "wrk /healthz (${CONNECTIONS} connections, ${DURATION})"
-wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "${base}/healthz" >"${jar}.healthz"
-log "wrk dashboard (${CONNECTIONS} connections, ${DURATION})"
-sample_rss wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "cookie: ${cookie}" -H 'accept: text/html' "${base}/" >"${jar}.dash"
-rss_kb="$(cat "${jar}.rss")"
+rps() { awk '/Requests\/sec/ { print $2 }' "$1"; }
+pct() { awk -v p="$2" '$1 == p { print $2 }' "$1"; }
+errors() { awk '/Non-2xx|Socket errors/ { print }' "$1"; }
 
+# measure LABEL: /healthz, then the dashboard with the server's RSS sampled;
+# one markdown row.
+measure() {
+  local label="$1"
+  log "${label}: wrk /healthz (${CONNECTIONS} connections, ${DURATION})"
+  wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "${base}/healthz" >"${jar}.healthz"
+  log "${label}: wrk dashboard (${CONNECTIONS} connections, ${DURATION})"
+  sample_rss wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "cookie: ${cookie}" -H 'accept: text/html' "${base}/" >"${jar}.dash"
+  errors "${jar}.healthz" "${jar}.dash" >&2 || true
+  local h d
+  h="$(rps "${jar}.healthz")" d="$(rps "${jar}.dash")"
+  echo "| ${label} | ${h} req/s (p99 $(pct "${jar}.healthz" 99%)) | ${d} req/s | $(pct "${jar}.dash" 50%) / $(pct "${jar}.dash" 99%) | $(awk -v a="$d" -v b="$h" 'BEGIN { printf "%.1f%%", 100 * a / b }') | $(( $(cat "${jar}.rss") / 1024 )) MB |" >>"${jar}.rows"
+}
+measure "this tree"
+# Other binaries on the same database, one after the other.
+for entry in ${COMPARE:-}; do
+  stop_pid "$server_pid"
+  DATABASE_URL="$db_url" PORT="$PORT" LEPTOS_SITE_ROOT=target/site LEPTOS_ENV=PROD RUST_LOG=warn \
+    "${entry#*=}" >/dev/null 2>&1 &
+  server_pid=$!
+  wait_healthy "${base}/healthz" "$server_pid" 60
+  measure "${entry%%=*}"
+done
+
+if [ "${BROWSER:-1}" = 0 ]; then
+  echo "| server | /healthz | dashboard (${rendered} task rows) | dashboard p50 / p99 | dashboard / healthz | peak RSS |"
+  echo "| --- | --- | --- | --- | --- | --- |"
+  cat "${jar}.rows"
+  exit 0
+fi
 log "browser: Process to first streamed event (offline engine, 5,000 characters, RUNS=${RUNS:-30})"
 need_apt chromium
 BASE_URL="$base" BENCH_OUT="${jar}.first.json" \
@@ -81,25 +114,20 @@ stream_stats() {
   ' "${jar}.first.json" "$1"
 }
 
-rps() { awk '/Requests\/sec/ { print $2 }' "$1"; }
-pct() { awk -v p="$2" '$1 == p { print $2 }' "$1"; }
-errors() { awk '/Non-2xx|Socket errors/ { print }' "$1"; }
 wasm="target/site/pkg/buildos.wasm"
 raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)
 
+echo "| server | /healthz | dashboard (${rendered} task rows) | dashboard p50 / p99 | dashboard / healthz | peak RSS |"
+echo "| --- | --- | --- | --- | --- | --- |"
+cat "${jar}.rows"
+echo
 cat <<MD
 | figure | value |
 | --- | --- |
-| /healthz throughput | $(rps "${jar}.healthz") req/s (p99 $(pct "${jar}.healthz" 99%)) |
-| dashboard throughput (${rendered} task rows, 200 tasks in the account) | $(rps "${jar}.dash") req/s |
-| dashboard latency p50 / p99 | $(pct "${jar}.dash" 50%) / $(pct "${jar}.dash" 99%) |
-| dashboard / healthz throughput | $(awk -v a="$(rps "${jar}.dash")" -v b="$(rps "${jar}.healthz")" 'BEGIN { printf "%.1f%%", 100 * a / b }') |
-| server peak RSS under dashboard load | $((rss_kb / 1024)) MB |
 | release .wasm raw / gzip -9 | $((raw / 1024)) KB / $((gz / 1024)) KB |
 | brain dump, Process → first streamed event, p50 / p95 / max | $(stream_stats first_event) |
 | brain dump, Process → first proposal on screen, p50 / p95 / max | $(stream_stats first_operation) |
 | brain dump, Process → review page shown, p50 / p95 / max | $(stream_stats review) |
 MD
-errors "${jar}.healthz" "${jar}.dash" || true
 rm -f "${jar}".*

@@ -563,7 +563,7 @@ stop_pid() {
 # cookie jar in $jar); on exit the server (server_pid) and PostgreSQL stop.
 bench_begin() {
   ./scripts/setup.sh
-  need_apt wrk
+  need_apt wrk >&2
   pg_start
   server_pid=""
   jar="$(mktemp)"

@@ -20,6 +20,9 @@ use {
 
 /// The session key holding the signed-in person's id.
 pub const USER_ID_KEY: &str = "user_id";
+/// The session's person as the session store read them with the session
+/// (never stored: the store leaves it out when writing).
+pub const LOADED_USER_KEY: &str = "_loaded_user";
 
 /// Where to go after signing in: only local paths, so a link cannot send
 /// people to another site.

@@ -34,6 +34,14 @@ pub struct User {
     pub email_verified: bool,
 }
 
+/// The person of a session, read with the session itself (one round trip),
+/// and whether the session is due to be renewed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub user: User,
+    pub renew: bool,
+}
+
 /// One signed-in browser of a person, for their profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionInfo {

@@ -13,10 +13,11 @@ pub type Tx = Transaction<'static, Postgres>;
 /// the migrations then hide every other person's rows, even if a query forgot
 /// its own `user_id = $1` filter. Services take the `&mut PgConnection` of
 /// such a transaction, so several compose into one.
+///
+/// One round trip: `BEGIN` and the setting go together as one simple query
+/// (a `Uuid` prints as hex digits and dashes only, so it is safe inline).
 pub async fn begin_as(pool: &PgPool, user_id: Uuid) -> Result<Tx, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("select set_config('app.user_id', $1, true)").bind(user_id.to_string()).execute(&mut *tx).await?;
-    Ok(tx)
+    pool.begin_with(sqlx::AssertSqlSafe(format!("BEGIN; SELECT set_config('app.user_id', '{user_id}', true)"))).await
 }
 
 /// Refuse a database role that row-level security does not apply to (a

@@ -38,9 +38,21 @@ pub struct AppState {
 }
 
 pub async fn connect(database_url: &str) -> Result<PgPool> {
+    // A connection is tested (one round trip) only when it sat idle for a
+    // second or more; under load, each request saves that round trip on every
+    // acquire, and a connection broken meanwhile fails one query and is closed.
     let pool = PgPoolOptions::new()
         .max_connections(20)
         .acquire_timeout(std::time::Duration::from_secs(5))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= std::time::Duration::from_secs(1) {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .connect(database_url)
         .await
         .context("connecting to PostgreSQL (is DATABASE_URL right and the server running?)")?;

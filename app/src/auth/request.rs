@@ -116,10 +116,22 @@ pub async fn current_in(pool: &PgPool, session: &Session) -> Result<Option<User>
     let Some(id) = session.get::<Uuid>(USER_ID_KEY).await.map_err(|e| AppError(internal(e)))? else {
         return Ok(None);
     };
-    let session_id = session.id().map(|i| i.to_string());
-    let Some((user, renew)) = domain::account::service::session_user(pool, id, session_id).await? else {
-        return Ok(None);
+    // Read with the session (one round trip), unless signed in during this request.
+    let loaded = session
+        .get::<domain::account::SessionUser>(super::LOADED_USER_KEY)
+        .await
+        .ok()
+        .flatten()
+        .filter(|l| l.user.id == id)
+        .map(|l| (l.user, l.renew));
+    let found = match loaded {
+        Some(found) => Some(found),
+        None => {
+            let session_id = session.id().map(|i| i.to_string());
+            domain::account::service::session_user(pool, id, session_id).await?
+        }
     };
+    let Some((user, renew)) = found else { return Ok(None) };
     if renew {
         session.set_expiry(Some(Expiry::OnInactivity(time::Duration::days(SESSION_DAYS))));
     }

@@ -430,6 +430,35 @@ pub async fn session_user(
     }))
 }
 
+/// A live session's stored data and expiry and, in the same round trip, its
+/// person (as [`session_user`] reads them), if it has one.
+pub async fn load_session(
+    pool: &PgPool,
+    id: &str,
+) -> Result<Option<(serde_json::Value, chrono::DateTime<chrono::Utc>, Option<super::SessionUser>)>, Error> {
+    let row = sqlx::query!(
+        r#"select s.data, s.expires_at, u.id as "user_id?", u.email as "email?", u.display_name as "display_name?",
+                  u.timezone as "timezone?", u.email_verified_at is not null as "email_verified!",
+                  s.expires_at < now() + make_interval(days => $2::int - 1) as "renew!"
+           from sessions s left join users u on u.id = s.user_id
+           where s.id = $1 and s.expires_at > now()"#,
+        id,
+        SESSION_DAYS as i32
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| {
+        let user = match (r.user_id, r.email, r.display_name, r.timezone) {
+            (Some(id), Some(email), Some(display_name), Some(timezone)) => Some(super::SessionUser {
+                user: User { id, email, display_name, timezone, email_verified: r.email_verified },
+                renew: r.renew,
+            }),
+            _ => None,
+        };
+        (r.data, r.expires_at, user)
+    }))
+}
+
 /// The person `user_id` (for API tokens).
 pub async fn get_user(pool: &PgPool, user_id: Uuid) -> Result<User, Error> {
     sqlx::query_as!(

@@ -50,23 +50,31 @@ pub struct Task {
 /// What a list row shows: lists never carry descriptions or details, which
 /// can be long (the project page and dashboard stay small however much is written).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Empty fields are left out of the JSON: lists are embedded in every page
+/// that shows them (for hydration), and most rows have most fields empty.
 pub struct TaskSummary {
     pub id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project_slug: Option<String>,
     pub title: String,
     pub priority: Priority,
     pub status: TaskStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recurrence: Option<Recurrence>,
     /// Its block of time, when scheduled (it lasts `duration_minutes`, 30 when unset).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduled_at: Option<DateTime<Utc>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_minutes: Option<i32>,
     /// Placed by the person (by hand, or moved in Google): a planner leaves it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pinned: bool,
 }
 
