@@ -25,13 +25,18 @@ fn at(v: &Value) -> DateTime<Utc> {
     v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).expect("an RFC 3339 time").to_utc()
 }
 
-async fn block(pool: &PgPool, task: &str) -> (Option<DateTime<Utc>>, Option<i32>) {
+/// A transaction as Ada: her rows are read as their owner (row-level security).
+async fn as_ada(pool: &PgPool) -> sqlx::Transaction<'static, sqlx::Postgres> {
     let mut tx = pool.begin().await.unwrap();
-    // Tasks are read as their owner (row-level security).
     sqlx::query("select set_config('app.user_id', (select id::text from users where email = 'ada@example.com'), true)")
         .execute(&mut *tx)
         .await
         .unwrap();
+    tx
+}
+
+async fn block(pool: &PgPool, task: &str) -> (Option<DateTime<Utc>>, Option<i32>) {
+    let mut tx = as_ada(pool).await;
     sqlx::query_as("select scheduled_at, duration_minutes from tasks where id = $1::uuid")
         .bind(task)
         .fetch_one(&mut *tx)
@@ -349,11 +354,7 @@ async fn an_event_landing_on_a_planned_block_is_flagged_and_the_next_plan_moves_
 
 /// The subtasks of `task`, as (title, start, minutes, deleted, id), by title.
 async fn parts(pool: &PgPool, task: &str) -> Vec<(String, Option<DateTime<Utc>>, Option<i32>, bool, uuid::Uuid)> {
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("select set_config('app.user_id', (select id::text from users where email = 'ada@example.com'), true)")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    let mut tx = as_ada(pool).await;
     sqlx::query_as(
         "select title, scheduled_at, duration_minutes, deleted_at is not null, id from tasks
          where parent_task_id = $1::uuid order by title",
@@ -443,11 +444,7 @@ async fn a_long_task_is_split_into_parts_applied_as_subtasks_and_undone(pool: Pg
     assert_eq!(err.field_message("placements").as_deref(), Some("A subtask cannot be split into parts."), "{err:?}");
 
     // Undone: the parts go to the bin, the task is as it was and is planned again.
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("select set_config('app.user_id', (select id::text from users where email = 'ada@example.com'), true)")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    let mut tx = as_ada(&pool).await;
     let plan_id: uuid::Uuid = sqlx::query_scalar("select id from schedule_plans").fetch_one(&mut *tx).await.unwrap();
     tx.commit().await.unwrap();
     app.ok(&c, "undo_plan", &[("id", &plan_id.to_string()), ("week", &week)]).await;
