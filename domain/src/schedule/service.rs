@@ -361,6 +361,7 @@ pub async fn apply(
     }
     // A task split into parts gives up its own block: the parts have the time.
     let mut split: Vec<Uuid> = sorted.iter().filter(|a| a.part.is_some()).map(|a| a.task_id).collect();
+    split.sort();
     split.dedup();
     for id in split {
         let Some(task) = before.get(&id).filter(|t| t.scheduled_at.is_some()) else { continue };

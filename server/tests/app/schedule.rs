@@ -452,6 +452,34 @@ async fn a_long_task_is_split_into_parts_applied_as_subtasks_and_undone(pool: Pg
     assert_eq!(block(&pool, &report).await, (None, Some(480)));
     let p = app.ok(&c, "propose_plan", &[("week", &week)]).await;
     assert_eq!(p["placements"].as_array().unwrap().len(), 2, "{p}");
+
+    // Two tasks that had blocks, split in one plan with their parts interleaved.
+    let slides = app.task(&c, &pid, &[("title", "Slides"), ("due_date", &due), ("duration_minutes", "120")]).await;
+    let form = |day: NaiveDate, blocks: &[(&str, u32, &str)]| -> Vec<(String, String)> {
+        let mut form = vec![("week".to_string(), week.clone())];
+        for (i, (task, hour, part)) in blocks.iter().enumerate() {
+            let key = format!("blocks[b-{task}-{i}]");
+            form.push((format!("{key}[start]"), format!("{day}T{hour:02}:00:00Z")));
+            form.push((format!("{key}[end]"), format!("{day}T{:02}:00:00Z", hour + 1)));
+            form.push((format!("{key}[part]"), part.to_string()));
+            form.push((format!("{key}[on]"), "on".into()));
+        }
+        form
+    };
+    let call = async |form: Vec<(String, String)>| {
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        app.ok(&c, "apply_plan", &pairs).await;
+    };
+    call(form(monday + Duration::days(3), &[(&report, 6, ""), (&slides, 8, "")])).await;
+    let friday = monday + Duration::days(4);
+    call(form(friday, &[(&report, 6, "1/2"), (&slides, 7, "1/2"), (&report, 8, "2/2"), (&slides, 9, "2/2")])).await;
+    assert_eq!(block(&pool, &report).await.0, None, "the report gave up its block");
+    assert_eq!(block(&pool, &slides).await.0, None, "the slides gave up theirs");
+    let live = |parts: Vec<(String, Option<DateTime<Utc>>, Option<i32>, bool, uuid::Uuid)>| {
+        parts.into_iter().filter(|p| !p.3).map(|p| p.0).collect::<Vec<_>>()
+    };
+    assert_eq!(live(parts(&pool, &slides).await), ["Slides (part 1 of 2)", "Slides (part 2 of 2)"]);
+    assert_eq!(live(parts(&pool, &report).await).len(), 2);
 }
 
 #[sqlx::test(migrations = "../migrations")]
