@@ -352,8 +352,11 @@ async fn an_event_landing_on_a_planned_block_is_flagged_and_the_next_plan_moves_
     assert!(moved["reason"].as_str().unwrap().starts_with("moved"), "{moved}");
 }
 
-/// The subtasks of `task`, as (title, start, minutes, deleted, id), by title.
-async fn parts(pool: &PgPool, task: &str) -> Vec<(String, Option<DateTime<Utc>>, Option<i32>, bool, uuid::Uuid)> {
+/// A subtask as (title, start, minutes, deleted, id).
+type Subtask = (String, Option<DateTime<Utc>>, Option<i32>, bool, uuid::Uuid);
+
+/// The subtasks of `task`, by title.
+async fn parts(pool: &PgPool, task: &str) -> Vec<Subtask> {
     let mut tx = as_ada(pool).await;
     sqlx::query_as(
         "select title, scheduled_at, duration_minutes, deleted_at is not null, id from tasks
@@ -475,9 +478,7 @@ async fn a_long_task_is_split_into_parts_applied_as_subtasks_and_undone(pool: Pg
     call(form(friday, &[(&report, 6, "1/2"), (&slides, 7, "1/2"), (&report, 8, "2/2"), (&slides, 9, "2/2")])).await;
     assert_eq!(block(&pool, &report).await.0, None, "the report gave up its block");
     assert_eq!(block(&pool, &slides).await.0, None, "the slides gave up theirs");
-    let live = |parts: Vec<(String, Option<DateTime<Utc>>, Option<i32>, bool, uuid::Uuid)>| {
-        parts.into_iter().filter(|p| !p.3).map(|p| p.0).collect::<Vec<_>>()
-    };
+    let live = |parts: Vec<Subtask>| parts.into_iter().filter(|p| !p.3).map(|p| p.0).collect::<Vec<_>>();
     assert_eq!(live(parts(&pool, &slides).await), ["Slides (part 1 of 2)", "Slides (part 2 of 2)"]);
     assert_eq!(live(parts(&pool, &report).await).len(), 2);
 }
