@@ -78,12 +78,8 @@ pub async fn apply_plan(
 ) -> Result<(), AppError> {
     let (pool, user) = require_user().await?;
     let week = week_of(&week)?.map(|d| d.to_string()).unwrap_or_default();
-    let time = |v: &str| {
-        chrono::DateTime::parse_from_rfc3339(v)
-            .map(|t| t.to_utc())
-            .map_err(|_| AppError(domain::Error::Conflict("This proposal is out of date: plan again.".into())))
-    };
     let out_of_date = || AppError(domain::Error::Conflict("This proposal is out of date: plan again.".into()));
+    let time = |v: &str| chrono::DateTime::parse_from_rfc3339(v).map(|t| t.to_utc()).map_err(|_| out_of_date());
     let mut accepted = Vec::new();
     for (key, b) in blocks.iter().filter(|(_, b)| b.on.is_some()) {
         let id = key.trim_start_matches("b-");
