@@ -2,6 +2,7 @@
 
 use crate::auth::Logout;
 use crate::error::AppError;
+use crate::search::SearchBox;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
@@ -15,6 +16,7 @@ pub fn Layout(children: Children) -> impl IntoView {
         <header class="border-b border-slate-200 bg-white">
             <nav class="mx-auto flex max-w-5xl flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3" aria-label="Main">
                 <a href="/" class="mr-auto text-lg font-bold text-indigo-700">"BuildOS"</a>
+                <SearchBox />
                 <a href="/brain-dump" class="nav-link">"Brain dump"</a>
                 <a href="/" class="nav-link">"Dashboard"</a>
                 <a href="/briefs" class="nav-link">"Brief"</a>

@@ -17,6 +17,7 @@ pub mod phone;
 pub mod plan;
 pub mod profile;
 pub mod project;
+pub mod search;
 pub mod task;
 pub mod trash;
 
@@ -94,6 +95,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/briefs/:id") view=brief::pages::BriefPage ssr=ssr.clone() />
                 <Route path=path!("/unsubscribe") view=brief::pages::UnsubscribePage ssr=ssr.clone() />
                 <Route path=path!("/admin/queues") view=admin::QueuesPage ssr=ssr.clone() />
+                <Route path=path!("/search") view=search::SearchPage ssr=ssr.clone() />
                 <Route path=path!("/profile") view=profile::ProfilePage ssr=ssr />
             </Routes>
         </Router>

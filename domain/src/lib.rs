@@ -57,6 +57,7 @@ pub mod limits;
 pub mod note;
 pub mod project;
 pub mod schedule;
+pub mod search;
 pub mod sms;
 pub mod task;
 pub mod text;

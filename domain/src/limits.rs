@@ -27,6 +27,8 @@ pub const TAG: usize = 40;
 pub const TAGS: usize = 20;
 pub const PASSWORD_MIN: usize = 10;
 pub const PASSWORD_MAX: usize = 512;
+/// What a search looks for, in characters.
+pub const SEARCH_QUERY: usize = 200;
 /// A task's duration, in minutes (a week at most).
 pub const DURATION_MAX: i32 = 10_080;
 

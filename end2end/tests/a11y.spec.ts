@@ -44,6 +44,7 @@ test('every page has no serious or critical accessibility violation', async ({ p
   await expectAccessible(page, 'a task page');
   await check('/projects/garden?phases=1', 'a phase proposal');
   await check('/calendar?plan=1', 'the calendar with a plan proposal');
+  await check('/search?q=garden', 'search results');
 
   await page.goto('/briefs');
   await ready(page);

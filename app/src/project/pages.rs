@@ -190,7 +190,7 @@ pub fn ProjectPage() -> impl IntoView {
                                 view! {
                                     <ul class="space-y-2">
                                         {d.notes.iter().map(|n| view! {
-                                            <li class="card">
+                                            <li class="card" id=format!("note-{}", n.id)>
                                                 {(!n.title.is_empty()).then(|| view! { <h3 class="font-semibold">{n.title.clone()}</h3> })}
                                                 <p class="whitespace-pre-wrap text-sm">{n.body.clone()}</p>
                                                 <DeleteForm action=trash item=Item::Note id=n.id.to_string() class="mt-1">

@@ -21,6 +21,7 @@ use domain::project::ProjectInput;
 use domain::project::model::{Project, ProjectSummary};
 use domain::project::service::{self as projects, ProjectKey};
 use domain::schedule::{AppliedPlan, Proposal, UndonePlan};
+use domain::search::Hit;
 use domain::task::model::Task;
 use domain::task::{TaskInput, service as tasks};
 use domain::{Error, patch};
@@ -527,4 +528,26 @@ pub async fn get_brief(
 pub async fn generate_brief(State(state): State<AppState>, user: ApiUser) -> ApiResult<(StatusCode, Json<Created>)> {
     let id = domain::brief::service::generate_now(&state.pool, user.id, user.today()).await?;
     Ok((StatusCode::ACCEPTED, Json(Created { id })))
+}
+
+// ---- search ---------------------------------------------------------------
+
+/// Search projects, tasks, notes and brain dumps: each word matches the start
+/// of a word, accents and case ignored; best matches first (a title above a
+/// body), with the matched words marked.
+#[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchParams, PageQuery),
+    responses((status = 200, body = Page<Hit>)))]
+pub async fn search(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiQuery(page): ApiQuery<PageQuery>,
+    ApiQuery(params): ApiQuery<SearchParams>,
+) -> ApiResult<Json<Page<Hit>>> {
+    let (limit, offset) = page.bounds()?;
+    let uid = user.id;
+    let found = as_user(&state.pool, uid, move |tx| {
+        Box::pin(async move { domain::search::service::search(tx, uid, &params.q, limit, offset).await })
+    })
+    .await?;
+    Ok(Json(Page { items: found.items, total: found.total, limit, offset }))
 }

@@ -113,6 +113,7 @@ impl Modify for Common {
         list_briefs, get_brief, generate_brief,
         calendar_feed,
         propose_schedule, apply_schedule, undo_schedule,
+        search,
     ),
     components(schemas(Problem, problem::FieldProblem)),
     modifiers(&Common),
@@ -227,6 +228,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/schedule/proposals", post(propose_schedule))
         .route("/api/v1/schedule/plans", post(apply_schedule))
         .route("/api/v1/schedule/plans/{id}/undo", post(undo_schedule))
+        .route("/api/v1/search", get(search))
         .route("/api/v1/{*rest}", get(not_found).post(not_found).patch(not_found).delete(not_found))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }

@@ -47,6 +47,13 @@ impl PageQuery {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// The words to find (1–200 characters).
+    pub q: domain::search::Query,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProjectFilter {
     pub status: Option<ProjectStatus>,
 }

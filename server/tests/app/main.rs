@@ -19,5 +19,6 @@ mod login_limits;
 mod notify;
 mod phases;
 mod schedule;
+mod search;
 mod smtp;
 mod support;
