@@ -201,6 +201,26 @@ pub async fn change_password(
     Ok(())
 }
 
+/// Delete the account for good (knowing the password, and saying so with
+/// the box): everything goes, this browser is signed out, a goodbye email goes out.
+#[server(endpoint = "delete_account")]
+pub async fn delete_account(
+    #[server(default)] current_password: String,
+    #[server(default)] confirm: String,
+) -> Result<(), AppError> {
+    let (pool, user) = request::require_user().await?;
+    if confirm != "on" {
+        return Err(AppError::field("confirm", "Tick the box to say you understand that this cannot be undone."));
+    }
+    let origin = request::origin().await;
+    let settings = request::settings()?;
+    service::delete_account(&pool, &settings, user.id, current_password, &origin).await?;
+    let session = request::session().await?;
+    session.flush().await.map_err(|e| AppError(domain::error::internal(e)))?;
+    leptos_axum::redirect("/login?deleted=1");
+    Ok(())
+}
+
 /// Start changing the address (knowing the password): confirmed from the new address.
 #[server(endpoint = "change_email")]
 pub async fn change_email(

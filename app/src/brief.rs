@@ -50,7 +50,8 @@ pub async fn generate_brief() -> Result<uuid::Uuid, AppError> {
 #[server(endpoint = "get_brief_prefs")]
 pub async fn get_brief_prefs() -> Result<BriefPrefs, AppError> {
     let (pool, user) = require_user().await?;
-    Ok(service::get_prefs(&pool, user.id).await?)
+    let uid = user.id;
+    Ok(domain::db::as_user(&pool, uid, move |tx| Box::pin(service::get_prefs(tx, uid))).await?)
 }
 
 /// The brief preferences form (all text; checkboxes send "on").
@@ -93,7 +94,9 @@ pub async fn save_brief_prefs(#[server(flatten)] form: BriefPrefsForm) -> Result
         time_of_day: time.unwrap_or_default(),
         email: form.email == "on",
     };
-    Ok(service::save_prefs(&pool, user.id, &prefs).await?)
+    let uid = user.id;
+    Ok(domain::db::as_user(&pool, uid, move |tx| Box::pin(async move { service::save_prefs(tx, uid, &prefs).await }))
+        .await?)
 }
 
 /// Who an unsubscribe link is for (the address, partly hidden), without logging in.

@@ -10,6 +10,7 @@ pub mod brief;
 pub mod calendar;
 pub mod components;
 pub mod dashboard;
+pub mod data;
 pub mod error;
 pub mod forms;
 pub mod note;
@@ -95,6 +96,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/briefs/:id") view=brief::pages::BriefPage ssr=ssr.clone() />
                 <Route path=path!("/unsubscribe") view=brief::pages::UnsubscribePage ssr=ssr.clone() />
                 <Route path=path!("/admin/queues") view=admin::QueuesPage ssr=ssr.clone() />
+                <Route path=path!("/import/:id") view=data::ImportPage ssr=ssr.clone() />
                 <Route path=path!("/search") view=search::SearchPage ssr=ssr.clone() />
                 <Route path=path!("/profile") view=profile::ProfilePage ssr=ssr />
             </Routes>

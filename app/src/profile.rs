@@ -84,6 +84,7 @@ pub fn ProfilePage() -> impl IntoView {
             <CalendarFeedSettings />
             <crate::plan::SchedulingSettings />
             <ApiTokens />
+            <crate::data::DataSettings />
         </Layout>
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod csrf;
+pub mod data;
 pub mod feeds;
 pub mod fn_errors;
 pub mod google;
@@ -140,6 +141,11 @@ pub fn router(settings: Settings, pool: PgPool) -> Router {
         .route(domain::calendar::channels::WEBHOOK_PATH, axum::routing::post(webhooks::google_calendar))
         .route("/unsubscribe/one-click", get(webhooks::one_click_page).post(webhooks::one_click))
         .route("/calendar/{file}", get(feeds::calendar))
+        .route("/export/{file}", get(data::download))
+        .route(
+            "/import",
+            axum::routing::post(data::upload).layer(axum::extract::DefaultBodyLimit::max(data::LIMIT + 64 * 1024)),
+        )
         .route(
             "/calendar/import",
             axum::routing::post(feeds::import)

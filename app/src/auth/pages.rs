@@ -81,8 +81,12 @@ pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let next = query_param("next");
     let google = query_param("google");
+    let deleted = query_param("deleted");
     view! {
         <AuthCard title="Log in">
+            {move || (deleted() == "1").then(|| view! {
+                <p class="banner" role="status">"Your account and everything in it are deleted. A confirmation is on its way to your email."</p>
+            })}
             {move || google_problem(&google()).map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
             {move || {
                 let p = Prefill::track(login);

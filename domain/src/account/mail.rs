@@ -27,6 +27,8 @@ pub enum AccountEmail {
     AddressChanging { new_email: String },
     /// The failed-login limits held a sign-in back: finish it.
     SignIn { token: String },
+    /// The account was deleted.
+    Deleted,
 }
 
 impl AccountEmail {
@@ -69,6 +71,15 @@ impl AccountEmail {
                     "There were many failed sign-ins to your account, so signing in from a new place needs this \
                      link too (it works once, for 15 minutes):\n\n{base}/login/link?token={token}\n\n\
                      If you did not just sign in, someone may know your password: change it on your profile.\n"
+                ),
+            ),
+            AccountEmail::Deleted => (
+                "Your BuildOS account is deleted",
+                format!(
+                    "Your BuildOS account and everything in it were deleted, as you asked: projects, tasks, notes, \
+                     brain dumps, briefs and settings. No more emails or texts will come from us, and BuildOS no \
+                     longer has access to your Google Calendar.\n\nThis cannot be undone. You are welcome to \
+                     sign up again at any time: {base}/signup\n"
                 ),
             ),
         }

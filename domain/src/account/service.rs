@@ -324,6 +324,50 @@ pub async fn change_password(
     Ok(())
 }
 
+/// Delete `user_id`'s account for good (who knows the password): Google's
+/// access revoked, every queued job of theirs cancelled, every row of theirs
+/// removed (the rows hang on `users` and go with it), then a goodbye email.
+/// Returns the address it went to.
+pub async fn delete_account(
+    pool: &PgPool,
+    settings: &crate::settings::Settings,
+    user_id: Uuid,
+    current: String,
+    origin: &Origin,
+) -> Result<String, Error> {
+    let email = check_current(pool, user_id, current, origin).await?;
+    // Google first, while the connection is there (revoked at Google; a
+    // failure there is logged, and the tokens are deleted here regardless).
+    let connected = sqlx::query_scalar!(
+        r#"select exists (select 1 from google_connections where user_id = $1) as "connected!""#,
+        user_id
+    );
+    let mut tx = crate::db::begin_as(pool, user_id).await?;
+    let connected = connected.fetch_one(&mut *tx).await?;
+    tx.commit().await?;
+    if let (true, Some(config), Some(key)) = (connected, &settings.google, &settings.encryption_key)
+        && let Err(error) = crate::calendar::google::disconnect(pool, key.expose(), config, user_id).await
+    {
+        tracing::warn!(%error, user.id = %user_id, "Google access could not be revoked while deleting an account");
+    }
+    let mut tx = pool.begin().await?;
+    // Every job that names them (by their id, wherever in its payload),
+    // waiting or done: nothing is sent after this.
+    let jobs = sqlx::query!(
+        "delete from apalis.jobs where convert_from(job, 'UTF8') like '%' || $1 || '%'",
+        user_id.to_string()
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query!("delete from login_attempts where email = $1", email).execute(&mut *tx).await?;
+    sqlx::query!("delete from users where id = $1", user_id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    tracing::info!(user.id = %user_id, jobs, "account deleted");
+    send_later(&settings.mail(), &email, AccountEmail::Deleted);
+    Ok(email)
+}
+
 /// Start changing the address of `user_id` (who knows the password) to `new`:
 /// a link to confirm it goes to the new address, a notice to the old one.
 pub async fn request_email_change(

@@ -61,6 +61,36 @@ async fn insert(pool: &PgPool, user_id: Uuid, content: &str, status: DumpStatus)
     Ok(id)
 }
 
+/// Add an exported brain dump to the account as it was (its text, status and
+/// proposals). A draft is kept only when no draft is being written (none is
+/// returned then); one interrupted while processing comes back failed.
+pub async fn import_dump(
+    conn: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    b: &crate::export::ExportedBrainDump,
+) -> Result<Option<Uuid>, Error> {
+    let content = crate::text::Text::<0, { crate::limits::BRAIN_DUMP }>::new(&b.content)
+        .map_err(|e| Error::field("content", e.message("A brain dump")))?;
+    let (status, error) = match b.status {
+        DumpStatus::Processing => (DumpStatus::Failed, Some("Processing was interrupted when this was exported.")),
+        s => (s, None),
+    };
+    Ok(sqlx::query_scalar!(
+        "insert into brain_dumps (user_id, content, status, operations, error, created_at, parsed_at)
+         values ($1, $2, $3, $4, $5, $6::timestamptz, case when $3 in ('parsed', 'applied', 'undone') then $6::timestamptz end)
+         on conflict (user_id) where status = 'draft' do nothing
+         returning id",
+        user_id,
+        content.as_str(),
+        status.as_str(),
+        serde_json::to_value(&b.operations).map_err(crate::error::internal)?,
+        error,
+        b.created_at
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
 /// Remove dump `id` unless it was applied (a dump made for the person that
 /// could not be processed, say over the AI quota).
 pub async fn discard(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<(), Error> {

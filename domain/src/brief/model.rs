@@ -16,6 +16,7 @@ text_enum!(Frequency { Daily = "daily" / "Every day", Weekly = "weekly" / "Once 
 
 /// When and how a person gets their brief.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BriefPrefs {
     pub enabled: bool,
     pub frequency: Frequency,

@@ -437,25 +437,44 @@ pub async fn get_brief(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<Brief, 
     })
 }
 
-pub async fn get_prefs(pool: &PgPool, user_id: Uuid) -> Result<BriefPrefs, Error> {
-    as_user(pool, user_id, move |tx| {
-        Box::pin(async move {
-            let prefs = sqlx::query_as!(
-                BriefPrefs,
-                r#"select enabled, frequency as "frequency: _", day_of_week, time_of_day, email
-                   from brief_preferences where user_id = $1"#,
-                user_id
-            )
-            .fetch_optional(tx)
-            .await?;
-            Ok(prefs.unwrap_or_default())
-        })
-    })
-    .await
+/// Add an exported brief, unless the person has one for that day (none is
+/// returned then).
+pub async fn import_brief(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    b: &crate::export::ExportedBrief,
+) -> Result<Option<Uuid>, Error> {
+    Ok(sqlx::query_scalar!(
+        "insert into briefs (user_id, brief_date, status, content, summary, generated_at)
+         values ($1, $2, 'ready', $3, $4, $5)
+         on conflict (user_id, brief_date) do nothing
+         returning id",
+        user_id,
+        b.brief_date,
+        serde_json::to_value(&b.content).map_err(internal)?,
+        b.summary,
+        b.generated_at
+    )
+    .fetch_optional(conn)
+    .await?)
 }
 
-pub async fn save_prefs(pool: &PgPool, user_id: Uuid, p: &BriefPrefs) -> Result<(), Error> {
-    let mut tx = begin_as(pool, user_id).await?;
+pub async fn get_prefs(conn: &mut PgConnection, user_id: Uuid) -> Result<BriefPrefs, Error> {
+    let prefs = sqlx::query_as!(
+        BriefPrefs,
+        r#"select enabled, frequency as "frequency: _", day_of_week, time_of_day, email
+           from brief_preferences where user_id = $1"#,
+        user_id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(prefs.unwrap_or_default())
+}
+
+pub async fn save_prefs(conn: &mut PgConnection, user_id: Uuid, p: &BriefPrefs) -> Result<(), Error> {
+    if !(1..=7).contains(&p.day_of_week) {
+        return Err(Error::field("day_of_week", "Choose a day of the week."));
+    }
     sqlx::query!(
         "insert into brief_preferences (user_id, enabled, frequency, day_of_week, time_of_day, email)
          values ($1, $2, $3, $4, $5, $6)
@@ -467,13 +486,11 @@ pub async fn save_prefs(pool: &PgPool, user_id: Uuid, p: &BriefPrefs) -> Result<
         p.time_of_day,
         p.email
     )
-    .execute(&mut *tx)
+    .execute(conn)
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
-/// Turn brief emails off (from an unsubscribe link).
 pub async fn unsubscribe(pool: &PgPool, user_id: Uuid) -> Result<(), Error> {
     let mut tx = begin_as(pool, user_id).await?;
     sqlx::query!(

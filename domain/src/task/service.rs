@@ -15,6 +15,11 @@ use uuid::Uuid;
 /// A foreign key naming somebody else's (or no) project or parent task.
 fn not_found_on_fk(e: sqlx::Error) -> Error {
     match &e {
+        // A parent that is not one of the person's tasks: the field is wrong
+        // (the task being written exists).
+        sqlx::Error::Database(db) if db.constraint() == Some("tasks_parent_task_id_user_id_fkey") => {
+            Error::field("parent_task_id", "There is no such task to be the parent.")
+        }
         sqlx::Error::Database(db) if db.is_foreign_key_violation() => Error::NotFound,
         _ => e.into(),
     }
@@ -166,6 +171,25 @@ pub async fn insert_task(conn: &mut PgConnection, user_id: Uuid, t: TaskInput) -
     update_task(conn, user_id, id, t).await?;
     tracing::info!(user.id = %user_id, task.id = %id, "task created");
     Ok(id)
+}
+
+/// Mark an imported task done as it was recorded (`completed_at`), without
+/// creating a next occurrence: the export being imported holds that one.
+pub async fn restore_done(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    completed_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<(), Error> {
+    sqlx::query!(
+        "update tasks set status = 'done', completed_at = coalesce($3, now()) where id = $1 and user_id = $2",
+        id,
+        user_id,
+        completed_at
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Replace a task's fields (not its project). Marked done, a recurring task's

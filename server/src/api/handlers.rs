@@ -14,6 +14,7 @@ use domain::brain_dump::model::BrainDump;
 use domain::brief::model::{Brief, BriefListItem};
 use domain::calendar::CalendarFeed;
 use domain::db::as_user;
+use domain::export::{Export, ImportReport};
 use domain::item::Item;
 use domain::note::model::Note;
 use domain::note::{NoteInput, service as notes};
@@ -550,4 +551,41 @@ pub async fn search(
     })
     .await?;
     Ok(Json(Page { items: found.items, total: found.total, limit, offset }))
+}
+
+// ---- export and import ----------------------------------------------------
+
+/// Everything you own (but what is in the bin) as one document, which
+/// `POST /api/v1/import` reads back. The format is described in docs/export-format.md.
+#[utoipa::path(get, path = "/api/v1/export", tag = "data", responses((status = 200, body = Export)))]
+pub async fn export(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Export>> {
+    let uid = user.id;
+    Ok(Json(as_user(&state.pool, uid, move |tx| Box::pin(domain::export::service::export(tx, uid))).await?))
+}
+
+/// Your tasks as CSV (UTF-8, a header row, one row a task).
+#[utoipa::path(get, path = "/api/v1/export/tasks.csv", tag = "data",
+    responses((status = 200, description = "The tasks", content_type = "text/csv", body = String)))]
+pub async fn export_tasks_csv(State(state): State<AppState>, user: ApiUser) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let uid = user.id;
+    let doc = as_user(&state.pool, uid, move |tx| Box::pin(domain::export::service::export(tx, uid))).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")], domain::export::tasks_csv(&doc))
+        .into_response())
+}
+
+/// Import an export (this account's own or another's): ids are given anew,
+/// and what an earlier import of the same export created is not created
+/// again. With `preview=true` nothing is written; the report says what would be.
+#[utoipa::path(post, path = "/api/v1/import", tag = "data", params(ImportParams), request_body = Export,
+    responses((status = 200, body = ImportReport)))]
+pub async fn import(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiQuery(params): ApiQuery<ImportParams>,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> ApiResult<Json<ImportReport>> {
+    let doc = domain::export::service::read(body, "body")?;
+    let preview = params.preview.unwrap_or(false);
+    Ok(Json(domain::export::service::import(&state.pool, user.id, &doc, preview).await?))
 }

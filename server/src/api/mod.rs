@@ -22,6 +22,8 @@ use utoipa::{Modify, OpenApi};
 /// The largest request body: the largest valid one fits (a task's 105,500
 /// characters of text, each up to six bytes in JSON as `\uXXXX`).
 pub const BODY_LIMIT: usize = 1024 * 1024;
+/// The largest export an import takes.
+pub const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
 
 struct Common;
 
@@ -114,6 +116,7 @@ impl Modify for Common {
         calendar_feed,
         propose_schedule, apply_schedule, undo_schedule,
         search,
+        export, export_tasks_csv, import,
     ),
     components(schemas(Problem, problem::FieldProblem)),
     modifiers(&Common),
@@ -229,6 +232,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/schedule/plans", post(apply_schedule))
         .route("/api/v1/schedule/plans/{id}/undo", post(undo_schedule))
         .route("/api/v1/search", get(search))
+        .route("/api/v1/export", get(export))
+        .route("/api/v1/export/tasks.csv", get(export_tasks_csv))
+        .route("/api/v1/import", post(import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)))
         .route("/api/v1/{*rest}", get(not_found).post(not_found).patch(not_found).delete(not_found))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }

@@ -47,8 +47,16 @@ impl PageQuery {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+pub struct ImportParams {
+    /// Only say what would be imported (default false).
+    pub preview: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// The words to find (1–200 characters).
+    #[param(inline)]
     pub q: domain::search::Query,
 }
 

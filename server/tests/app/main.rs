@@ -8,6 +8,8 @@ mod briefs;
 mod calendar;
 mod calendar_import;
 mod crud;
+mod delete_account;
+mod export;
 mod fake_calendar;
 mod google;
 mod google_sync;
