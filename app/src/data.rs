@@ -37,10 +37,10 @@ pub fn DataSettings() -> impl IntoView {
                     let e = error();
                     (!e.is_empty()).then(|| view! { <p class="form-error" role="alert" id="import-error">{e}</p> })
                 }}
-                <label for="import-file" class="label">"Import a BuildOS export"</label>
-                <input id="import-file" name="file" type="file" accept=".json,application/json" class="block text-sm"
+                <label for="import-file" class="label">"Import a BuildOS export or a Todoist project (CSV)"</label>
+                <input id="import-file" name="file" type="file" accept=".json,.csv,application/json,text/csv" class="block text-sm"
                     aria-describedby="import-hint" />
-                <p id="import-hint" class="hint">"You will see what it adds before anything is imported. What is already here is never changed or duplicated."</p>
+                <p id="import-hint" class="hint">"You will see what it adds before anything is imported. What is already here is never changed or duplicated. In Todoist, open a project and choose Export as template → CSV."</p>
                 <button type="submit" class="btn">"Preview import"</button>
             </form>
         </div>
@@ -129,7 +129,11 @@ pub fn ImportPage() -> impl IntoView {
             <a href="/profile#data" class="link text-sm">"← Profile"</a>
             <h1 class="page-title">"Import"</h1>
             {loaded(upload, move |u: Upload| {
-                let from = format!("An export of {} made {}.", u.exported_by, u.exported_at.format("%Y-%m-%d %H:%M UTC"));
+                let from = if u.exported_by == "Todoist" {
+                    "A project exported from Todoist.".to_string()
+                } else {
+                    format!("An export of {} made {}.", u.exported_by, u.exported_at.format("%Y-%m-%d %H:%M UTC"))
+                };
                 let error = move || apply.value().get().and_then(Result::err).map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> });
                 match u.applied {
                     Some(report) => view! {

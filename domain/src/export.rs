@@ -213,3 +213,5 @@ pub fn tasks_csv(export: &Export) -> String {
 
 #[cfg(feature = "server")]
 pub mod service;
+#[cfg(feature = "server")]
+pub mod todoist;

@@ -316,11 +316,17 @@ fn at(e: Error, list: &str, i: usize) -> Error {
     }
 }
 
-/// Keep an uploaded export and preview it; its id, for the page that shows
-/// the preview and offers the import itself.
-pub async fn upload(pool: &PgPool, user_id: Uuid, text: &str) -> Result<Uuid, Error> {
-    let doc = parse(text)?;
-    let report = import(pool, user_id, &doc, true).await?;
+/// Keep an uploaded file (our export, or a Todoist project's CSV) and preview
+/// importing it; its id, for the page that shows the preview and offers the
+/// import itself.
+pub async fn upload(pool: &PgPool, user_id: Uuid, text: &str, file_name: &str) -> Result<Uuid, Error> {
+    let (doc, notes) = if super::todoist::looks_like(text) {
+        super::todoist::read(text, file_name)?
+    } else {
+        (parse(text)?, Vec::new())
+    };
+    let mut report = import(pool, user_id, &doc, true).await?;
+    report.skipped.extend(notes);
     let mut tx = begin_as(pool, user_id).await?;
     let id = sqlx::query_scalar!(
         "insert into import_uploads (user_id, document, report) values ($1, $2, $3) returning id",
@@ -377,7 +383,9 @@ pub async fn apply_upload(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<Impo
     .await?
     .ok_or_else(|| Error::Conflict("This file was imported already.".into()))?;
     let doc: Export = serde_json::from_value(document).map_err(crate::error::internal)?;
-    let report = import_in(&mut tx, user_id, &doc, false).await?;
+    let mut report = import_in(&mut tx, user_id, &doc, false).await?;
+    // What the file's reading left out, as the preview said.
+    report.skipped.extend(upload.preview.skipped.into_iter().filter(|s| s.kind == "todoist"));
     sqlx::query!(
         "update import_uploads set applied = $3, applied_at = now() where id = $1 and user_id = $2",
         id,

@@ -15,10 +15,11 @@ use uuid::Uuid;
 /// A foreign key naming somebody else's (or no) project or parent task.
 fn not_found_on_fk(e: sqlx::Error) -> Error {
     match &e {
-        // A parent that is not one of the person's tasks: the field is wrong
-        // (the task being written exists).
+        // A parent that is not one of the person's tasks (deleted since, or
+        // never theirs): a conflict with what is stored, not a missing task
+        // (the one being written exists).
         sqlx::Error::Database(db) if db.constraint() == Some("tasks_parent_task_id_user_id_fkey") => {
-            Error::field("parent_task_id", "There is no such task to be the parent.")
+            Error::Conflict("parent_task_id: there is no such task to be the parent (it may have been deleted).".into())
         }
         sqlx::Error::Database(db) if db.is_foreign_key_violation() => Error::NotFound,
         _ => e.into(),

@@ -345,7 +345,7 @@ async fn closed_registration_closes_the_signup_page_too(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn a_parent_that_is_not_ones_own_task_is_a_field_error_not_a_missing_task(pool: PgPool) {
+async fn a_parent_that_is_not_ones_own_task_is_a_conflict_not_a_missing_task(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let ada = api_for(&app, "ada@example.com").await;
     let bob = api_for(&app, "bob@example.com").await;
@@ -354,10 +354,10 @@ async fn a_parent_that_is_not_ones_own_task_is_a_field_error_not_a_missing_task(
     let id = task["id"].as_str().unwrap();
     for parent in [json!(uuid::Uuid::new_v4()), bobs["id"].clone()] {
         let (s, problem) = ada.patch(&format!("/api/v1/tasks/{id}"), json!({ "parent_task_id": parent })).await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
-        assert_eq!(problem["errors"][0]["field"], "parent_task_id");
+        assert_eq!(s, StatusCode::CONFLICT, "{problem}");
+        assert!(problem["detail"].as_str().unwrap().starts_with("parent_task_id: there is no such task"), "{problem}");
         let (s, problem) = ada.post("/api/v1/tasks", json!({ "title": "Child", "parent_task_id": parent })).await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(s, StatusCode::CONFLICT, "{problem}");
     }
     assert_eq!(ada.get(&format!("/api/v1/tasks/{id}")).await.1["parent_task_id"], Value::Null);
 }

@@ -249,3 +249,50 @@ async fn the_profile_downloads_and_imports_with_a_preview(pool: PgPool) {
     // Ada cannot see Bob's upload.
     assert_eq!(app.call(&c, "get_import", &[("id", &id)]).await, Err(domain::Error::NotFound));
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_todoist_project_imports_with_a_preview_and_once(pool: PgPool) {
+    let (app, c) = TestApp::with_ada(pool).await;
+    let csv = include_str!("fixtures/todoist-home.csv");
+    let upload = || {
+        let form = reqwest::multipart::Form::new()
+            .part("file", reqwest::multipart::Part::text(csv).file_name("Home.csv").mime_str("text/csv").unwrap());
+        c.post(app.url("/import")).header("origin", app.url("")).multipart(form).send()
+    };
+    let r = upload().await.unwrap();
+    let id = location(&r).strip_prefix("/import/").expect("the preview page").to_string();
+    let preview = app.ok(&c, "get_import", &[("id", &id)]).await;
+    assert_eq!(preview["exported_by"], "Todoist");
+    assert_eq!(preview["preview"]["created"]["projects"], 1);
+    assert_eq!(preview["preview"]["created"]["tasks"], 4);
+    let reasons: Vec<&str> =
+        preview["preview"]["skipped"].as_array().unwrap().iter().map(|s| s["reason"].as_str().unwrap()).collect();
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(reasons[0].contains("every monday"), "{reasons:?}");
+    let done = app.ok(&c, "apply_import", &[("id", &id)]).await;
+    assert_eq!(done["created"]["tasks"], 4);
+    assert_eq!(done["skipped"].as_array().unwrap().len(), 1, "the report keeps what was left out");
+
+    let projects = app.ok(&c, "list_projects", &[]).await;
+    assert_eq!(projects[0]["name"], "Home");
+    let tasks = app.tasks_of(&c, projects[0]["id"].as_str().unwrap()).await;
+    let by_title = |t: &str| tasks.iter().find(|x| x["title"] == t).unwrap_or_else(|| panic!("{t}: {tasks:?}")).clone();
+    let plumber = app.ok(&c, "get_task", &[("id", by_title("Call the plumber @phone")["id"].as_str().unwrap())]).await;
+    assert_eq!((plumber["priority"].as_str(), plumber["due_date"].as_str()), (Some("high"), Some("2026-12-10")));
+    assert_eq!(plumber["duration_minutes"], 30);
+    assert_eq!(plumber["details"], "He said Tuesday, maybe.");
+    let invoice = app.ok(&c, "get_task", &[("id", by_title("Find the invoice")["id"].as_str().unwrap())]).await;
+    assert_eq!(invoice["parent_task_id"], plumber["id"]);
+    let roses = app.ok(&c, "get_task", &[("id", by_title("Prune the roses")["id"].as_str().unwrap())]).await;
+    assert_eq!(
+        (roses["description"].as_str(), roses["duration_minutes"].as_i64()),
+        (Some("Section: Garden\n\nBefore the frost"), Some(960))
+    );
+
+    // The same file again: nothing new.
+    let r = upload().await.unwrap();
+    let again = location(&r).strip_prefix("/import/").unwrap().to_string();
+    let preview = app.ok(&c, "get_import", &[("id", &again)]).await;
+    assert_eq!(preview["preview"]["created"]["tasks"], 0);
+    assert_eq!(preview["preview"]["already_there"]["tasks"], 4);
+}
