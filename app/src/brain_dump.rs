@@ -25,14 +25,19 @@ fn engine() -> Result<Engine, AppError> {
 /// The draft being typed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Draft {
-    pub id: Uuid,
+    /// Whose it is (the text kept on this device while offline is theirs alone).
+    pub owner: Uuid,
+    /// None: nothing written yet.
+    pub id: Option<Uuid>,
     pub content: String,
 }
 
 #[server(endpoint = "get_draft")]
-pub async fn get_draft() -> Result<Option<Draft>, AppError> {
+pub async fn get_draft() -> Result<Draft, AppError> {
     let (pool, user) = require_user().await?;
-    Ok(service::find_draft(&pool, user.id).await?.map(|(id, content)| Draft { id, content }))
+    let found = service::find_draft(&pool, user.id).await?;
+    let (id, content) = found.map_or((None, String::new()), |(id, content)| (Some(id), content));
+    Ok(Draft { owner: user.id, id, content })
 }
 
 /// Autosave: the text survives a reload, a crash or a lost connection.

@@ -24,11 +24,19 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <a href="/projects" class="nav-link">"Projects"</a>
                 <a href="/profile" class="nav-link">"Profile"</a>
                 <ActionForm action=logout>
-                    <button type="submit" class="nav-link">"Log out"</button>
+                    <button type="submit" class="nav-link" on:click=|_| forget_pages()>"Log out"</button>
                 </ActionForm>
             </nav>
         </header>
         <main class="mx-auto max-w-5xl px-4 py-6">{children()}</main>
+    }
+}
+
+/// Signing out: the service worker forgets the pages it kept for this person.
+fn forget_pages() {
+    #[cfg(feature = "hydrate")]
+    if let Some(worker) = window().navigator().service_worker().controller() {
+        let _ = worker.post_message(&"forget-pages".into());
     }
 }
 

@@ -38,6 +38,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="manifest" href="/manifest.webmanifest" />
+                <link rel="apple-touch-icon" href="/icons/apple-touch-icon.png" />
+                <meta name="theme-color" content="#4f46e5" />
+                // Installable, and the pages opened once open offline (public/sw.js).
+                <script nonce=leptos::nonce::use_nonce() inner_html=REGISTER_SERVICE_WORKER></script>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -49,6 +54,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+const REGISTER_SERVICE_WORKER: &str =
+    "if ('serviceWorker' in navigator) addEventListener('load', () => navigator.serviceWorker.register('/sw.js'));";
+
 /// The page's Content-Security-Policy: scripts only with this response's nonce
 /// (the hydration script, which loads the app) and what they load; no frames
 /// of the app on other sites; forms post only here.
@@ -59,7 +67,7 @@ fn content_security_policy(options: &LeptosOptions) {
     let reload = if options.env == leptos::config::Env::DEV { " ws: wss:" } else { "" };
     let policy = format!(
         "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
-         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'{reload}; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'{reload}; worker-src 'self'; manifest-src 'self'; \
          object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     );
     if let (Some(response), Ok(value)) =

@@ -22,7 +22,7 @@ pub fn BrainDumpPage() -> impl IntoView {
             <p class="mb-4 text-slate-600">
                 "Pour out everything on your mind. BuildOS proposes projects, tasks and notes; nothing is saved to them until you confirm."
             </p>
-            {loaded(draft, |draft: Option<Draft>| view! { <Capture draft=draft.map(|d| d.content).unwrap_or_default() /> })}
+            {loaded(draft, |draft: Draft| view! { <Capture draft=draft.content owner=draft.owner /> })}
             <h2 class="section-title mt-8">"History"</h2>
             {loaded(history, |dumps: Vec<DumpSummary>| {
                 if dumps.is_empty() {
@@ -157,10 +157,47 @@ fn follow(id: String, live: Live, source: StoredValue<Option<web_sys::EventSourc
 /// and Process. With JavaScript, Process saves the text and streams progress
 /// (status, each proposal as it arrives, cancel); without, the form posts and
 /// the review opens when parsing is done.
+/// What was written while the server could not be reached: kept in this
+/// browser's storage (per person) until a save of that very text succeeds,
+/// and put back into the editor when the page opens again.
+#[cfg(feature = "hydrate")]
+mod unsent {
+    fn storage() -> Option<web_sys::Storage> {
+        leptos::prelude::window().local_storage().ok().flatten()
+    }
+    fn key(owner: uuid::Uuid) -> String {
+        format!("buildos-unsent-draft:{owner}")
+    }
+    pub fn keep(owner: uuid::Uuid, text: &str) {
+        if let Some(s) = storage() {
+            let _ = s.set_item(&key(owner), text);
+        }
+    }
+    pub fn get(owner: uuid::Uuid) -> Option<String> {
+        storage()?.get_item(&key(owner)).ok().flatten()
+    }
+    /// `text` reached the server: forget it, unless more was written since.
+    pub fn sent(owner: uuid::Uuid, text: &str) {
+        if let Some(s) = storage()
+            && s.get_item(&key(owner)).ok().flatten().as_deref() == Some(text)
+        {
+            let _ = s.remove_item(&key(owner));
+        }
+    }
+    pub fn online() -> bool {
+        leptos::prelude::window().navigator().on_line()
+    }
+}
+
 #[component]
-fn Capture(draft: String) -> impl IntoView {
+fn Capture(draft: String, owner: uuid::Uuid) -> impl IntoView {
     let process = ServerAction::<ProcessBrainDump>::new();
     let save = ServerAction::<SaveDraft>::new();
+    let textarea = NodeRef::<leptos::html::Textarea>::new();
+    #[cfg(not(feature = "hydrate"))]
+    let _ = owner;
+    // The text of the last save sent, which a success confirms.
+    let sending = StoredValue::new(String::new());
     let live = Live::new();
     #[cfg(feature = "hydrate")]
     let source = StoredValue::new_local(None::<web_sys::EventSource>);
@@ -168,8 +205,43 @@ fn Capture(draft: String) -> impl IntoView {
     // What is in the text area now: the form re-renders from it after an error.
     let latest = StoredValue::new(draft);
     let typed = StoredValue::new(0u64);
+    // Offline: what was written is kept on this device and sent when the
+    // connection is back; a page opened with unsent text shows it again.
+    #[cfg(feature = "hydrate")]
+    {
+        let send = move |text: String| {
+            if unsent::online() && !process.pending().get_untracked() && live.running.get_untracked().is_none() {
+                sending.set_value(text.clone());
+                save.dispatch(SaveDraft { content: text });
+            }
+        };
+        Effect::new(move |_| {
+            if let Some(Ok(_)) = save.value().get() {
+                unsent::sent(owner, &sending.get_value());
+            }
+        });
+        let handle = window_event_listener(leptos::ev::online, move |_| {
+            if let Some(text) = unsent::get(owner) {
+                send(text);
+            }
+        });
+        on_cleanup(move || handle.remove());
+        Effect::new(move |_| {
+            let (Some(el), Some(text)) = (textarea.get(), unsent::get(owner)) else { return };
+            if text != latest.get_value() {
+                el.set_value(&text);
+                chars.set(text.chars().count());
+                latest.set_value(text.clone());
+                send(text);
+            } else {
+                unsent::sent(owner, &text);
+            }
+        });
+    }
     let on_input = move |ev| {
         let text = event_target_value(&ev);
+        #[cfg(feature = "hydrate")]
+        unsent::keep(owner, &text);
         chars.set(text.chars().count());
         latest.set_value(text.clone());
         // Save 700 ms after the last keystroke, unless Process was pressed
@@ -189,6 +261,7 @@ fn Capture(draft: String) -> impl IntoView {
                     && process.version().get_untracked() == processed
                     && live.running.get_untracked().is_none();
                 if untouched {
+                    sending.set_value(text.clone());
                     save.dispatch(SaveDraft { content: text });
                 }
             },
@@ -209,8 +282,10 @@ fn Capture(draft: String) -> impl IntoView {
         live.status.set("Saving your text…".into());
         live.running.set(Some(String::new()));
         leptos::task::spawn_local(async move {
-            match super::save_draft(text).await {
+            match super::save_draft(text.clone()).await {
                 Ok(id) => {
+                    #[cfg(feature = "hydrate")]
+                    unsent::sent(owner, &text);
                     live.running.set(Some(id.to_string()));
                     #[cfg(feature = "hydrate")]
                     follow(id.to_string(), live, source);
@@ -238,6 +313,9 @@ fn Capture(draft: String) -> impl IntoView {
     let saved_state = move || match (save.pending().get(), save.value().get()) {
         (true, _) => "Saving…".to_string(),
         (false, Some(Ok(_))) => "Draft saved".to_string(),
+        (false, Some(Err(AppError(domain::Error::Transport(_))))) => {
+            "Offline: kept on this device, and sent when the connection is back".to_string()
+        }
         (false, Some(Err(e))) => e.to_string(),
         (false, None) => String::new(),
     };
@@ -252,6 +330,7 @@ fn Capture(draft: String) -> impl IntoView {
                     <FormError prefill=p.clone() />
                     <label for="dump-content" class="label">"What's on your mind?"</label>
                     <textarea
+                        node_ref=textarea
                         id="dump-content"
                         name="content"
                         rows=14
