@@ -128,6 +128,17 @@ fi
 
 # --- g. unit + integration tests ------------------------------------------
 if ! skip test; then
+  # The reference MCP client (PyPI `mcp`), which the MCP server's tests drive;
+  # kept outside the clone, so CI installs it once.
+  need_apt python3-venv
+  mcp_venv="${BUILDOS_CACHE:-${HOME}/.cache/buildos}/mcp-client-1"
+  if [ ! -x "${mcp_venv}/bin/python" ] || ! "${mcp_venv}/bin/python" -c 'import mcp' 2>/dev/null; then
+    log "Installing the MCP client (PyPI mcp) into ${mcp_venv}"
+    rm -rf "$mcp_venv"
+    /usr/bin/python3 -m venv "$mcp_venv"
+    "${mcp_venv}/bin/pip" install --quiet 'mcp>=1.9,<2'
+  fi
+  export MCP_CLIENT_PYTHON="${mcp_venv}/bin/python"
   # One feature set for every step, so nothing is rebuilt between them.
   log "cargo test: domain + app (ssr)"
   cargo test -p domain -p app --features app/ssr,domain/openapi

@@ -16,12 +16,20 @@ pub async fn list_api_tokens() -> Result<Vec<ApiTokenInfo>, AppError> {
 }
 
 #[server(endpoint = "create_api_token")]
-pub async fn create_api_token(#[server(default)] name: String) -> Result<NewApiToken, AppError> {
+pub async fn create_api_token(
+    #[server(default)] name: String,
+    #[server(default)] scope: String,
+) -> Result<NewApiToken, AppError> {
     let (pool, user) = require_user().await?;
     let echo = [("name", name.as_str())];
     let parsed =
         domain::api_token::TokenName::parse(&name, "Name").map_err(|m| AppError::field("name", m).with_input(echo))?;
-    service::create(&pool, user.id, &parsed).await.map_err(|e| AppError(e).with_input(echo))
+    let scope = match scope.trim() {
+        "" => domain::api_token::Scope::ReadWrite,
+        s => domain::api_token::Scope::parse(s)
+            .ok_or_else(|| AppError::field("scope", "Choose read only, or read and write."))?,
+    };
+    service::create(&pool, user.id, &parsed, scope).await.map_err(|e| AppError(e).with_input(echo))
 }
 
 #[server(endpoint = "revoke_api_token")]
@@ -42,12 +50,18 @@ pub fn ApiTokens() -> impl IntoView {
         <h2 id="api" class="section-title mt-8">"API tokens"</h2>
         <p class="mb-2 max-w-lg text-sm text-slate-600">
             "For scripts and other tools: send one as " <code>"Authorization: Bearer …"</code> " to the "
-            <a class="link" href="/api/v1/docs">"JSON API"</a> "."
+            <a class="link" href="/api/v1/docs">"JSON API"</a> ", or to the MCP server at " <code>"/mcp"</code>
+            " so an AI assistant can search, read and (with a read-and-write token) add to your BuildOS."
         </p>
         <ActionForm action=create attr:class="card max-w-lg space-y-2" attr:novalidate=true>
             <label class="label" for="token-name">"Name"</label>
-            <div class="flex gap-2">
+            <div class="flex flex-wrap gap-2">
                 <input id="token-name" name="name" class="input flex-1" placeholder="e.g. my backup script" maxlength="100" />
+                <label class="sr-only" for="token-scope">"Access"</label>
+                <select id="token-scope" name="scope" class="input w-auto">
+                    <option value="read_write">"Read and write"</option>
+                    <option value="read">"Read only"</option>
+                </select>
                 <button type="submit" class="btn-primary">"Create token"</button>
             </div>
             {move || error().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
@@ -70,6 +84,7 @@ pub fn ApiTokens() -> impl IntoView {
                             <li class="flex flex-wrap items-center gap-2 py-2 text-sm">
                                 <span class="font-semibold">{t.name}</span>
                                 <code class="text-xs text-slate-500">{format!("{}…", t.prefix)}</code>
+                                <span class="text-xs text-slate-600">{t.scope.label()}</span>
                                 <span class="text-xs text-slate-500">{used}</span>
                                 <ActionForm action=revoke attr:class="ml-auto">
                                     <input type="hidden" name="id" value=t.id.to_string() />

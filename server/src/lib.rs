@@ -6,6 +6,7 @@ pub mod data;
 pub mod feeds;
 pub mod fn_errors;
 pub mod google;
+pub mod mcp;
 pub mod session_store;
 pub mod sse;
 pub mod webhooks;
@@ -135,6 +136,7 @@ pub fn router(settings: Settings, pool: PgPool) -> Router {
         .route("/auth/google/callback", get(google::callback))
         .route("/auth/google/calendar", get(google::start_calendar))
         .merge(api::router())
+        .merge(mcp::router(state.clone()))
         .route("/brain-dump/{id}/events", get(sse::brain_dump::events))
         .route("/briefs/events", get(sse::brief::events))
         .route("/webhooks/twilio/status", axum::routing::post(webhooks::twilio_status))

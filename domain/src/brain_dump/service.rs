@@ -3,7 +3,7 @@
 mod confirm;
 mod undo;
 
-pub use confirm::confirm;
+pub use confirm::{confirm, confirm_chosen};
 pub use undo::undo;
 
 use super::Content;

@@ -20,6 +20,7 @@ use uuid::Uuid;
 pub struct ApiUser {
     pub id: Uuid,
     pub token_id: Uuid,
+    pub scope: domain::api_token::Scope,
     pub timezone: String,
 }
 
@@ -53,8 +54,17 @@ impl FromRequestParts<AppState> for ApiUser {
             .map(str::trim)
             .filter(|t| !t.is_empty() && t.len() <= 200)
             .ok_or_else(unauthorized)?;
-        let (token_id, user_id) =
-            domain::api_token::service::authenticate(&state.pool, token).await?.ok_or_else(unauthorized)?;
+        let owner = domain::api_token::service::authenticate(&state.pool, token).await?.ok_or_else(unauthorized)?;
+        let (token_id, user_id) = (owner.token_id, owner.user_id);
+        // A read-only token reads: anything but GET is refused.
+        if owner.scope == domain::api_token::Scope::Read
+            && !matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD)
+        {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "This token is read-only; make a read-and-write token to change things.",
+            ));
+        }
         if let Err(not_until) = state.api_limiter.0.check_key(&user_id) {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             return Err(ApiError {
@@ -63,6 +73,6 @@ impl FromRequestParts<AppState> for ApiUser {
             });
         }
         let user = domain::account::service::get_user(&state.pool, user_id).await.map_err(|_| unauthorized())?;
-        Ok(ApiUser { id: user_id, token_id, timezone: user.timezone })
+        Ok(ApiUser { id: user_id, token_id, scope: owner.scope, timezone: user.timezone })
     }
 }

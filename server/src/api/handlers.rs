@@ -72,9 +72,10 @@ pub async fn create_token(
             }
             other => other.into(),
         })?;
-    let t =
-        domain::api_token::service::create(&state.pool, user_id, &body.name).await.map_err(ApiError::conflicting)?;
-    Ok((StatusCode::CREATED, Json(ApiToken { id: t.id, name: t.name, token: t.token })))
+    let t = domain::api_token::service::create(&state.pool, user_id, &body.name, body.scope)
+        .await
+        .map_err(ApiError::conflicting)?;
+    Ok((StatusCode::CREATED, Json(ApiToken { id: t.id, name: t.name, scope: t.scope, token: t.token })))
 }
 
 /// Who the token belongs to.
@@ -396,26 +397,7 @@ pub async fn confirm_brain_dump(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(b): ApiJson<ConfirmBody>,
 ) -> ApiResult<Json<Confirmed>> {
-    use domain::brain_dump::service;
-    let dump = service::get_dump(&state.pool, user.id, id).await?;
-    let unknown: Vec<&str> =
-        b.operation_ids.iter().filter(|o| !dump.operations.iter().any(|s| &s.id == *o)).map(String::as_str).collect();
-    if !unknown.is_empty() {
-        // Ids that this dump does not have: a conflict with what it holds.
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            format!("Not operations of this brain dump: {}.", unknown.join(", ")),
-        ));
-    }
-    let ops = dump
-        .operations
-        .into_iter()
-        .map(|mut o| {
-            o.enabled = b.operation_ids.contains(&o.id);
-            o
-        })
-        .collect();
-    let applied = service::confirm(&state.pool, user.id, id, b.version.unwrap_or(dump.updated_at), ops)
+    let applied = domain::brain_dump::service::confirm_chosen(&state.pool, user.id, id, &b.operation_ids, b.version)
         .await
         .map_err(ApiError::conflicting)?;
     Ok(Json(Confirmed { applied }))

@@ -177,12 +177,16 @@ pub struct TokenRequest {
     /// What the token is for.
     #[schema(inline)]
     pub name: domain::api_token::TokenName,
+    /// read_write (the default) or read: a read-only token's writes are refused (403).
+    #[serde(default)]
+    pub scope: domain::api_token::Scope,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiToken {
     pub id: Uuid,
     pub name: String,
+    pub scope: domain::api_token::Scope,
     /// Send as `Authorization: Bearer <token>`. Shown only now.
     pub token: String,
 }

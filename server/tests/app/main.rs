@@ -18,6 +18,7 @@ mod isolation;
 mod limits;
 mod llm;
 mod login_limits;
+mod mcp;
 mod notify;
 mod phases;
 mod schedule;

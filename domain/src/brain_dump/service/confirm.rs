@@ -129,6 +129,34 @@ async fn lock_target(
     Ok(sqlx::query_as::<_, Target>(from).bind(id).bind(user_id).fetch_optional(tx).await?)
 }
 
+/// Confirm the operations of dump `id` named in `chosen` (the rest unticked),
+/// as they were proposed: what the API and agents (MCP) do, where the page
+/// sends its edited cards to [`confirm`]. An id the dump does not have is a
+/// conflict; `version` (default: the dump as it is now) guards against changes.
+pub async fn confirm_chosen(
+    pool: &PgPool,
+    user_id: Uuid,
+    id: Uuid,
+    chosen: &[String],
+    version: Option<DateTime<Utc>>,
+) -> Result<usize, Error> {
+    let dump = super::get_dump(pool, user_id, id).await?;
+    let unknown: Vec<&str> =
+        chosen.iter().filter(|o| !dump.operations.iter().any(|s| &s.id == *o)).map(String::as_str).collect();
+    if !unknown.is_empty() {
+        return Err(Error::Conflict(format!("Not operations of this brain dump: {}.", unknown.join(", "))));
+    }
+    let ops = dump
+        .operations
+        .into_iter()
+        .map(|mut o| {
+            o.enabled = chosen.contains(&o.id);
+            o
+        })
+        .collect();
+    confirm(pool, user_id, id, version.unwrap_or(dump.updated_at), ops).await
+}
+
 /// Apply the reviewed operations (the person's edits and ticks) in one transaction.
 ///
 /// `version` is the dump's `updated_at` when the review was shown. Nothing is
