@@ -54,8 +54,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-const REGISTER_SERVICE_WORKER: &str =
-    "if ('serviceWorker' in navigator) addEventListener('load', () => navigator.serviceWorker.register('/sw.js'));";
+/// Registered once per browser (later pages find it registered; the browser
+/// checks for a new sw.js by itself). A browser that refuses it still has
+/// the whole app online, so a failure is not an error of the page.
+const REGISTER_SERVICE_WORKER: &str = "if ('serviceWorker' in navigator) addEventListener('load', () => \
+     navigator.serviceWorker.getRegistration('/').then((r) => r || navigator.serviceWorker.register('/sw.js')).catch(() => {}));";
 
 /// The page's Content-Security-Policy: scripts only with this response's nonce
 /// (the hydration script, which loads the app) and what they load; no frames
