@@ -137,15 +137,16 @@ impl Buildos {
             .cloned()
             .ok_or_else(|| ErrorData::invalid_request("not authenticated", None))
     }
+}
 
-    /// The caller, if their token may write.
-    fn writer(ctx: &RequestContext<RoleServer>) -> Result<Result<Caller, domain::Error>, ErrorData> {
-        let caller = Self::caller(ctx)?;
-        Ok(if caller.scope == Scope::ReadWrite {
-            Ok(caller)
+impl Caller {
+    /// Whether this caller's token may change things.
+    fn may_write(&self) -> Result<(), domain::Error> {
+        if self.scope == Scope::ReadWrite {
+            Ok(())
         } else {
             Err(domain::Error::Conflict("This token is read-only: this tool needs a read-and-write token.".into()))
-        })
+        }
     }
 }
 
@@ -228,14 +229,12 @@ impl Buildos {
         Parameters(args): Parameters<BrainDumpArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> ToolResult {
-        let caller = match Self::writer(&ctx)? {
-            Ok(caller) => caller,
-            Err(e) => return answer(Err(e)),
-        };
+        let caller = Self::caller(&ctx)?;
         let (pool, engine) = (self.state.pool.clone(), self.state.settings.engine.clone());
         answer(
             async move {
                 use domain::brain_dump::service;
+                caller.may_write()?;
                 let content = domain::brain_dump::Content::new(&args.text)
                     .map_err(|e| domain::Error::field("text", e.message("The text")))?;
                 let id = service::create(&pool, caller.user_id, &content).await?;
@@ -254,13 +253,11 @@ impl Buildos {
         Parameters(args): Parameters<ConfirmArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> ToolResult {
-        let caller = match Self::writer(&ctx)? {
-            Ok(caller) => caller,
-            Err(e) => return answer(Err(e)),
-        };
+        let caller = Self::caller(&ctx)?;
         let pool = self.state.pool.clone();
         answer(
             async move {
+                caller.may_write()?;
                 let dump = id(&args.brain_dump_id)?;
                 let applied =
                     domain::brain_dump::service::confirm_chosen(&pool, caller.user_id, dump, &args.operation_ids, None)
@@ -277,14 +274,14 @@ impl Buildos {
         Parameters(args): Parameters<TaskArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> ToolResult {
-        let caller = match Self::writer(&ctx)? {
-            Ok(caller) => caller,
-            Err(e) => return answer(Err(e)),
-        };
+        let caller = Self::caller(&ctx)?;
         let uid = caller.user_id;
-        let result = match id(&args.task_id) {
-            Ok(task) => {
-                as_user(&self.state.pool, uid, move |tx| {
+        let pool = &self.state.pool;
+        answer(
+            async move {
+                caller.may_write()?;
+                let task = id(&args.task_id)?;
+                as_user(pool, uid, move |tx| {
                     Box::pin(async move {
                         let next = domain::task::service::set_task_done(&mut *tx, uid, task, true).await?;
                         Ok(json!({ "done": task, "next_occurrence": next }))
@@ -292,9 +289,8 @@ impl Buildos {
                 })
                 .await
             }
-            Err(e) => Err(e),
-        };
-        answer(result)
+            .await,
+        )
     }
 
     #[tool(
