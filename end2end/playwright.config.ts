@@ -1,21 +1,7 @@
 import { defineConfig } from '@playwright/test';
+import { launchOptions } from './launch';
 
 // Run by scripts/test.sh against a server it starts itself (BASE_URL).
-// Browsers come from Debian (`chromium`); `npx playwright install` is not used.
-const launchOptions = {
-  executablePath: '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-};
-
 export default defineConfig({
   testDir: './tests',
   outputDir: './test-results',

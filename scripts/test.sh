@@ -20,6 +20,7 @@ started_at=$SECONDS
 e2e_server_pid=""
 e2e_worker_pid=""
 e2e_google_pid=""
+e2e_openai_pid=""
 ran=()
 skipped=()
 
@@ -31,6 +32,9 @@ cleanup() {
   fi
   if [ -n "$e2e_google_pid" ]; then
     stop_pid "$e2e_google_pid"
+  fi
+  if [ -n "$e2e_openai_pid" ]; then
+    stop_pid "$e2e_openai_pid"
   fi
   if [ -n "$e2e_worker_pid" ]; then
     stop_pid "$e2e_worker_pid"
@@ -189,6 +193,16 @@ run_e2e() {
   e2e_google_pid=$!
   wait_healthy "http://127.0.0.1:${google_port}/.well-known/openid-configuration" "$e2e_google_pid" 20 ||
     die "the fake Google did not start"
+  # A fake OpenAI transcription service, for voice capture (the brain dump
+  # itself stays on the offline parser: no OPENAI_API_KEY).
+  local openai_port="${E2E_OPENAI_PORT:-3313}"
+  if port_in_use "$openai_port"; then
+    die "port ${openai_port} is already in use; set E2E_OPENAI_PORT to a free port"
+  fi
+  FAKE_OPENAI_PORT="$openai_port" node "${BUILDOS_ROOT}/end2end/fake-openai.mjs" >"${BUILDOS_ROOT}/.data/e2e-openai.log" 2>&1 &
+  e2e_openai_pid=$!
+  wait_healthy "http://127.0.0.1:${openai_port}/test/transcriptions" "$e2e_openai_pid" 20 ||
+    die "the fake transcription service did not start"
   local google_env=(
     PUBLIC_GOOGLE_CLIENT_ID=e2e.apps.googleusercontent.com
     GOOGLE_CLIENT_SECRET=e2e-secret
@@ -206,6 +220,8 @@ run_e2e() {
   rm -rf "$outbox"
   env "${google_env[@]}" \
     ADMIN_EMAILS="queue-admin@example.com" \
+    TRANSCRIBE_API_KEY=e2e-transcribe-key \
+    TRANSCRIBE_BASE_URL="http://127.0.0.1:${openai_port}/v1" \
     OUTBOX_DIR="$outbox" \
     SIGNUPS_PER_ADDRESS_PER_HOUR=100000 \
     SIGNUPS_PER_HOUR=100000 \
@@ -236,6 +252,7 @@ run_e2e() {
   log "e2e: playwright"
   local rc=0
   BASE_URL="http://127.0.0.1:${port}" OUTBOX_DIR="$outbox" FAKE_GOOGLE="http://127.0.0.1:${google_port}" \
+    FAKE_OPENAI="http://127.0.0.1:${openai_port}" \
     npx --no-install playwright test -c end2end/playwright.config.ts ${E2E_ARGS:-} || rc=$?
 
   stop_pid "$e2e_server_pid"
@@ -244,6 +261,8 @@ run_e2e() {
   e2e_worker_pid=""
   stop_pid "$e2e_google_pid"
   e2e_google_pid=""
+  stop_pid "$e2e_openai_pid"
+  e2e_openai_pid=""
   if [ "$rc" -ne 0 ]; then
     log "e2e: last lines of the server log (${server_log}):"
     tail -n 40 "$server_log" >&2 || true

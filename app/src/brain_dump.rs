@@ -30,6 +30,9 @@ pub struct Draft {
     /// None: nothing written yet.
     pub id: Option<Uuid>,
     pub content: String,
+    /// Whether this server transcribes recordings (voice capture records
+    /// then); else the browser's own speech recognition, where it has one.
+    pub transcribe: bool,
 }
 
 #[server(endpoint = "get_draft")]
@@ -37,7 +40,8 @@ pub async fn get_draft() -> Result<Draft, AppError> {
     let (pool, user) = require_user().await?;
     let found = service::find_draft(&pool, user.id).await?;
     let (id, content) = found.map_or((None, String::new()), |(id, content)| (Some(id), content));
-    Ok(Draft { owner: user.id, id, content })
+    let transcribe = crate::auth::request::settings()?.transcription.is_some();
+    Ok(Draft { owner: user.id, id, content, transcribe })
 }
 
 /// Autosave: the text survives a reload, a crash or a lost connection.
@@ -138,6 +142,7 @@ pub async fn confirm_review(
 }
 
 pub mod pages;
+mod voice;
 
 /// The stored operations with the person's ticks and edits; a card missing
 /// from the form is unticked. Unreadable dates are named by the card's id.

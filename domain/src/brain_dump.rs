@@ -12,6 +12,8 @@ pub mod offline;
 pub mod quota;
 #[cfg(feature = "server")]
 pub mod service;
+#[cfg(feature = "server")]
+pub mod voice;
 
 use crate::limits;
 use crate::text::Text;

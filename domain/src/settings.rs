@@ -46,6 +46,8 @@ pub struct Settings {
     pub log_json: bool,
     /// The brain-dump and brief engine: the LLM when OPENAI_API_KEY is set, else offline.
     pub engine: Engine,
+    /// Voice capture's transcription (TRANSCRIBE_*, or OpenAI's own with OPENAI_API_KEY).
+    pub transcription: Option<crate::brain_dump::voice::TranscribeConfig>,
     /// SMTP (SMTP_URL or EMAIL_HOST…), else .eml files in OUTBOX_DIR.
     pub mailer: Mailer,
     /// EMAIL_FROM.
@@ -173,6 +175,7 @@ impl Settings {
             cookie_secure,
             log_json: var("LOG_FORMAT").is_some_and(|f| f == "json"),
             engine: Engine::from_vars(&var)?,
+            transcription: crate::brain_dump::voice::TranscribeConfig::from_vars(&var)?,
             mailer: Mailer::from_vars(&var).map_err(anyhow::Error::msg)?,
             email_from: from_address(var("EMAIL_FROM").as_deref()).map_err(anyhow::Error::msg)?,
             sms: SmsSender::from_vars(&var, &public_base_url),

@@ -21,9 +21,13 @@ export const test = base.extend<{ pageErrors: string[] }>({
         const expected4xx =
           /Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text()) &&
           /\/api\//.test(msg.location().url);
+        // A transcription that failed: the page says so and keeps the recording.
+        const transcription =
+          /Failed to load resource: the server responded with a status of [45]\d\d/.test(msg.text()) &&
+          /\/brain-dump\/transcribe$/.test(msg.location().url);
         // A test that sets the browser offline sees its requests fail.
         const offline = /net::ERR_INTERNET_DISCONNECTED/.test(msg.text());
-        if (!expected4xx && !offline) errors.push(`console error: ${msg.text()} (${msg.location().url})`);
+        if (!expected4xx && !transcription && !offline) errors.push(`console error: ${msg.text()} (${msg.location().url})`);
       });
       await use(errors);
       expect(errors, 'no page or console errors').toEqual([]);

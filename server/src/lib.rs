@@ -9,6 +9,7 @@ pub mod google;
 pub mod mcp;
 pub mod session_store;
 pub mod sse;
+pub mod voice;
 pub mod webhooks;
 
 use anyhow::{Context, Result};
@@ -144,6 +145,10 @@ pub fn router(settings: Settings, pool: PgPool) -> Router {
         .route("/unsubscribe/one-click", get(webhooks::one_click_page).post(webhooks::one_click))
         .route("/calendar/{file}", get(feeds::calendar))
         .route("/export/{file}", get(data::download))
+        .route(
+            "/brain-dump/transcribe",
+            axum::routing::post(voice::transcribe).layer(axum::extract::DefaultBodyLimit::max(voice::LIMIT)),
+        )
         .route(
             "/import",
             axum::routing::post(data::upload).layer(axum::extract::DefaultBodyLimit::max(data::LIMIT + 64 * 1024)),

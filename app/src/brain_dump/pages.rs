@@ -22,7 +22,7 @@ pub fn BrainDumpPage() -> impl IntoView {
             <p class="mb-4 text-slate-600">
                 "Pour out everything on your mind. BuildOS proposes projects, tasks and notes; nothing is saved to them until you confirm."
             </p>
-            {loaded(draft, |draft: Draft| view! { <Capture draft=draft.content owner=draft.owner /> })}
+            {loaded(draft, |draft: Draft| view! { <Capture draft=draft.content owner=draft.owner transcribe=draft.transcribe /> })}
             <h2 class="section-title mt-8">"History"</h2>
             {loaded(history, |dumps: Vec<DumpSummary>| {
                 if dumps.is_empty() {
@@ -190,7 +190,7 @@ mod unsent {
 }
 
 #[component]
-fn Capture(draft: String, owner: uuid::Uuid) -> impl IntoView {
+fn Capture(draft: String, owner: uuid::Uuid, transcribe: bool) -> impl IntoView {
     let process = ServerAction::<ProcessBrainDump>::new();
     let save = ServerAction::<SaveDraft>::new();
     let textarea = NodeRef::<leptos::html::Textarea>::new();
@@ -268,6 +268,28 @@ fn Capture(draft: String, owner: uuid::Uuid) -> impl IntoView {
             Duration::from_millis(700),
         );
     };
+    // What was said goes after what was written, on a line of its own, and is saved.
+    let append = Callback::new(move |heard: String| {
+        #[cfg(feature = "hydrate")]
+        {
+            let Some(el) = textarea.get_untracked() else { return };
+            let mut text = el.value();
+            if !text.is_empty() && !text.ends_with(char::is_whitespace) {
+                text.push('\n');
+            }
+            text.push_str(&heard);
+            el.set_value(&text);
+            unsent::keep(owner, &text);
+            chars.set(text.chars().count());
+            latest.set_value(text.clone());
+            if !process.pending().get_untracked() && live.running.get_untracked().is_none() {
+                sending.set_value(text.clone());
+                save.dispatch(SaveDraft { content: text });
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = heard;
+    });
     let over = move || chars.get() > MAX_CHARS;
     // With JavaScript: save, then follow the stream. (Without, the button submits the form.)
     let start = move || {
@@ -361,6 +383,7 @@ fn Capture(draft: String, owner: uuid::Uuid) -> impl IntoView {
                         >
                             {move || if busy() { "Processing…" } else { "Process" }}
                         </button>
+                        <super::voice::VoiceButton transcribe=transcribe on_text=append disabled=Signal::derive(busy) />
                         <span id="dump-count" class=move || if over() { "text-sm text-red-700" } else { "text-sm text-slate-500" }>
                             {move || format!("{} / 50,000 characters", chars.get())}
                         </span>

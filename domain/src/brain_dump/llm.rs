@@ -77,11 +77,7 @@ impl Engine {
                 model: var("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o-mini".into()),
                 timeout: Duration::from_secs(var("OPENAI_TIMEOUT_SECS").and_then(|s| s.parse().ok()).unwrap_or(60)),
                 max_tokens: number("LLM_MAX_TOKENS", 4096)?,
-                quota: super::quota::Quota {
-                    per_minute: number("LLM_CALLS_PER_MINUTE", 5)?.into(),
-                    per_day: number("LLM_CALLS_PER_DAY", 100)?.into(),
-                    server_per_day: number("LLM_CALLS_PER_DAY_TOTAL", 5_000)?.into(),
-                },
+                quota: super::quota::Quota::from_vars(var)?,
             }),
         })
     }
@@ -224,6 +220,8 @@ pub async fn propose(
     let request = CreateChatCompletionRequestArgs::default()
         .model(config.model.clone())
         .max_completion_tokens(config.max_tokens)
+        // Said here: with async-openai's `byot` feature (voice uses it), create_stream leaves it unset.
+        .stream(true)
         .messages([
             ChatCompletionRequestSystemMessageArgs::default().content(system).build().map_err(err)?.into(),
             ChatCompletionRequestUserMessageArgs::default().content(content).build().map_err(err)?.into(),

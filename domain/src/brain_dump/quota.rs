@@ -22,6 +22,24 @@ pub enum Purpose {
     BrainDump,
     Brief,
     Phases,
+    /// A recording turned into text.
+    Voice,
+}
+
+impl Quota {
+    /// From LLM_CALLS_PER_MINUTE, LLM_CALLS_PER_DAY and LLM_CALLS_PER_DAY_TOTAL.
+    pub fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let number = |k: &str, default: i64| -> anyhow::Result<i64> {
+            var(k).map_or(Ok(default), |v| {
+                v.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| anyhow::anyhow!("{k} must be a positive number"))
+            })
+        };
+        Ok(Quota {
+            per_minute: number("LLM_CALLS_PER_MINUTE", 5)?,
+            per_day: number("LLM_CALLS_PER_DAY", 100)?,
+            server_per_day: number("LLM_CALLS_PER_DAY_TOTAL", 5_000)?,
+        })
+    }
 }
 
 impl Purpose {
@@ -30,6 +48,7 @@ impl Purpose {
             Purpose::BrainDump => "brain_dump",
             Purpose::Brief => "brief",
             Purpose::Phases => "phases",
+            Purpose::Voice => "voice",
         }
     }
 }

@@ -25,3 +25,4 @@ mod schedule;
 mod search;
 mod smtp;
 mod support;
+mod voice;

@@ -32,12 +32,19 @@ pub struct TestAppBuilder {
     admin_emails: Vec<String>,
     google: Option<domain::account::google::GoogleConfig>,
     encryption_key: Option<[u8; 32]>,
+    transcription: Option<domain::brain_dump::voice::TranscribeConfig>,
 }
 
 impl TestAppBuilder {
     /// Brain dumps and briefs go to `engine`.
     pub fn engine(mut self, engine: Engine) -> Self {
         self.engine = engine;
+        self
+    }
+
+    /// Recordings are transcribed by `config`'s endpoint (none by default).
+    pub fn transcription(mut self, config: domain::brain_dump::voice::TranscribeConfig) -> Self {
+        self.transcription = Some(config);
         self
     }
 
@@ -123,6 +130,7 @@ impl TestAppBuilder {
         settings.admin_emails = self.admin_emails;
         settings.google = self.google;
         settings.encryption_key = self.encryption_key.map(domain::settings::Secret::new);
+        settings.transcription = self.transcription;
         server::prepare_jobs(&self.pool).await.expect("job tables");
         let router = server::router(settings, self.pool.clone());
         tokio::spawn(server::serve(listener, router, std::future::pending()));
@@ -144,6 +152,7 @@ impl TestApp {
             admin_emails: Vec::new(),
             google: None,
             encryption_key: None,
+            transcription: None,
         }
     }
 
