@@ -37,10 +37,10 @@ pub fn DataSettings() -> impl IntoView {
                     let e = error();
                     (!e.is_empty()).then(|| view! { <p class="form-error" role="alert" id="import-error">{e}</p> })
                 }}
-                <label for="import-file" class="label">"Import a BuildOS export or a Todoist project (CSV)"</label>
-                <input id="import-file" name="file" type="file" accept=".json,.csv,application/json,text/csv" class="block text-sm"
+                <label for="import-file" class="label">"Import a BuildOS export, a Todoist project (CSV) or a Todoist backup (zip)"</label>
+                <input id="import-file" name="file" type="file" accept=".json,.csv,.zip,application/json,text/csv,application/zip" class="block text-sm"
                     aria-describedby="import-hint" />
-                <p id="import-hint" class="hint">"You will see what it adds before anything is imported. What is already here is never changed or duplicated. In Todoist, open a project and choose Export as template → CSV."</p>
+                <p id="import-hint" class="hint">"You will see what it adds before anything is imported. What is already here is never changed or duplicated. In Todoist, open a project and choose Export as template → CSV, or download a backup under Settings → Backups."</p>
                 <button type="submit" class="btn">"Preview import"</button>
             </form>
         </div>
@@ -130,7 +130,7 @@ pub fn ImportPage() -> impl IntoView {
             <h1 class="page-title">"Import"</h1>
             {loaded(upload, move |u: Upload| {
                 let from = if u.exported_by == "Todoist" {
-                    "A project exported from Todoist.".to_string()
+                    "Exported from Todoist.".to_string()
                 } else {
                     format!("An export of {} made {}.", u.exported_by, u.exported_at.format("%Y-%m-%d %H:%M UTC"))
                 };

@@ -23,7 +23,7 @@ test('export everything, import it into another account after a preview', async 
   await ready(page);
   // Nothing chosen: the form says so, and nothing happens.
   await page.getByRole('button', { name: 'Preview import' }).click();
-  await expect(page.getByRole('alert')).toHaveText('Choose a BuildOS export (.json) or a Todoist project (.csv) to import.');
+  await expect(page.getByRole('alert')).toHaveText('Choose a BuildOS export (.json), a Todoist project (.csv) or a Todoist backup (.zip) to import.');
   await page.getByLabel('Import a BuildOS export').setInputFiles(file);
   await page.getByRole('button', { name: 'Preview import' }).click();
   await expect(page.getByRole('heading', { name: 'Import', level: 1 })).toBeVisible();

@@ -73,13 +73,13 @@ pub async fn upload(
         let query = form_urlencoded::Serializer::new(String::new()).append_pair("import_error", error).finish();
         Redirect::to(&format!("/profile?{query}#data")).into_response()
     };
-    let (mut text, mut file_name) = (None, String::new());
+    let (mut file, mut file_name) = (None, String::new());
     loop {
         match form.next_field().await {
             Ok(Some(field)) if field.name() == Some("file") => {
                 match (field.file_name().map(str::to_string), field.bytes().await) {
                     (name, Ok(bytes)) => {
-                        text = Some(bytes);
+                        file = Some(bytes);
                         file_name = name.unwrap_or_default();
                     }
                     (_, Err(_)) => return back("The upload was cut off; try again."),
@@ -90,13 +90,10 @@ pub async fn upload(
             Err(_) => return back(&format!("The upload could not be read (files up to {} MB).", LIMIT / 1024 / 1024)),
         }
     }
-    let Some(bytes) = text.filter(|b| !b.is_empty()) else {
-        return back("Choose a BuildOS export (.json) or a Todoist project (.csv) to import.");
+    let Some(bytes) = file.filter(|b| !b.is_empty()) else {
+        return back("Choose a BuildOS export (.json), a Todoist project (.csv) or a Todoist backup (.zip) to import.");
     };
-    let Ok(text) = std::str::from_utf8(&bytes) else {
-        return back("The file is not UTF-8 text (a BuildOS export is JSON, a Todoist project CSV).");
-    };
-    match domain::export::service::upload(&state.pool, user.id, text, &file_name).await {
+    match domain::export::service::upload(&state.pool, user.id, &bytes, &file_name).await {
         Ok(id) => Redirect::to(&format!("/import/{id}")).into_response(),
         Err(domain::Error::Validation(invalid)) => back(&invalid.summary()),
         Err(error) => {

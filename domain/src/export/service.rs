@@ -316,14 +316,24 @@ fn at(e: Error, list: &str, i: usize) -> Error {
     }
 }
 
-/// Keep an uploaded file (our export, or a Todoist project's CSV) and preview
-/// importing it; its id, for the page that shows the preview and offers the
-/// import itself.
-pub async fn upload(pool: &PgPool, user_id: Uuid, text: &str, file_name: &str) -> Result<Uuid, Error> {
-    let (doc, notes) = if super::todoist::looks_like(text) {
-        super::todoist::read(text, file_name)?
+/// Keep an uploaded file (our export, a Todoist project's CSV or a Todoist
+/// backup) and preview importing it; its id, for the page that shows the
+/// preview and offers the import itself.
+pub async fn upload(pool: &PgPool, user_id: Uuid, file: &[u8], file_name: &str) -> Result<Uuid, Error> {
+    let (doc, notes) = if super::todoist::is_backup(file) {
+        super::todoist::read_backup(file)?
     } else {
-        (parse(text)?, Vec::new())
+        let text = std::str::from_utf8(file).map_err(|_| {
+            Error::field(
+                "file",
+                "The file is not one this can read: a BuildOS export is JSON, a Todoist project CSV, a Todoist backup a zip.",
+            )
+        })?;
+        if super::todoist::looks_like(text) {
+            super::todoist::read(text, file_name)?
+        } else {
+            (parse(text)?, Vec::new())
+        }
     };
     let mut report = import(pool, user_id, &doc, true).await?;
     report.skipped.extend(notes);

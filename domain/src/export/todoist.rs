@@ -7,6 +7,9 @@
 //! (AUTHOR, RESPONSIBLE, DATE_LANG, TIMEZONE, DEADLINE…) are not used.
 //! The file is one project, named after the file. Ids are derived from the
 //! file's name and each row, so importing the same file again adds nothing.
+//!
+//! A Todoist backup (Settings → Backups) is a zip with one such CSV per
+//! project ("Home Renovation [2203306141].csv"): every project in it is read.
 
 use super::*;
 use crate::task::model::Priority;
@@ -26,10 +29,15 @@ fn stable_id(file: &str, what: &str) -> Uuid {
     uuid::Builder::from_sha1_bytes(bytes).into_uuid()
 }
 
-/// The project's name from the file's name ("Home Renovation.csv" → "Home Renovation").
+/// The project's name from the file's name ("Home Renovation.csv" and, in a
+/// backup, "Home Renovation [2203306141].csv" → "Home Renovation").
 fn project_name(file_name: &str) -> String {
     let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
     let base = base.strip_suffix(".csv").or_else(|| base.strip_suffix(".CSV")).unwrap_or(base).trim();
+    let base = match base.strip_suffix(']').and_then(|b| b.rsplit_once(" [")) {
+        Some((name, id)) if !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()) => name.trim(),
+        _ => base,
+    };
     let name: String = base.chars().take(crate::limits::PROJECT_NAME).collect();
     if name.is_empty() { "Imported from Todoist".into() } else { name }
 }
@@ -161,6 +169,71 @@ pub fn read(text: &str, file_name: &str) -> Result<(Export, Vec<Skipped>), crate
     Ok((doc, notes))
 }
 
+/// Whether `bytes` are a zip archive (a Todoist backup).
+pub fn is_backup(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04")
+}
+
+/// The most a backup may unpack to, and the most files it may hold: a small
+/// zip cannot be made to fill the server's memory.
+const BACKUP_MAX_BYTES: u64 = 64 * 1024 * 1024;
+const BACKUP_MAX_FILES: usize = 5_000;
+
+/// Read a Todoist backup: every project CSV in the zip, into one document,
+/// and what could not be carried over (files that are not project CSVs too).
+pub fn read_backup(bytes: &[u8]) -> Result<(Export, Vec<Skipped>), crate::Error> {
+    use std::io::Read;
+    let bad = |m: String| crate::Error::field("file", m);
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| bad(format!("The zip file cannot be read: {e}")))?;
+    if archive.len() > BACKUP_MAX_FILES {
+        return Err(bad(format!("The zip file holds more than {BACKUP_MAX_FILES} files.")));
+    }
+    let mut doc: Option<Export> = None;
+    let mut notes = Vec::new();
+    let mut left = BACKUP_MAX_BYTES;
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).map_err(|e| bad(format!("The zip file cannot be read: {e}")))?;
+        let name = entry.name().to_string();
+        if entry.is_dir()
+            || name.starts_with("__MACOSX/")
+            || name.rsplit('/').next().is_some_and(|n| n.starts_with('.'))
+        {
+            continue;
+        }
+        if !name.to_ascii_lowercase().ends_with(".csv") {
+            notes.push(skipped(stable_id(&name, "file"), format!("{name}: not a project CSV; left out.")));
+            continue;
+        }
+        let mut raw = Vec::new();
+        (&mut entry)
+            .take(left + 1)
+            .read_to_end(&mut raw)
+            .map_err(|e| bad(format!("{name} cannot be unpacked: {e}")))?;
+        left = left
+            .checked_sub(raw.len() as u64)
+            .ok_or_else(|| bad(format!("The backup unpacks to more than {} MB.", BACKUP_MAX_BYTES / 1024 / 1024)))?;
+        let Ok(text) = String::from_utf8(raw) else {
+            return Err(bad(format!("{name} is not UTF-8 text.")));
+        };
+        if !looks_like(&text) {
+            notes.push(skipped(stable_id(&name, "file"), format!("{name}: not a Todoist project CSV; left out.")));
+            continue;
+        }
+        let (one, more) = read(&text, &name).map_err(|e| bad(format!("{name}: {e}")))?;
+        notes.extend(more);
+        match &mut doc {
+            None => doc = Some(one),
+            Some(all) => {
+                all.projects.extend(one.projects);
+                all.tasks.extend(one.tasks);
+            }
+        }
+    }
+    let doc = doc.ok_or_else(|| bad("The zip file holds no Todoist project CSV.".into()))?;
+    Ok((doc, notes))
+}
+
 fn skipped(id: Uuid, reason: String) -> Skipped {
     Skipped { kind: "todoist".into(), id, reason }
 }
@@ -200,5 +273,44 @@ mod tests {
         // The same file gives the same ids (so a second import adds nothing).
         assert_eq!(read(SAMPLE, "Home Renovation.csv").unwrap().0.tasks[2].id, doc.tasks[2].id);
         assert!(read("NAME,WHAT\r\n", "x.csv").is_err());
+    }
+
+    fn zip(files: &[(&str, &[u8])]) -> Vec<u8> {
+        use std::io::Write;
+        let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, body) in files {
+            out.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+            out.write_all(body).unwrap();
+        }
+        out.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_todoist_backup_brings_every_project_in_it() {
+        let garden = "TYPE,CONTENT,PRIORITY,INDENT\r\ntask,Sow the beans,4,1\r\n";
+        let backup = zip(&[
+            ("Home Renovation [2203306141].csv", SAMPLE.as_bytes()),
+            ("Garden [2203306142].csv", garden.as_bytes()),
+            ("__MACOSX/._Garden [2203306142].csv", b"\0\x05\x16\x07"),
+            ("readme.txt", b"Todoist backup"),
+        ]);
+        assert!(is_backup(&backup) && !is_backup(SAMPLE.as_bytes()));
+        let (doc, notes) = read_backup(&backup).unwrap();
+        let names: Vec<&str> = doc.projects.iter().map(|p| p.fields.name.as_str()).collect();
+        assert_eq!(names, ["Home Renovation", "Garden"], "named without Todoist's ids");
+        assert_eq!(doc.tasks.len(), 4);
+        assert_eq!(doc.tasks[3].project_id, Some(doc.projects[1].id));
+        assert!(notes.iter().any(|n| n.reason.starts_with("readme.txt")), "{notes:?}");
+        // The same project gives the same ids from a backup as from its own CSV.
+        assert_eq!(doc.projects[0].id, read(SAMPLE, "Home Renovation.csv").unwrap().0.projects[0].id);
+
+        assert!(read_backup(&zip(&[("readme.txt", b"none")])).is_err(), "no project: refused");
+        assert!(read_backup(b"PK\x03\x04 not really").is_err());
+        // A bomb: a small zip of a huge file is refused, not unpacked.
+        let huge = vec![b'a'; (BACKUP_MAX_BYTES + 10) as usize];
+        let bomb = zip(&[("big.csv", &huge)]);
+        assert!(bomb.len() < 1024 * 1024);
+        let e = read_backup(&bomb).unwrap_err().to_string();
+        assert!(e.contains("64 MB"), "{e}");
     }
 }

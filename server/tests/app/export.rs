@@ -296,3 +296,56 @@ async fn a_todoist_project_imports_with_a_preview_and_once(pool: PgPool) {
     assert_eq!(preview["preview"]["created"]["tasks"], 0);
     assert_eq!(preview["preview"]["already_there"]["tasks"], 4);
 }
+
+/// A Todoist backup (a zip, one CSV per project) brings every project in it;
+/// a project already imported from its own CSV is not imported again.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_todoist_backup_imports_every_project_once(pool: PgPool) {
+    use std::io::Write;
+    let (app, c) = TestApp::with_ada(pool).await;
+    let home = include_str!("fixtures/todoist-home.csv");
+    let send = |name: &'static str, bytes: Vec<u8>, mime: &'static str| {
+        let form = reqwest::multipart::Form::new()
+            .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name).mime_str(mime).unwrap());
+        c.post(app.url("/import")).header("origin", app.url("")).multipart(form).send()
+    };
+    let preview_of =
+        |r: reqwest::Response| location(&r).strip_prefix("/import/").expect("the preview page").to_string();
+
+    // Home first, from its own CSV.
+    let id = preview_of(send("Home.csv", home.as_bytes().to_vec(), "text/csv").await.unwrap());
+    app.ok(&c, "apply_import", &[("id", &id)]).await;
+
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, body) in [
+        ("Home [2203306141].csv", home),
+        ("Errands [2203306142].csv", "TYPE,CONTENT,PRIORITY,INDENT\r\ntask,Post the parcel,1,1\r\n"),
+    ] {
+        zip.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        zip.write_all(body.as_bytes()).unwrap();
+    }
+    let backup = zip.finish().unwrap().into_inner();
+    let id = preview_of(send("todoist-backup.zip", backup, "application/zip").await.unwrap());
+    let preview = app.ok(&c, "get_import", &[("id", &id)]).await;
+    assert_eq!(preview["exported_by"], "Todoist");
+    assert_eq!(preview["preview"]["created"]["projects"], 1, "{preview}");
+    assert_eq!(preview["preview"]["already_there"]["projects"], 1);
+    assert_eq!(preview["preview"]["created"]["tasks"], 1);
+    assert_eq!(preview["preview"]["already_there"]["tasks"], 4);
+    app.ok(&c, "apply_import", &[("id", &id)]).await;
+    let mut names: Vec<String> = app
+        .ok(&c, "list_projects", &[])
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Errands", "Home"]);
+
+    // Not a zip nor text: refused, naming what it takes.
+    let r = send("photo.jpg", vec![0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0xc3, 0x28], "image/jpeg").await.unwrap();
+    let back = location(&r);
+    assert!(back.starts_with("/profile?import_error=") && back.contains("Todoist+backup"), "{back}");
+}
