@@ -132,17 +132,18 @@ fi
 
 # --- g. unit + integration tests ------------------------------------------
 if ! skip test; then
-  # The reference MCP client (PyPI `mcp`), which the MCP server's tests drive;
-  # kept outside the clone, so CI installs it once.
+  # The tests' Python: the reference MCP client (PyPI `mcp`), which the MCP
+  # server's tests drive, and Prometheus's own parser (`prometheus_client`),
+  # which reads /metrics; kept outside the clone, so CI installs them once.
   need_apt python3-venv
-  mcp_venv="${BUILDOS_CACHE:-${HOME}/.cache/buildos}/mcp-client-1"
-  if [ ! -x "${mcp_venv}/bin/python" ] || ! "${mcp_venv}/bin/python" -c 'import mcp' 2>/dev/null; then
-    log "Installing the MCP client (PyPI mcp) into ${mcp_venv}"
-    rm -rf "$mcp_venv"
-    /usr/bin/python3 -m venv "$mcp_venv"
-    "${mcp_venv}/bin/pip" install --quiet 'mcp>=1.9,<2'
+  test_venv="${BUILDOS_CACHE:-${HOME}/.cache/buildos}/test-python-1"
+  if [ ! -x "${test_venv}/bin/python" ] || ! "${test_venv}/bin/python" -c 'import mcp, prometheus_client' 2>/dev/null; then
+    log "Installing the tests' Python packages (PyPI mcp, prometheus_client) into ${test_venv}"
+    rm -rf "$test_venv"
+    /usr/bin/python3 -m venv "$test_venv"
+    "${test_venv}/bin/pip" install --quiet 'mcp>=1.9,<2' 'prometheus_client>=0.20,<1'
   fi
-  export MCP_CLIENT_PYTHON="${mcp_venv}/bin/python"
+  export TEST_PYTHON="${test_venv}/bin/python"
   # One feature set for every step, so nothing is rebuilt between them.
   log "cargo test: domain + app (ssr)"
   cargo test -p domain -p app --features app/ssr,domain/openapi

@@ -68,6 +68,8 @@ pub mod db;
 #[cfg(feature = "server")]
 pub mod jobs;
 #[cfg(feature = "server")]
+pub mod metrics;
+#[cfg(feature = "server")]
 pub mod notify;
 #[cfg(feature = "server")]
 pub mod patch;

@@ -89,6 +89,9 @@ pub struct Settings {
     /// database role is a superuser or has BYPASSRLS (row-level security then
     /// protects nobody). For throwaway test databases only; logged loudly.
     pub allow_privileged_role: bool,
+    /// METRICS_TOKEN: who may read `/metrics` (as a bearer token); unset,
+    /// only requests from this machine that no proxy forwarded.
+    pub metrics_token: Option<Secret<String>>,
     /// The worker's own settings.
     pub worker: WorkerSettings,
     /// Where cargo-leptos put the site (LEPTOS_* variables, which it sets).
@@ -130,6 +133,9 @@ pub struct WorkerSettings {
     /// GOOGLE_SYNC_MINUTES (5): a Google calendar not synced for this long is
     /// synced again (push notifications make it sooner, when they are on).
     pub google_sync_minutes: i64,
+    /// WORKER_METRICS_ADDR (unset: none): where the worker serves its own
+    /// `/metrics` (say 127.0.0.1:9187; METRICS_TOKEN applies as on the server).
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl Settings {
@@ -242,7 +248,13 @@ impl Settings {
                 poll_ms: number("WORKER_POLL_MS", 1000)?.max(5),
                 concurrency: usize::try_from(number("WORKER_CONCURRENCY", 8)?).unwrap_or(8).max(1),
                 google_sync_minutes: i64::try_from(number("GOOGLE_SYNC_MINUTES", 5)?).unwrap_or(5).max(1),
+                metrics_addr: var("WORKER_METRICS_ADDR")
+                    .map(|a| {
+                        a.trim().parse().context("WORKER_METRICS_ADDR must be an address and port, say 127.0.0.1:9187")
+                    })
+                    .transpose()?,
             },
+            metrics_token: var("METRICS_TOKEN").map(Secret),
             site: SiteSettings {
                 output_name: var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "buildos".into()),
                 site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),

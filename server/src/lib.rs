@@ -7,6 +7,7 @@ pub mod feeds;
 pub mod fn_errors;
 pub mod google;
 pub mod mcp;
+pub mod metrics;
 pub mod session_store;
 pub mod sse;
 pub mod voice;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub bus: sse::Bus,
     pub api_limiter: api::auth::ApiLimiter,
     pub streams: sse::Streams,
+    /// This process's metrics, rendered at `/metrics`.
+    pub metrics: domain::metrics::PrometheusHandle,
 }
 
 pub async fn connect(database_url: &str) -> Result<PgPool> {
@@ -115,6 +118,7 @@ pub fn router(settings: Settings, pool: PgPool) -> Router {
         bus: sse::Bus::start(pool.clone()),
         api_limiter: api::auth::ApiLimiter::new(settings.api_rate_per_minute),
         streams: sse::Streams::default(),
+        metrics: domain::metrics::install(),
         settings: settings.clone(),
     };
     let context = {
@@ -133,6 +137,7 @@ pub fn router(settings: Settings, pool: PgPool) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::days(domain::account::SESSION_DAYS)));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::scrape))
         .route("/auth/google", get(google::start))
         .route("/auth/google/callback", get(google::callback))
         .route("/auth/google/calendar", get(google::start_calendar))
@@ -162,6 +167,7 @@ pub fn router(settings: Settings, pool: PgPool) -> Router {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
+        .route_layer(axum::middleware::from_fn(metrics::note_route))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn(fn_errors::status_from_app_error))
         .layer(sessions)
@@ -169,6 +175,7 @@ pub fn router(settings: Settings, pool: PgPool) -> Router {
         .layer(axum::middleware::from_fn(csrf::drop_foreign_form_errors))
         .layer(axum::middleware::from_fn_with_state(settings.public_base_url.starts_with("https://"), security_headers))
         .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)
 }
 

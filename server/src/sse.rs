@@ -89,6 +89,7 @@ impl Streams {
             return None;
         }
         *n += 1;
+        domain::metrics::sse_opened();
         Some(Slot { streams: self.clone(), user_id })
     }
 
@@ -106,6 +107,7 @@ pub fn too_many() -> Response {
 
 impl Drop for Slot {
     fn drop(&mut self) {
+        domain::metrics::sse_closed();
         let mut open = self.streams.0.lock().expect("the stream count is never poisoned");
         if let Some(n) = open.get_mut(&self.user_id) {
             *n -= 1;

@@ -132,6 +132,13 @@ async fn email(job: EmailJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> R
         job.email_id,
     )
     .await;
+    use domain::notify::email::Delivery;
+    domain::metrics::email(match &sent {
+        Ok(Delivery::Sent) => "sent",
+        Ok(Delivery::AlreadySent) => "already_sent",
+        Ok(Delivery::Unsubscribed) => "unsubscribed",
+        Err(_) => "failed",
+    });
     match sent {
         Ok(_) => Ok(()),
         Err(e) => Err(outcome(&ctx, &id, &attempt, e).await),
@@ -139,11 +146,20 @@ async fn email(job: EmailJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> R
 }
 
 async fn sms(job: SmsJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> Result<(), BoxDynError> {
-    match domain::notify::sms::deliver(&ctx.pool, &ctx.settings.sms, &ctx.settings.sms_caps, job.user_id, job.sms_id)
-        .await
-    {
+    use domain::notify::sms::Delivery;
+    let sent =
+        domain::notify::sms::deliver(&ctx.pool, &ctx.settings.sms, &ctx.settings.sms_caps, job.user_id, job.sms_id)
+            .await;
+    domain::metrics::text(match &sent {
+        Ok(Delivery::Sent(_)) => "sent",
+        Ok(Delivery::Deferred(_)) => "deferred",
+        Ok(Delivery::Suppressed(_)) => "suppressed",
+        Ok(Delivery::AlreadyHandled) => "already_handled",
+        Err(_) => "failed",
+    });
+    match sent {
         // Quiet hours: the same message, enqueued again for when they end.
-        Ok(domain::notify::sms::Delivery::Deferred(until)) => {
+        Ok(Delivery::Deferred(until)) => {
             let mut conn = ctx.pool.acquire().await?;
             job.enqueue_at(&mut conn, until).await?;
             Ok(())
@@ -288,6 +304,7 @@ pub fn monitor(ctx: Ctx) -> Result<Monitor> {
                     .backend(($wake)(storage, &hub).poll_with_interval(poll))
                     .data(ctx.clone())
                     .concurrency($conc)
+                    .layer(crate::metrics::JobMetrics(<$ty as Job>::QUEUE))
                     .build($handler)
             });
         }};

@@ -1,3 +1,4 @@
 //! The BuildOS worker: job handlers over the domain crate, on apalis.
 
 pub mod jobs;
+pub mod metrics;

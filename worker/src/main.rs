@@ -25,7 +25,11 @@ async fn main() -> Result<()> {
     #[cfg(feature = "bench")]
     let registry = registry.with(jobs::noop::counting().then(jobs::noop::fetch_counter));
     registry.init();
+    let metrics = domain::metrics::install();
     let ctx = jobs::Ctx::connect(settings).await?;
+    if let Some(addr) = ctx.settings.worker.metrics_addr {
+        worker::metrics::serve(ctx.clone(), metrics, addr).await?;
+    }
     let monitor = jobs::monitor(ctx.clone())?;
     MaintenanceJob::Tick.enqueue(&mut *ctx.pool.acquire().await?).await.context("enqueueing the start-up tick")?;
     tracing::info!(instance = %ctx.instance, "worker started");

@@ -15,6 +15,9 @@ use smtp::Smtp;
 #[path = "../../server/tests/app/fake_calendar.rs"]
 mod fake_calendar;
 
+#[path = "../../server/tests/app/prometheus.rs"]
+mod prometheus;
+
 /// The URL of the test's own database (sqlx::test made it from DATABASE_URL).
 fn url_of(pool: &PgPool) -> String {
     let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
@@ -345,4 +348,43 @@ async fn a_worker_killed_while_inserting_a_task_event_leaves_exactly_one_event_i
         job_status(&pool, "google-events").await == ["Done"]
     })
     .await;
+}
+
+/// The worker's own `/metrics`, read as Prometheus would: each job counted
+/// by queue and outcome and timed, the emails sent, the queues' depth; the
+/// counts move with the work; a forwarded request is refused.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_worker_counts_its_jobs_and_emails_at_its_own_metrics(pool: PgPool) {
+    use prometheus::{get, parse, sum, value};
+    let (smtp, url) = ready_to_send(&pool).await;
+    person_with_brief(&pool, "ada@example.com").await;
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let _worker = Worker::start(&url, &smtp, &[("WORKER_METRICS_ADDR", &addr.to_string())]);
+    wait_for("the email", Duration::from_secs(60), || async { job_status(&pool, "email").await == ["Done"] }).await;
+
+    let (status, text) = get(addr, "/metrics", &[]).await;
+    assert_eq!(status, 200, "{text}");
+    let m = parse(text).await;
+    let jobs = |m: &serde_json::Value, queue: &str| {
+        value(m, "buildos_jobs", "buildos_jobs_total", &[("queue", queue), ("outcome", "ok")]).unwrap_or(0.0)
+    };
+    assert_eq!((jobs(&m, "briefs"), jobs(&m, "email")), (1.0, 1.0), "{m}");
+    let timed = sum(&m, "buildos_job_duration_seconds", "buildos_job_duration_seconds_count", &[("queue", "briefs")]);
+    assert_eq!(timed, 1.0);
+    assert_eq!(value(&m, "buildos_emails", "buildos_emails_total", &[("outcome", "sent")]), Some(1.0));
+    assert_eq!(value(&m, "buildos_queue_depth", "buildos_queue_depth", &[("queue", "briefs")]), Some(0.0));
+    assert!(value(&m, "buildos_queue_oldest_waiting_seconds", "buildos_queue_oldest_waiting_seconds", &[]).is_some());
+
+    // Moving: another person's brief, another of each.
+    person_with_brief(&pool, "bob@example.com").await;
+    wait_for("the second email", Duration::from_secs(60), || async { smtp.count() == 2 }).await;
+    wait_for("the email job to finish", Duration::from_secs(10), || async {
+        job_status(&pool, "email").await == ["Done", "Done"]
+    })
+    .await;
+    let m = parse(get(addr, "/metrics", &[]).await.1).await;
+    assert_eq!((jobs(&m, "briefs"), jobs(&m, "email")), (2.0, 2.0), "{m}");
+    assert_eq!(value(&m, "buildos_emails", "buildos_emails_total", &[("outcome", "sent")]), Some(2.0));
+
+    assert_eq!(get(addr, "/metrics", &[("x-forwarded-for", "203.0.113.9")]).await.0, 403);
 }

@@ -222,6 +222,11 @@ pub async fn propose(
         .max_completion_tokens(config.max_tokens)
         // Said here: with async-openai's `byot` feature (voice uses it), create_stream leaves it unset.
         .stream(true)
+        // The last chunk then says how many tokens the call used (for /metrics).
+        .stream_options(async_openai::types::chat::ChatCompletionStreamOptions {
+            include_usage: Some(true),
+            ..Default::default()
+        })
         .messages([
             ChatCompletionRequestSystemMessageArgs::default().content(system).build().map_err(err)?.into(),
             ChatCompletionRequestUserMessageArgs::default().content(content).build().map_err(err)?.into(),
@@ -253,7 +258,11 @@ pub async fn propose(
     let mut references = Vec::new();
     let mut count = 0;
     while let Some(chunk) = stream.next().await {
-        for choice in chunk.map_err(failed)?.choices {
+        let chunk = chunk.map_err(failed)?;
+        if let Some(usage) = &chunk.usage {
+            crate::metrics::llm_tokens("brain_dump", usage.prompt_tokens, usage.completion_tokens);
+        }
+        for choice in chunk.choices {
             text.extend(choice.delta.content);
         }
         for range in scanner.scan(&text) {

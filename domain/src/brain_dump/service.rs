@@ -295,7 +295,10 @@ pub async fn parse_streaming(
         }
         Engine::Llm(config) => {
             emit(ParseEvent::Status { message: format!("Asking the AI ({})…", config.model) });
-            llm::propose(config, &row.content, today, &row.timezone, &known, &targets, &mut show).await
+            let started = std::time::Instant::now();
+            let proposed = llm::propose(config, &row.content, today, &row.timezone, &known, &targets, &mut show).await;
+            crate::metrics::llm_call("brain_dump", proposed.is_ok(), started.elapsed());
+            proposed
         }
     };
     let ops = match result {

@@ -148,8 +148,10 @@ pub async fn transcribe(
         request.language(language.clone());
     }
     let request = request.build().map_err(|e| unavailable(e.to_string()))?;
-    let transcript: Transcript =
-        client.audio().transcription().create_byot(request).await.map_err(|e| unavailable(e.to_string()))?;
+    let started = std::time::Instant::now();
+    let transcript = client.audio().transcription().create_byot::<_, Transcript>(request).await;
+    crate::metrics::llm_call("voice", transcript.is_ok(), started.elapsed());
+    let transcript = transcript.map_err(|e| unavailable(e.to_string()))?;
     Ok(transcript.text.trim().to_string())
 }
 

@@ -85,7 +85,13 @@ async fn ask(config: &LlmConfig, content: &BriefContent, today: NaiveDate) -> Re
         ])
         .build()
         .map_err(err)?;
-    let response = client.chat().create(request).await.map_err(err)?;
+    let started = std::time::Instant::now();
+    let response = client.chat().create(request).await;
+    crate::metrics::llm_call("brief", response.is_ok(), started.elapsed());
+    let response = response.map_err(err)?;
+    if let Some(usage) = &response.usage {
+        crate::metrics::llm_tokens("brief", usage.prompt_tokens, usage.completion_tokens);
+    }
     response
         .choices
         .first()

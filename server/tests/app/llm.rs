@@ -35,8 +35,10 @@ struct Fake {
     finished: Arc<AtomicBool>,
 }
 
-/// `content` as OpenAI streams it: `chat.completion.chunk` events of a few characters each, then `[DONE]`.
-fn chunked(content: &str, pause: Duration, finished: Arc<AtomicBool>) -> Response {
+/// `content` as OpenAI streams it: `chat.completion.chunk` events of a few
+/// characters each, with `usage` a last chunk of no choices saying the
+/// tokens used, then `[DONE]`.
+fn chunked(content: &str, pause: Duration, finished: Arc<AtomicBool>, usage: bool) -> Response {
     let chunk = |delta: Value, finish: Value| {
         let c = json!({ "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0, "model": "fake-model",
                         "choices": [{ "index": 0, "delta": delta, "finish_reason": finish }] });
@@ -48,6 +50,11 @@ fn chunked(content: &str, pause: Duration, finished: Arc<AtomicBool>) -> Respons
         chars.chunks(16).map(|piece| chunk(json!({ "content": piece.iter().collect::<String>() }), Value::Null)),
     );
     events.push(chunk(json!({}), json!("stop")));
+    if usage {
+        let u = json!({ "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0, "model": "fake-model",
+                        "choices": [], "usage": { "prompt_tokens": 120, "completion_tokens": 80, "total_tokens": 200 } });
+        events.push(format!("data: {u}\n\n"));
+    }
     events.push("data: [DONE]\n\n".into());
     let total = events.len();
     let body =
@@ -66,6 +73,7 @@ fn chunked(content: &str, pause: Duration, finished: Arc<AtomicBool>) -> Respons
 
 async fn completions(State(fake): State<Fake>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
     let streamed = body["stream"] == true;
+    let usage = body["stream_options"]["include_usage"] == true;
     fake.seen.lock().unwrap().push((headers, body));
     let reply = fake.replies.lock().unwrap().pop_front().expect("the test expected no more requests");
     let content = match reply {
@@ -79,10 +87,10 @@ async fn completions(State(fake): State<Fake>, headers: HeaderMap, Json(body): J
             r#"{"operations":[]}"#.to_string()
         }
         Reply::Content(c) => c,
-        Reply::Trickled(c, pause) => return chunked(&c, pause, fake.finished.clone()),
+        Reply::Trickled(c, pause) => return chunked(&c, pause, fake.finished.clone(), usage),
     };
     if streamed {
-        return chunked(&content, Duration::ZERO, fake.finished.clone());
+        return chunked(&content, Duration::ZERO, fake.finished.clone(), usage);
     }
     Json(json!({
         "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "fake-model",
@@ -171,7 +179,16 @@ async fn llm_proposals_are_checked_one_by_one_and_the_good_ones_apply(pool: PgPo
         let system = body["messages"][0]["content"].as_str().unwrap();
         assert!(system.contains("Move house") && system.contains("Create only the tasks the person actually stated"));
         assert_eq!(body["messages"][1]["content"], "Garden: seeds by friday, water daily from dec 1. compost?");
+        assert_eq!(body["stream_options"]["include_usage"], true, "the tokens used are asked for");
     }
+    // Counted at /metrics: the call, its time and its tokens (other tests share the process: at least).
+    let m = crate::prometheus::parse(crate::prometheus::get(app.addr, "/metrics", &[]).await.1).await;
+    let of = |family: &str, name: &str, labels: &[(&str, &str)]| crate::prometheus::sum(&m, family, name, labels);
+    let brain_dump = ("purpose", "brain_dump");
+    assert!(of("buildos_llm_calls", "buildos_llm_calls_total", &[brain_dump, ("outcome", "ok")]) >= 1.0, "{m}");
+    assert!(of("buildos_llm_call_duration_seconds", "buildos_llm_call_duration_seconds_count", &[brain_dump]) >= 1.0);
+    assert!(of("buildos_llm_tokens", "buildos_llm_tokens_total", &[brain_dump, ("kind", "prompt")]) >= 120.0);
+    assert!(of("buildos_llm_tokens", "buildos_llm_tokens_total", &[brain_dump, ("kind", "completion")]) >= 80.0);
 
     let ops = dump["operations"].as_array().unwrap();
     let error_of =

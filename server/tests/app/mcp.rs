@@ -10,8 +10,8 @@ use sqlx::PgPool;
 
 /// Run the client against `app` with `token`, making `calls` ([tool, args] pairs).
 async fn client(app: &TestApp, token: &str, calls: Value) -> Value {
-    let python = std::env::var("MCP_CLIENT_PYTHON")
-        .expect("MCP_CLIENT_PYTHON: run through ./scripts/test.sh, which installs the MCP client (PyPI mcp)");
+    let python = std::env::var("TEST_PYTHON")
+        .expect("TEST_PYTHON: run through ./scripts/test.sh, which installs the MCP client (PyPI mcp)");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp/client.py");
     let args = [script.to_string(), app.url("/mcp"), token.to_string(), calls.to_string()];
     // Off the test's runtime, which also runs the server.

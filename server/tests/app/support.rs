@@ -33,6 +33,7 @@ pub struct TestAppBuilder {
     google: Option<domain::account::google::GoogleConfig>,
     encryption_key: Option<[u8; 32]>,
     transcription: Option<domain::brain_dump::voice::TranscribeConfig>,
+    metrics_token: Option<String>,
 }
 
 impl TestAppBuilder {
@@ -45,6 +46,12 @@ impl TestAppBuilder {
     /// Recordings are transcribed by `config`'s endpoint (none by default).
     pub fn transcription(mut self, config: domain::brain_dump::voice::TranscribeConfig) -> Self {
         self.transcription = Some(config);
+        self
+    }
+
+    /// `/metrics` is read with this bearer token.
+    pub fn metrics_token(mut self, token: &str) -> Self {
+        self.metrics_token = Some(token.into());
         self
     }
 
@@ -131,6 +138,7 @@ impl TestAppBuilder {
         settings.google = self.google;
         settings.encryption_key = self.encryption_key.map(domain::settings::Secret::new);
         settings.transcription = self.transcription;
+        settings.metrics_token = self.metrics_token.map(domain::settings::Secret::new);
         server::prepare_jobs(&self.pool).await.expect("job tables");
         let router = server::router(settings, self.pool.clone());
         tokio::spawn(server::serve(listener, router, std::future::pending()));
@@ -153,6 +161,7 @@ impl TestApp {
             google: None,
             encryption_key: None,
             transcription: None,
+            metrics_token: None,
         }
     }
 

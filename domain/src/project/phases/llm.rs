@@ -89,7 +89,13 @@ pub async fn propose(config: &LlmConfig, name: &str, input: &PlanInput<'_>) -> R
         })
         .build()
         .map_err(err)?;
-    let response = client.chat().create(request).await.map_err(err)?;
+    let started = std::time::Instant::now();
+    let response = client.chat().create(request).await;
+    crate::metrics::llm_call("phases", response.is_ok(), started.elapsed());
+    let response = response.map_err(err)?;
+    if let Some(usage) = &response.usage {
+        crate::metrics::llm_tokens("phases", usage.prompt_tokens, usage.completion_tokens);
+    }
     let text = response.choices.first().and_then(|c| c.message.content.clone()).unwrap_or_default();
     let answer: Answer = serde_json::from_str(&text).map_err(|e| format!("its answer could not be read ({e})"))?;
     check(answer, input)
