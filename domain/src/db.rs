@@ -20,6 +20,14 @@ pub async fn begin_as(pool: &PgPool, user_id: Uuid) -> Result<Tx, sqlx::Error> {
     pool.begin_with(sqlx::AssertSqlSafe(format!("BEGIN; SELECT set_config('app.user_id', '{user_id}', true)"))).await
 }
 
+/// Begin a transaction of the system itself (`app.system` on): the
+/// policies let it see every person's rows, for the jobs and the admin
+/// pages that need that (briefs due, calendar pushes, the error log). One
+/// round trip, as [`begin_as`].
+pub async fn begin_system(pool: &PgPool) -> Result<Tx, sqlx::Error> {
+    pool.begin_with("BEGIN; SELECT set_config('app.system', 'on', true)").await
+}
+
 /// Refuse a database role that row-level security does not apply to (a
 /// superuser, or BYPASSRLS), unless `allowed` (then say so loudly).
 pub async fn check_role(pool: &PgPool, allowed: bool) -> Result<(), Error> {

@@ -157,8 +157,7 @@ pub async fn observe_database(pool: &sqlx::PgPool) -> Result<(), crate::Error> {
         gauge!(QUEUE_OLDEST, "queue" => q.queue).set(q.oldest);
     }
     // Across people: the system's own view (row-level security lets it read all).
-    let mut tx = pool.begin().await?;
-    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await?;
+    let mut tx = crate::db::begin_system(pool).await?;
     let lags = sqlx::query!(
         r#"select 'google' as "source!", left(md5(user_id::text || calendar_id), 8) as "calendar!",
                   extract(epoch from now() - synced_at)::float8 as "lag!"

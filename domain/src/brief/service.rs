@@ -331,9 +331,8 @@ pub async fn mark_failed(pool: &PgPool, user_id: Uuid, brief_id: Uuid, error: &s
 /// unique (person, local date) key makes a second run (another worker, a
 /// repeated hour) create nothing. Returns how many briefs were enqueued.
 pub async fn schedule_due(pool: &PgPool, now: DateTime<Utc>) -> Result<usize, Error> {
-    let mut tx = pool.begin().await?;
     // The scheduler reads everyone's preferences: the system scope of the RLS policies.
-    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await?;
+    let mut tx = crate::db::begin_system(pool).await?;
     let people = sqlx::query!(
         r#"select u.id, u.timezone, p.enabled as "enabled?", p.frequency as "frequency?",
                   p.day_of_week as "day_of_week?", p.time_of_day as "time_of_day?"

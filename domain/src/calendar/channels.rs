@@ -102,8 +102,7 @@ async fn close(pool: &PgPool, api: &Api, user_id: Uuid, id: Uuid, resource_id: &
 /// old one stopped (no gap). How many were renewed.
 pub async fn renew_due(pool: &PgPool, google: Google<'_>) -> Result<usize, Error> {
     let Some(address) = address(&google) else { return Ok(0) };
-    let mut tx = pool.begin().await?;
-    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await?;
+    let mut tx = crate::db::begin_system(pool).await?;
     let due = sqlx::query!(
         "select id, user_id, calendar_id, resource_id from google_channels
          where expires_at < now() + make_interval(secs => $1)",
@@ -145,8 +144,7 @@ pub async fn stop_all(pool: &PgPool, api: &Api, user_id: Uuid) -> Result<(), Err
 /// ours (the token matches) and the calendar's sync is queued (or already was).
 pub async fn notified(pool: &PgPool, channel_id: &str, token: &str) -> Result<bool, Error> {
     let Ok(channel_id) = channel_id.parse::<Uuid>() else { return Ok(false) };
-    let mut tx = pool.begin().await?;
-    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await?;
+    let mut tx = crate::db::begin_system(pool).await?;
     let channel = sqlx::query!("select user_id, calendar_id, token from google_channels where id = $1", channel_id)
         .fetch_optional(&mut *tx)
         .await?;

@@ -387,8 +387,7 @@ pub async fn busy_between(
 /// The address calendars last refreshed more than an hour ago (for the worker's
 /// hourly tick), as (source, person).
 pub async fn stale_sources(pool: &PgPool) -> Result<Vec<(Uuid, Uuid)>, Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await?;
+    let mut tx = crate::db::begin_system(pool).await?;
     let rows = sqlx::query!(
         "select id, user_id from calendar_sources
          where url is not null and (refreshed_at is null or refreshed_at < now() - interval '50 minutes')

@@ -502,8 +502,7 @@ pub(crate) async fn move_task(
 /// true for one whose queued sync seems lost (wanted, yet no sync for an
 /// hour): it is queued again directly.
 pub async fn due_for_poll(pool: &PgPool, minutes: i64) -> Result<Vec<(Uuid, String, bool)>, Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await?;
+    let mut tx = crate::db::begin_system(pool).await?;
     let rows = sqlx::query!(
         r#"select c.user_id, c.calendar_id, c.sync_wanted as "lost!"
            from google_calendars c join google_connections g using (user_id)

@@ -456,9 +456,8 @@ pub async fn record_status(pool: &PgPool, provider_sid: &str, status: &str) -> R
         "sent" => "sent",
         _ => return Ok(false),
     };
-    let mut tx = pool.begin().await?;
     // Twilio does not say whose message it is: the system scope finds it by its id.
-    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await?;
+    let mut tx = crate::db::begin_system(pool).await?;
     // Only forward: a late or replayed "sent" never overwrites "delivered".
     let n = sqlx::query!(
         "update sms_messages set status = $2
@@ -479,8 +478,7 @@ pub async fn record_status(pool: &PgPool, provider_sid: &str, status: &str) -> R
 /// (its key), so the hourly tick and several workers send it once. Quiet hours
 /// and the daily limit apply when it is sent. Returns how many were enqueued.
 pub async fn schedule_reminders(pool: &PgPool, now: DateTime<Utc>) -> Result<usize, Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await?;
+    let mut tx = crate::db::begin_system(pool).await?;
     let people = sqlx::query!(
         r#"select u.id, u.timezone, s.phone as "phone!", coalesce(b.time_of_day, '09:00') as "at!"
            from users u join sms_preferences s on s.user_id = u.id
