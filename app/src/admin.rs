@@ -1,5 +1,6 @@
-//! The queue page for admins (confirmed addresses in ADMIN_EMAILS): job counts by queue and state,
-//! failed jobs with their error, retry and cancel.
+//! The admin pages (confirmed addresses in ADMIN_EMAILS): the job queues (counts by queue and
+//! state, failed jobs with their error, retry and cancel) and the error log (5xx answers and
+//! failed job attempts, grouped by cause).
 
 use crate::components::{Empty, Layout, loaded};
 use crate::error::AppError;
@@ -7,6 +8,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 pub use domain::admin::{FailedJob, QueueCount, Queues};
+pub use domain::error_log::ErrorGroup;
 
 /// The pool, if the signed-in person is an admin (marked in the database: a
 /// confirmed address listed in ADMIN_EMAILS).
@@ -37,6 +39,80 @@ pub async fn cancel_job(id: String) -> Result<(), AppError> {
     Ok(domain::admin::cancel_job(&pool, id.trim()).await?)
 }
 
+/// The error log, grouped by cause.
+#[server(endpoint = "error_groups")]
+pub async fn error_groups() -> Result<Vec<ErrorGroup>, AppError> {
+    let pool = require_admin().await?;
+    Ok(domain::error_log::groups(&pool).await?)
+}
+
+/// Between the admin pages.
+#[component]
+fn AdminNav(current: &'static str) -> impl IntoView {
+    let link = move |href: &'static str, label: &'static str| {
+        let here = href == current;
+        view! {
+            <a href=href class=if here { "font-semibold" } else { "link" } aria-current=here.then_some("page")>{label}</a>
+        }
+    };
+    view! {
+        <nav aria-label="Admin" class="mb-4 flex gap-4 text-sm">
+            {link("/admin/queues", "Job queues")}
+            {link("/admin/errors", "Errors")}
+        </nav>
+    }
+}
+
+fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+#[component]
+pub fn ErrorsPage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| error_groups());
+    view! {
+        <Layout>
+            <Title text="Errors · BuildOS" />
+            <AdminNav current="/admin/errors" />
+            <h1 class="page-title">"Errors"</h1>
+            <p class="mb-4 text-sm text-slate-600">
+                "Answers with a 5xx status and failed job attempts of the last 30 days, grouped by cause, latest first. "
+                "The request id is the one in the server's log lines and in the answer's X-Request-Id header."
+            </p>
+            {loaded(data, move |groups: Vec<ErrorGroup>| {
+                if groups.is_empty() {
+                    view! { <Empty><p>"No errors in the last 30 days."</p></Empty> }.into_any()
+                } else {
+                    view! {
+                        <ul class="space-y-2">
+                            {groups.into_iter().map(|g| {
+                                let place = g.route.clone().or_else(|| g.queue.clone().map(|q| format!("queue {q}"))).unwrap_or_default();
+                                view! {
+                                    <li class="card text-sm" data-testid="error-group">
+                                        <p class="font-semibold break-words">{g.summary}</p>
+                                        <p class="text-slate-600">
+                                            {format!("{} · {} · {} time{}", g.kind, place, g.count, if g.count == 1 { "" } else { "s" })}
+                                        </p>
+                                        <p class="text-slate-600">{format!("First {} · last {}", when(g.first_seen), when(g.last_seen))}</p>
+                                        <details class="mt-1">
+                                            <summary class="cursor-pointer">"Latest"</summary>
+                                            <dl class="mt-1 grid grid-cols-[auto_1fr] gap-x-3 font-mono text-xs">
+                                                {g.request_id.map(|r| view! { <dt>"Request"</dt><dd data-testid="request-id">{r}</dd> })}
+                                                {g.job_id.map(|j| view! { <dt>"Job"</dt><dd>{j}</dd> })}
+                                                <dt>"Cause"</dt><dd class="whitespace-pre-wrap break-words">{g.cause}</dd>
+                                            </dl>
+                                        </details>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }
+            })}
+        </Layout>
+    }
+}
+
 #[component]
 pub fn QueuesPage() -> impl IntoView {
     let retry = ServerAction::<RetryJob>::new();
@@ -53,6 +129,7 @@ pub fn QueuesPage() -> impl IntoView {
     view! {
         <Layout>
             <Title text="Queues · BuildOS" />
+            <AdminNav current="/admin/queues" />
             <h1 class="page-title">"Job queues"</h1>
             {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
             {loaded(data, move |o: Queues| view! {

@@ -129,7 +129,9 @@ mod ssr {
     /// Log an unexpected failure with its cause chain; the caller gets `Internal`.
     pub fn internal(error: impl Into<anyhow::Error>) -> Error {
         let error = error.into();
-        tracing::error!(error = format!("{error:#}"), "internal error");
+        let cause = format!("{error:#}");
+        tracing::error!(error = cause, "internal error");
+        crate::error_log::note_cause(&cause);
         Error::Internal
     }
 

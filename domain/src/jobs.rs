@@ -128,7 +128,10 @@ impl Job for MaintenanceJob {
 /// How many times a job is tried before it stays failed.
 pub const MAX_ATTEMPTS: i32 = 5;
 
-/// Insert a job row on the caller's connection, so it commits with the write it belongs to.
+/// Insert a job row on the caller's connection, so it commits with the write
+/// it belongs to; a job enqueued while answering a request carries the
+/// request's id (`request_id` in apalis' metadata, which its reader needs
+/// without null values: no request, no metadata).
 async fn insert<T: Serialize>(
     conn: &mut PgConnection,
     queue: &str,
@@ -138,8 +141,8 @@ async fn insert<T: Serialize>(
 ) -> Result<bool, Error> {
     let payload = serde_json::to_vec(job).map_err(internal)?;
     let inserted = sqlx::query(
-        "insert into apalis.jobs (id, job_type, job, max_attempts, run_at, idempotency_key)
-         values (apalis.generate_ulid(), $1, $2, $3, coalesce($5, now()), $4)
+        "insert into apalis.jobs (id, job_type, job, max_attempts, run_at, idempotency_key, metadata)
+         values (apalis.generate_ulid(), $1, $2, $3, coalesce($5, now()), $4, case when $6::text is not null then hstore('request_id', $6::text) end)
          on conflict (job_type, idempotency_key) do nothing",
     )
     .bind(queue)
@@ -147,6 +150,7 @@ async fn insert<T: Serialize>(
     .bind(MAX_ATTEMPTS)
     .bind(key)
     .bind(at)
+    .bind(crate::error_log::request_id())
     .execute(conn)
     .await?
     .rows_affected();
@@ -160,12 +164,14 @@ pub async fn enqueue_many<J: Job>(conn: &mut PgConnection, jobs: &[J]) -> Result
     }
     let payloads: Vec<Vec<u8>> = jobs.iter().map(serde_json::to_vec).collect::<Result<_, _>>().map_err(internal)?;
     let n = sqlx::query(
-        "insert into apalis.jobs (id, job_type, job, max_attempts, run_at)
-         select apalis.generate_ulid(), $1, p, $3, now() from unnest($2::bytea[]) as p",
+        "insert into apalis.jobs (id, job_type, job, max_attempts, run_at, metadata)
+         select apalis.generate_ulid(), $1, p, $3, now(),
+                case when $4::text is not null then hstore('request_id', $4::text) end from unnest($2::bytea[]) as p",
     )
     .bind(J::QUEUE)
     .bind(payloads)
     .bind(MAX_ATTEMPTS)
+    .bind(crate::error_log::request_id())
     .execute(conn)
     .await?
     .rows_affected();
@@ -201,6 +207,7 @@ pub async fn prune(pool: &sqlx::PgPool) -> Result<u64, Error> {
     sqlx::query("delete from signup_attempts where created_at < now() - interval '1 day'").execute(pool).await?;
     sqlx::query("delete from llm_calls where created_at < now() - interval '2 days'").execute(pool).await?;
     sqlx::query("delete from account_tokens where expires_at < now() - interval '1 day'").execute(pool).await?;
+    crate::error_log::prune(pool).await?;
     tracing::info!(jobs.pruned = jobs, sessions.pruned = sessions, "maintenance done");
     Ok(jobs)
 }

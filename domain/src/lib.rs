@@ -52,6 +52,7 @@ pub mod brain_dump;
 pub mod brief;
 pub mod calendar;
 pub mod error;
+pub mod error_log;
 pub mod export;
 pub mod item;
 pub mod limits;

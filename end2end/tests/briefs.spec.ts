@@ -32,11 +32,14 @@ test('brief settings are saved from the profile', async ({ page }) => {
   await expect(form.getByLabel('At (your time)')).toHaveValue('06:45');
 });
 
-test('the queue page is for admins only', async ({ page }) => {
+test('the admin pages are for admins only', async ({ page }) => {
   test.skip(!hydrated(), 'one admin account per run');
   await signUp(page, `someone-${Date.now()}@example.com`);
   await page.goto('/admin/queues');
   await expect(page.getByRole('alert')).toContainText('You cannot do that.');
+  await page.goto('/admin/errors');
+  await expect(page.getByRole('alert')).toContainText('You cannot do that.');
+  await expect(page.getByTestId('error-group')).toHaveCount(0);
   await page.getByRole('button', { name: 'Log out' }).click();
   await signUp(page, 'queue-admin@example.com');
   // Listed in ADMIN_EMAILS, but not an admin until the address is confirmed.
@@ -46,6 +49,9 @@ test('the queue page is for admins only', async ({ page }) => {
   await page.goto('/admin/queues');
   await expect(page.getByRole('heading', { name: 'Job queues' })).toBeVisible();
   await expect(page.locator('table')).toContainText('maintenance');
+  await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Errors' }).click();
+  await expect(page.getByRole('heading', { name: 'Errors' })).toBeVisible();
+  await expect(page.getByRole('alert')).toHaveCount(0);
 });
 
 test('an API token is shown once, works, and can be revoked', async ({ page, request }) => {

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod csrf;
 pub mod data;
+pub mod error_log;
 pub mod feeds;
 pub mod fn_errors;
 pub mod google;
@@ -129,7 +130,7 @@ pub fn router(settings: Settings, pool: PgPool) -> Router {
             provide_context(settings.clone());
         }
     };
-    let sessions = SessionManagerLayer::new(PgSessionStore::new(pool))
+    let sessions = SessionManagerLayer::new(PgSessionStore::new(pool.clone()))
         .with_name("buildos_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
@@ -175,6 +176,7 @@ pub fn router(settings: Settings, pool: PgPool) -> Router {
         .layer(axum::middleware::from_fn(csrf::drop_foreign_form_errors))
         .layer(axum::middleware::from_fn_with_state(settings.public_base_url.starts_with("https://"), security_headers))
         .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn_with_state(pool.clone(), error_log::track))
         .layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)
 }

@@ -61,6 +61,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "1")]).into_response();
     }
     let Ok(user) = domain::account::service::get_user(&state.pool, owner.user_id).await else { return refuse() };
+    domain::error_log::note_user(owner.user_id);
     req.extensions_mut().insert(Caller { user_id: owner.user_id, scope: owner.scope, timezone: user.timezone });
     next.run(req).await
 }

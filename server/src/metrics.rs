@@ -14,9 +14,16 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-/// Where the router's inner layer leaves the matched route for the outer one.
+/// Where the router's inner layer leaves the matched route for the outer ones.
 #[derive(Clone, Default)]
-struct Route(Arc<Mutex<Option<String>>>);
+pub(crate) struct Route(Arc<Mutex<Option<String>>>);
+
+impl Route {
+    /// The route template that matched, once the request was answered.
+    pub(crate) fn matched(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|r| r.clone())
+    }
+}
 
 /// Outermost: count and time every request, whatever answered it (a CSRF
 /// refusal, the fallback), labelled with its route template or "other".
@@ -30,7 +37,7 @@ pub async fn track(mut req: Request, next: Next) -> Response {
     let route = Route::default();
     req.extensions_mut().insert(route.clone());
     let response = next.run(req).await;
-    let route = route.0.lock().ok().and_then(|r| r.clone()).unwrap_or_else(|| "other".into());
+    let route = route.matched().unwrap_or_else(|| "other".into());
     domain::metrics::http(method, route, response.status().as_u16(), started.elapsed());
     response
 }

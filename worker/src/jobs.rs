@@ -304,7 +304,7 @@ pub fn monitor(ctx: Ctx) -> Result<Monitor> {
                     .backend(($wake)(storage, &hub).poll_with_interval(poll))
                     .data(ctx.clone())
                     .concurrency($conc)
-                    .layer(crate::metrics::JobMetrics(<$ty as Job>::QUEUE))
+                    .layer(crate::metrics::JobMetrics { queue: <$ty as Job>::QUEUE, pool: ctx.pool.clone() })
                     .build($handler)
             });
         }};

@@ -21,7 +21,13 @@ async fn main() -> Result<()> {
     let settings = Settings::from_env()?;
     use tracing_subscriber::prelude::*;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let registry = tracing_subscriber::registry().with(tracing_subscriber::fmt::layer().with_filter(filter));
+    // LOG_FORMAT=json: one JSON object per line, as the server writes them.
+    let (plain, json) = if settings.log_json {
+        (None, Some(tracing_subscriber::fmt::layer().json().with_filter(filter)))
+    } else {
+        (Some(tracing_subscriber::fmt::layer().with_filter(filter)), None)
+    };
+    let registry = tracing_subscriber::registry().with(plain).with(json);
     #[cfg(feature = "bench")]
     let registry = registry.with(jobs::noop::counting().then(jobs::noop::fetch_counter));
     registry.init();

@@ -1,5 +1,6 @@
 //! The worker's metrics: every job timed and counted by queue and outcome (a
-//! layer around each queue's handler), and, when WORKER_METRICS_ADDR is set,
+//! layer around each queue's handler, which also keeps failed attempts in
+//! the error log), and, when WORKER_METRICS_ADDR is set,
 //! its own `/metrics`, which also reads the queues' depth and the calendars'
 //! sync lag from the database at each scrape. Who may read it: as the
 //! server's (METRICS_TOKEN, else this machine only).
@@ -14,15 +15,19 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
+use tracing::Instrument;
 
-/// Times the jobs of one queue.
-#[derive(Clone, Copy)]
-pub struct JobMetrics(pub &'static str);
+/// Times the jobs of one queue (and keeps their failures in the error log).
+#[derive(Clone)]
+pub struct JobMetrics {
+    pub queue: &'static str,
+    pub pool: sqlx::PgPool,
+}
 
 impl<S> tower::Layer<S> for JobMetrics {
     type Service = Timed<S>;
     fn layer(&self, inner: S) -> Timed<S> {
-        Timed { inner, queue: self.0 }
+        Timed { inner, queue: self.queue, pool: self.pool.clone() }
     }
 }
 
@@ -30,14 +35,15 @@ impl<S> tower::Layer<S> for JobMetrics {
 pub struct Timed<S> {
     inner: S,
     queue: &'static str,
+    pool: sqlx::PgPool,
 }
 
-impl<S, Req> tower::Service<Req> for Timed<S>
+impl<S, Args> tower::Service<apalis::prelude::Task<Args>> for Timed<S>
 where
-    S: tower::Service<Req>,
+    S: tower::Service<apalis::prelude::Task<Args>>,
     S::Future: Send + 'static,
-    S::Response: 'static,
-    S::Error: 'static,
+    S::Response: Send + 'static,
+    S::Error: std::fmt::Display + Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -47,12 +53,32 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Req) -> Self::Future {
+    /// The job runs in its own error-log scope and log span, on behalf of
+    /// the request that enqueued it (its id in the job's metadata); a failed
+    /// attempt is kept in the error log.
+    fn call(&mut self, task: apalis::prelude::Task<Args>) -> Self::Future {
         let (started, queue) = (Instant::now(), self.queue);
-        let job = self.inner.call(req);
+        let job_id = task.task_id().map(|id| id.to_string());
+        let request_id = task.metadata().get("request_id").map(str::to_string);
+        let pool = self.pool.clone();
+        let span =
+            tracing::info_span!("job", queue, id = job_id.as_deref().unwrap_or(""), request = request_id.as_deref());
+        let job = self.inner.call(task);
         Box::pin(async move {
-            let result = job.await;
+            let (result, learned) = domain::error_log::scoped(request_id.clone(), job.instrument(span)).await;
             domain::metrics::job(queue, if result.is_ok() { "ok" } else { "error" }, started.elapsed());
+            if let Some(error) = result.as_ref().err().map(|e| e.to_string()) {
+                let event = domain::error_log::Event {
+                    kind: "job",
+                    cause: learned.cause.unwrap_or(error),
+                    request_id,
+                    user_id: learned.user_id,
+                    queue: Some(queue.to_string()),
+                    job_id,
+                    ..Default::default()
+                };
+                domain::error_log::record(&pool, event).await;
+            }
             result
         })
     }

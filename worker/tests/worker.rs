@@ -4,7 +4,7 @@
 //! PostgreSQL restart (jobs enqueued after it are done).
 
 use sqlx::PgPool;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
@@ -18,43 +18,16 @@ mod fake_calendar;
 #[path = "../../server/tests/app/prometheus.rs"]
 mod prometheus;
 
-/// The URL of the test's own database (sqlx::test made it from DATABASE_URL).
-fn url_of(pool: &PgPool) -> String {
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let db = pool.connect_options().get_database().expect("a database name").to_string();
-    let (prefix, _) = base.rsplit_once('/').expect("a URL with a database");
-    format!("{prefix}/{db}")
-}
+#[path = "../../server/tests/app/processes.rs"]
+mod processes;
+use processes::{url_of, wait_for};
 
-struct Worker(Child);
+/// The worker binary of this package, as a process.
+struct Worker;
 
 impl Worker {
-    fn start(url: &str, smtp: &Smtp, extra: &[(&str, &str)]) -> Worker {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_worker"));
-        cmd.env("DATABASE_URL", url)
-            .env("SMTP_URL", format!("smtp://127.0.0.1:{}", smtp.port))
-            .env("PUBLIC_BASE_URL", "http://buildos.test")
-            .env("RUST_LOG", "warn,worker=info")
-            .env_remove("OPENAI_API_KEY")
-            .env_remove("SQLX_OFFLINE")
-            .stdout(Stdio::null());
-        for (k, v) in extra {
-            cmd.env(k, v);
-        }
-        Worker(cmd.spawn().expect("the worker binary"))
-    }
-
-    /// SIGKILL: no shutdown, no chance to tidy up.
-    fn kill(&mut self) {
-        self.0.kill().unwrap();
-        self.0.wait().unwrap();
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+    fn start(url: &str, smtp: &Smtp, extra: &[(&str, &str)]) -> processes::Worker {
+        processes::Worker::start(std::path::Path::new(env!("CARGO_BIN_EXE_worker")), url, smtp, extra)
     }
 }
 
@@ -84,21 +57,6 @@ async fn person_with_brief(pool: &PgPool, email: &str) -> (Uuid, Uuid) {
     let today = chrono::Utc::now().date_naive();
     let brief = domain::brief::service::generate_now(pool, user, today).await.unwrap();
     (user, brief)
-}
-
-async fn wait_for<F, Fut>(what: &str, limit: Duration, mut check: F) -> Duration
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if check().await {
-            return start.elapsed();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out after {limit:?} waiting for {what}");
 }
 
 async fn job_status(pool: &PgPool, queue: &str) -> Vec<String> {
@@ -195,7 +153,11 @@ async fn a_failing_job_backs_off_and_a_hopeless_one_stops_for_good(pool: PgPool)
     .fetch_one(&mut *tx)
     .await
     .unwrap();
-    domain::jobs::Job::enqueue(&domain::jobs::EmailJob { email_id: hopeless, user_id: user }, &mut tx).await.unwrap();
+    // Enqueued while answering a request: the job carries the request's id into the error log.
+    let job = domain::jobs::EmailJob { email_id: hopeless, user_id: user };
+    let (enqueued, _) =
+        domain::error_log::scoped(Some("req-hopeless".into()), domain::jobs::Job::enqueue(&job, &mut tx)).await;
+    enqueued.unwrap();
     tx.commit().await.unwrap();
 
     // SMTP is down (a closed port): the brief's email fails and waits before its next try.
@@ -237,6 +199,28 @@ async fn a_failing_job_backs_off_and_a_hopeless_one_stops_for_good(pool: PgPool)
     assert_eq!((status.as_str(), attempts), ("Killed", 1), "not retried");
     assert!(error.contains("Not found"), "{error}");
     assert_eq!(smtp.count(), 0);
+
+    // Both failures are in the error log, with their job, queue, person and cause.
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await.unwrap();
+    type Event = (String, Option<String>, Option<Uuid>, Option<String>, String, bool);
+    let events: Vec<Event> = sqlx::query_as(
+        // (distinct: the first email's retry may have failed again meanwhile)
+        "select distinct kind, queue, user_id, request_id, cause,
+                job_id = (select id from apalis.jobs j where j.id = e.job_id and j.job_type = 'email')
+         from error_events e order by cause",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    let [(k1, q1, u1, r1, c1, j1), (k2, q2, u2, r2, c2, j2)] = &events[..] else { panic!("{events:?}") };
+    assert_eq!(
+        (k1.as_str(), q1.as_deref(), *u1, r1.as_deref(), *j1),
+        ("job", Some("email"), Some(user), Some("req-hopeless"), true)
+    );
+    assert!(c1.contains("Not found"), "{c1}");
+    assert_eq!((k2.as_str(), q2.as_deref(), *u2, r2.as_deref(), *j2), ("job", Some("email"), Some(user), None, true));
+    assert!(c2.contains("sending the email failed"), "{c2}");
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -249,7 +233,28 @@ async fn finished_jobs_are_pruned_after_their_retention(pool: PgPool) {
     {
         sqlx::query(insert).bind(status).bind(attempts).bind(days).execute(&pool).await.unwrap();
     }
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await.unwrap();
+    for days in [29, 31] {
+        sqlx::query(
+            "insert into error_events (fingerprint, summary, kind, cause, created_at)
+             values (repeat('0', 32), 'x', 'job', 'x', now() - make_interval(days => $1))",
+        )
+        .bind(days)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
     assert_eq!(domain::jobs::prune(&pool).await.unwrap(), 3, "Done 15 d, Killed 20 d, dead Failed 40 d");
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("select set_config('app.system', 'on', true)").execute(&mut *tx).await.unwrap();
+    let kept: Vec<i32> = sqlx::query_scalar("select extract(day from now() - created_at)::int from error_events")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(kept, [29], "errors are kept 30 days");
+    drop(tx);
     let left: Vec<(String, i32)> = sqlx::query_as(
         "select status, extract(day from now() - done_at)::int from apalis.jobs order by status, done_at desc",
     )

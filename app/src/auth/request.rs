@@ -135,6 +135,7 @@ pub async fn current_in(pool: &PgPool, session: &Session) -> Result<Option<User>
     if renew {
         session.set_expiry(Some(Expiry::OnInactivity(time::Duration::days(SESSION_DAYS))));
     }
+    domain::error_log::note_user(user.id);
     Ok(Some(user))
 }
 

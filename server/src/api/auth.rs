@@ -73,6 +73,7 @@ impl FromRequestParts<AppState> for ApiUser {
             });
         }
         let user = domain::account::service::get_user(&state.pool, user_id).await.map_err(|_| unauthorized())?;
+        domain::error_log::note_user(user_id);
         Ok(ApiUser { id: user_id, token_id, scope: owner.scope, timezone: user.timezone })
     }
 }
