@@ -266,8 +266,9 @@ pub enum Delivery {
 
 /// Send email `email_id` (a brief's). The row stays locked while sending, so a
 /// duplicate job waits and then finds it sent; it is marked sent in the same
-/// transaction. (A crash between the SMTP reply and the commit sends it again
-/// on retry, with the same Message-ID, so mail systems can drop the copy.)
+/// transaction. (A crash between the SMTP server's acceptance and the commit,
+/// a single round trip, sends it again on retry, with the same Message-ID, so
+/// mail systems can drop the copy.)
 pub async fn deliver(
     pool: &sqlx::PgPool,
     mailer: &Mailer,
@@ -332,14 +333,19 @@ pub async fn deliver(
     if status == "sent" {
         return Ok(Delivery::AlreadySent);
     }
+    // Marked sent before the SMTP exchange and committed right after the
+    // server's reply: once the server has the message, only the COMMIT is
+    // left in which a crash would send it again.
+    sqlx::query!("update emails set status = 'sent', sent_at = now(), error = null where id = $1", email_id)
+        .execute(&mut *tx)
+        .await?;
     if let Err(error) = mailer.send(message).await {
+        tx.rollback().await?;
+        let mut tx = crate::db::begin_as(pool, user_id).await?;
         sqlx::query!("update emails set error = $2 where id = $1", email_id, error).execute(&mut *tx).await?;
         tx.commit().await?;
         return Err(Error::Upstream(format!("sending the email failed: {error}")));
     }
-    sqlx::query!("update emails set status = 'sent', sent_at = now(), error = null where id = $1", email_id)
-        .execute(&mut *tx)
-        .await?;
     tx.commit().await?;
     tracing::info!(user.id = %user_id, email.id = %email_id, "email sent");
     Ok(Delivery::Sent)

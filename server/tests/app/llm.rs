@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-enum Reply {
+pub(crate) enum Reply {
     /// 200 with this as the assistant message's content.
     Content(String),
     /// 429 with `Retry-After: 0`.
@@ -28,7 +28,7 @@ enum Reply {
 }
 
 #[derive(Clone, Default)]
-struct Fake {
+pub(crate) struct Fake {
     replies: Arc<Mutex<VecDeque<Reply>>>,
     seen: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
     /// Set once the last piece of a streamed answer was sent.
@@ -101,7 +101,7 @@ async fn completions(State(fake): State<Fake>, headers: HeaderMap, Json(body): J
 }
 
 /// Start the fake with its replies; the engine config pointing at it.
-async fn start(replies: Vec<Reply>, timeout: Duration) -> (Fake, Engine) {
+pub(crate) async fn start(replies: Vec<Reply>, timeout: Duration) -> (Fake, Engine) {
     let fake = Fake { replies: Arc::new(Mutex::new(replies.into())), ..Fake::default() };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -118,7 +118,7 @@ async fn start(replies: Vec<Reply>, timeout: Duration) -> (Fake, Engine) {
     (fake, engine)
 }
 
-fn op(fields: Value) -> Value {
+pub(crate) fn op(fields: Value) -> Value {
     let mut base = json!({
         "table": "task", "kind": "create", "reference": null, "project_ref": null, "name": null, "title": null,
         "details": null, "context": null, "body": null, "priority": null, "start_date": null, "due_date": null,

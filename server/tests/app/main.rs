@@ -21,6 +21,7 @@ mod llm;
 mod login_limits;
 mod mcp;
 mod metrics;
+mod multi;
 mod notify;
 mod phases;
 mod processes;
