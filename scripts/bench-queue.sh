@@ -139,8 +139,8 @@ done
 if part briefs; then
   log "briefs: seeding ${PEOPLE} people (one project, five tasks each)"
   super "
-    insert into users (email, password_hash, timezone)
-      select 'person' || i || '@bench.test', 'x', 'UTC' from generate_series(1, ${PEOPLE}) i;
+    insert into users (email, password_hash, timezone, created_at)
+      select 'person' || i || '@bench.test', 'x', 'UTC', now() - interval '2 days' from generate_series(1, ${PEOPLE}) i;
     insert into brief_preferences (user_id, time_of_day) select id, '00:00' from users;
     insert into projects (user_id, name, slug) select id, 'Garden', 'garden' from users;
     insert into tasks (user_id, project_id, title, due_date, status, completed_at)

@@ -326,7 +326,8 @@ pub async fn mark_failed(pool: &PgPool, user_id: Uuid, brief_id: Uuid, error: &s
     Ok(())
 }
 
-/// The hourly scheduler: for everyone whose brief is due at `now`, create the
+/// The hourly scheduler: for everyone whose brief is due at `now` (and who
+/// did not sign up after today's brief time), create the
 /// brief of their local date and enqueue its job, in one transaction. The
 /// unique (person, local date) key makes a second run (another worker, a
 /// repeated hour) create nothing. Returns how many briefs were enqueued.
@@ -334,7 +335,7 @@ pub async fn schedule_due(pool: &PgPool, now: DateTime<Utc>) -> Result<usize, Er
     // The scheduler reads everyone's preferences: the system scope of the RLS policies.
     let mut tx = crate::db::begin_system(pool).await?;
     let people = sqlx::query!(
-        r#"select u.id, u.timezone, p.enabled as "enabled?", p.frequency as "frequency?",
+        r#"select u.id, u.timezone, u.created_at, p.enabled as "enabled?", p.frequency as "frequency?",
                   p.day_of_week as "day_of_week?", p.time_of_day as "time_of_day?"
            from users u left join brief_preferences p on p.user_id = u.id"#
     )
@@ -351,10 +352,15 @@ pub async fn schedule_due(pool: &PgPool, now: DateTime<Utc>) -> Result<usize, Er
             time_of_day: p.time_of_day.unwrap_or(defaults.time_of_day),
             email: true,
         };
-        if let Some(date) = due_date(now, tz, &prefs) {
-            users.push(p.id);
-            dates.push(date);
+        let Some(date) = due_date(now, tz, &prefs) else { continue };
+        // Someone who signed up after today's brief time gets their first
+        // brief the next time it is due (or at once, with "Generate now").
+        let moment = date.and_time(prefs.time_of_day).and_local_timezone(tz).earliest().map(|m| m.to_utc());
+        if moment.is_some_and(|m| m < p.created_at && p.created_at <= now) {
+            continue;
         }
+        users.push(p.id);
+        dates.push(date);
     }
     let created = sqlx::query!(
         "insert into briefs (user_id, brief_date) select * from unnest($1::uuid[], $2::date[])

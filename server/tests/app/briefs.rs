@@ -59,6 +59,27 @@ fn date(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn someone_who_signs_up_after_todays_brief_time_gets_their_first_brief_the_next_time(pool: PgPool) {
+    server::prepare_jobs(&pool).await.unwrap();
+    let (early, late) =
+        (person(&pool, "early@example.com", "UTC").await, person(&pool, "late@example.com", "UTC").await);
+    // Both at the default 07:00; one signed up at 06:00, the other at 09:00.
+    for (user, signed_up) in [(early, at(2026, 12, 7, 6, 0)), (late, at(2026, 12, 7, 9, 0))] {
+        sqlx::query("update users set created_at = $2 where id = $1")
+            .bind(user)
+            .bind(signed_up)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    schedule_due(&pool, at(2026, 12, 7, 10, 0)).await.unwrap();
+    assert_eq!(briefs(&pool).await.0, [(early, date(2026, 12, 7))], "no unasked-for brief in the afternoon");
+    schedule_due(&pool, at(2026, 12, 8, 7, 0)).await.unwrap();
+    let rows = briefs(&pool).await.0;
+    assert!(rows.contains(&(late, date(2026, 12, 8))), "{rows:?}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn the_scheduler_makes_one_brief_per_person_per_local_date_across_timezones_and_dst(pool: PgPool) {
     server::prepare_jobs(&pool).await.unwrap();
     let paris = person(&pool, "paris@example.com", "Europe/Paris").await;
