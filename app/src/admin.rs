@@ -1,4 +1,4 @@
-//! The admin pages (confirmed addresses in ADMIN_EMAILS): the job queues (counts by queue and
+//! The admin pages (confirmed addresses in ADMIN_EMAILS): the overview of the last week, the job queues (counts by queue and
 //! state, failed jobs with their error, retry and cancel) and the error log (5xx answers and
 //! failed job attempts, grouped by cause).
 
@@ -7,7 +7,7 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-pub use domain::admin::{FailedJob, QueueCount, Queues};
+pub use domain::admin::{AiUse, FailedJob, Overview, QueueCount, Queues};
 pub use domain::error_log::ErrorGroup;
 
 /// The pool, if the signed-in person is an admin (marked in the database: a
@@ -39,6 +39,14 @@ pub async fn cancel_job(id: String) -> Result<(), AppError> {
     Ok(domain::admin::cancel_job(&pool, id.trim()).await?)
 }
 
+/// The last seven days at a glance.
+#[server(endpoint = "admin_overview")]
+pub async fn admin_overview() -> Result<Overview, AppError> {
+    let pool = require_admin().await?;
+    let prices = crate::auth::request::settings()?.llm_prices;
+    Ok(domain::admin::overview(&pool, prices).await?)
+}
+
 /// The error log, grouped by cause.
 #[server(endpoint = "error_groups")]
 pub async fn error_groups() -> Result<Vec<ErrorGroup>, AppError> {
@@ -57,6 +65,7 @@ fn AdminNav(current: &'static str) -> impl IntoView {
     };
     view! {
         <nav aria-label="Admin" class="mb-4 flex gap-4 text-sm">
+            {link("/admin", "Overview")}
             {link("/admin/queues", "Job queues")}
             {link("/admin/errors", "Errors")}
         </nav>
@@ -65,6 +74,89 @@ fn AdminNav(current: &'static str) -> impl IntoView {
 
 fn when(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// A figure with its label.
+#[component]
+fn Figure(label: &'static str, value: String, #[prop(optional)] note: Option<String>) -> impl IntoView {
+    view! {
+        <div class="card">
+            <p class="text-sm text-slate-600">{label}</p>
+            <p class="text-2xl font-semibold">{value}</p>
+            {note.map(|n| view! { <p class="text-xs text-slate-600">{n}</p> })}
+        </div>
+    }
+}
+
+fn dollars(amount: f64) -> String {
+    format!("${amount:.2}")
+}
+
+#[component]
+pub fn OverviewPage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| admin_overview());
+    view! {
+        <Layout>
+            <Title text="Admin · BuildOS" />
+            <AdminNav current="/admin" />
+            <h1 class="page-title">"The last seven days"</h1>
+            {loaded(data, move |o: Overview| {
+                let ai_calls: i64 = o.ai.iter().map(|a| a.calls).sum();
+                let cost = o.ai_priced.then(|| o.ai.iter().filter_map(|a| a.cost).sum::<f64>());
+                let oldest = o.oldest_waiting_seconds.map(|s| format!("oldest waiting {s:.0} s"));
+                view! {
+                    <div class="grid grid-cols-2 gap-3 sm:grid-cols-4" data-testid="figures">
+                        <Figure label="People" value=o.people.to_string() note=format!("{} confirmed, {} new", o.confirmed, o.joined_this_week) />
+                        <Figure label="Active" value=o.active_this_week.to_string() note="signed in, used a token or the AI".to_string() />
+                        <Figure label="Briefs emailed" value=o.briefs_emailed.to_string() note=format!("{} emails failed", o.emails_failed) />
+                        <Figure label="Texts sent" value=o.texts_sent.to_string() note=format!("{} failed", o.texts_failed) />
+                        <Figure label="AI calls" value=ai_calls.to_string() note=cost.map_or_else(|| "set LLM_PRICE_INPUT and LLM_PRICE_OUTPUT to see the cost".to_string(), dollars) />
+                        <Figure label="Jobs waiting" value=o.jobs_waiting.to_string() note=oldest.unwrap_or_else(|| "none waiting".into()) />
+                        <Figure label="Jobs running" value=o.jobs_running.to_string() />
+                        <Figure label="Jobs out of attempts" value=o.jobs_dead.to_string() note="retry or cancel them on the queue page".to_string() />
+                    </div>
+                    <h2 class="section-title mt-8">"AI use"</h2>
+                    {if o.ai.is_empty() {
+                        view! { <Empty><p>"No AI calls this week. With an OpenAI-compatible key set, brain dumps, briefs, phases and voice use it."</p></Empty> }.into_any()
+                    } else {
+                        view! {
+                            <table class="card w-full text-sm [&_td]:px-2 [&_td]:py-1 [&_th]:px-2 [&_th]:py-1">
+                                <caption class="sr-only">"AI calls, tokens and cost by purpose"</caption>
+                                <thead><tr class="border-b border-slate-200 text-left">
+                                    <th scope="col">"Purpose"</th><th scope="col" class="text-right">"Calls"</th>
+                                    <th scope="col" class="text-right">"Prompt tokens"</th><th scope="col" class="text-right">"Completion tokens"</th>
+                                    <th scope="col" class="text-right">"Cost"</th>
+                                </tr></thead>
+                                <tbody>
+                                    {o.ai.into_iter().map(|a| view! {
+                                        <tr>
+                                            <td>{a.purpose.replace('_', " ")}</td><td class="text-right">{a.calls}</td>
+                                            <td class="text-right">{a.prompt_tokens}</td><td class="text-right">{a.completion_tokens}</td>
+                                            <td class="text-right">{a.cost.map_or_else(|| "–".to_string(), dollars)}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any()
+                    }}
+                    <h2 class="section-title mt-8">"Recent errors"</h2>
+                    {if o.errors.is_empty() {
+                        view! { <Empty><p>"No errors in the last 30 days."</p></Empty> }.into_any()
+                    } else {
+                        view! {
+                            <ul class="space-y-1 text-sm">
+                                {o.errors.into_iter().map(|g| view! {
+                                    <li class="card"><span class="font-semibold break-words">{g.summary}</span>
+                                        {format!(" · {} · {} time{} · last {}", g.kind, g.count, if g.count == 1 { "" } else { "s" }, when(g.last_seen))}</li>
+                                }).collect_view()}
+                            </ul>
+                            <a class="link mt-2 inline-block" href="/admin/errors">"All errors"</a>
+                        }.into_any()
+                    }}
+                }
+            })}
+        </Layout>
+    }
 }
 
 #[component]

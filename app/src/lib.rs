@@ -106,6 +106,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/calendar") view=calendar::pages::CalendarPage ssr=ssr.clone() />
                 <Route path=path!("/briefs/:id") view=brief::pages::BriefPage ssr=ssr.clone() />
                 <Route path=path!("/unsubscribe") view=brief::pages::UnsubscribePage ssr=ssr.clone() />
+                <Route path=path!("/admin") view=admin::OverviewPage ssr=ssr.clone() />
                 <Route path=path!("/admin/queues") view=admin::QueuesPage ssr=ssr.clone() />
                 <Route path=path!("/admin/errors") view=admin::ErrorsPage ssr=ssr.clone() />
                 <Route path=path!("/import/:id") view=data::ImportPage ssr=ssr.clone() />

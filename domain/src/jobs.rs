@@ -205,7 +205,8 @@ pub async fn prune(pool: &sqlx::PgPool) -> Result<u64, Error> {
     .execute(pool)
     .await?;
     sqlx::query("delete from signup_attempts where created_at < now() - interval '1 day'").execute(pool).await?;
-    sqlx::query("delete from llm_calls where created_at < now() - interval '2 days'").execute(pool).await?;
+    // Kept 35 days: the quotas look at a day, the admin overview at a week.
+    sqlx::query("delete from llm_calls where created_at < now() - interval '35 days'").execute(pool).await?;
     sqlx::query("delete from account_tokens where expires_at < now() - interval '1 day'").execute(pool).await?;
     crate::error_log::prune(pool).await?;
     tracing::info!(jobs.pruned = jobs, sessions.pruned = sessions, "maintenance done");

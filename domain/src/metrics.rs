@@ -109,6 +109,7 @@ pub fn llm_call(purpose: &'static str, ok: bool, took: Duration) {
 
 /// Tokens the service reported for one call.
 pub fn llm_tokens(purpose: &'static str, prompt: u32, completion: u32) {
+    crate::brain_dump::quota::count(prompt, completion);
     counter!(LLM_TOKENS, "purpose" => purpose, "kind" => "prompt").increment(prompt.into());
     counter!(LLM_TOKENS, "purpose" => purpose, "kind" => "completion").increment(completion.into());
 }

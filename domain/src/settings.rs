@@ -46,6 +46,9 @@ pub struct Settings {
     pub log_json: bool,
     /// The brain-dump and brief engine: the LLM when OPENAI_API_KEY is set, else offline.
     pub engine: Engine,
+    /// LLM_PRICE_INPUT and LLM_PRICE_OUTPUT: US dollars per million prompt
+    /// and completion tokens, for the cost on the admin overview (unset: no cost shown).
+    pub llm_prices: Option<LlmPrices>,
     /// Voice capture's transcription (TRANSCRIBE_*, or OpenAI's own with OPENAI_API_KEY).
     pub transcription: Option<crate::brain_dump::voice::TranscribeConfig>,
     /// SMTP (SMTP_URL or EMAIL_HOST…), else .eml files in OUTBOX_DIR.
@@ -110,6 +113,30 @@ pub struct SignupLimits {
 pub struct SmsCaps {
     pub per_number_per_day: i64,
     pub per_day: i64,
+}
+
+/// What the model's tokens cost, in US dollars per million.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LlmPrices {
+    pub input: f64,
+    pub output: f64,
+}
+
+impl LlmPrices {
+    /// LLM_PRICE_INPUT and LLM_PRICE_OUTPUT, both or neither.
+    fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> Result<Option<Self>> {
+        let price = |k: &str| -> Result<Option<f64>> {
+            var(k)
+                .map(|v| v.trim().parse::<f64>().ok().filter(|p| p.is_finite() && *p >= 0.0))
+                .map(|p| p.with_context(|| format!("{k} must be a price in dollars per million tokens, say 0.15")))
+                .transpose()
+        };
+        match (price("LLM_PRICE_INPUT")?, price("LLM_PRICE_OUTPUT")?) {
+            (Some(input), Some(output)) => Ok(Some(LlmPrices { input, output })),
+            (None, None) => Ok(None),
+            _ => anyhow::bail!("set both LLM_PRICE_INPUT and LLM_PRICE_OUTPUT, or neither"),
+        }
+    }
 }
 
 /// LEPTOS_OUTPUT_NAME (buildos), LEPTOS_SITE_ROOT (target/site), LEPTOS_SITE_PKG_DIR
@@ -182,6 +209,7 @@ impl Settings {
             log_json: var("LOG_FORMAT").is_some_and(|f| f == "json"),
             engine: Engine::from_vars(&var)?,
             transcription: crate::brain_dump::voice::TranscribeConfig::from_vars(&var)?,
+            llm_prices: LlmPrices::from_vars(&var)?,
             mailer: Mailer::from_vars(&var).map_err(anyhow::Error::msg)?,
             email_from: from_address(var("EMAIL_FROM").as_deref()).map_err(anyhow::Error::msg)?,
             sms: SmsSender::from_vars(&var, &public_base_url),

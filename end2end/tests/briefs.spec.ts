@@ -40,6 +40,9 @@ test('the admin pages are for admins only', async ({ page }) => {
   await page.goto('/admin/errors');
   await expect(page.getByRole('alert')).toContainText('You cannot do that.');
   await expect(page.getByTestId('error-group')).toHaveCount(0);
+  await page.goto('/admin');
+  await expect(page.getByRole('alert')).toContainText('You cannot do that.');
+  await expect(page.getByTestId('figures')).toHaveCount(0);
   await page.getByRole('button', { name: 'Log out' }).click();
   await signUp(page, 'queue-admin@example.com');
   // Listed in ADMIN_EMAILS, but not an admin until the address is confirmed.
@@ -52,6 +55,9 @@ test('the admin pages are for admins only', async ({ page }) => {
   await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Errors' }).click();
   await expect(page.getByRole('heading', { name: 'Errors' })).toBeVisible();
   await expect(page.getByRole('alert')).toHaveCount(0);
+  await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Overview' }).click();
+  await expect(page.getByRole('heading', { name: 'The last seven days' })).toBeVisible();
+  await expect(page.getByTestId('figures')).toContainText('People');
 });
 
 test('an API token is shown once, works, and can be revoked', async ({ page, request }) => {

@@ -61,10 +61,21 @@ pub struct Usage {
     pub per_minute: i64,
 }
 
+/// One call taken from the quota: what to note its use against once it answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ticket(i64);
+
+/// The tokens a call used, as the service reported them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tokens {
+    pub prompt: u32,
+    pub completion: u32,
+}
+
 /// Take one call for `user_id` inside the caller's transaction (it counts
 /// only if that commits), or refuse with a message saying when to try again.
 /// Calls of one person are counted one at a time (a lock until commit).
-pub async fn take(conn: &mut PgConnection, user_id: Uuid, purpose: Purpose, quota: &Quota) -> Result<(), Error> {
+pub async fn take(conn: &mut PgConnection, user_id: Uuid, purpose: Purpose, quota: &Quota) -> Result<Ticket, Error> {
     sqlx::query!("select pg_advisory_xact_lock(hashtext('llm-quota:' || $1::uuid::text))", user_id)
         .execute(&mut *conn)
         .await?;
@@ -94,10 +105,55 @@ pub async fn take(conn: &mut PgConnection, user_id: Uuid, purpose: Purpose, quot
         tracing::warn!(quota.server_per_day, "the server's daily AI budget is used up");
         return Err(Error::TooManyRequests("This server has used its AI budget for today. Try again tomorrow.".into()));
     }
-    sqlx::query!("insert into llm_calls (user_id, purpose) values ($1, $2)", user_id, purpose.as_str())
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    let id = sqlx::query_scalar!(
+        "insert into llm_calls (user_id, purpose) values ($1, $2) returning id",
+        user_id,
+        purpose.as_str()
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(Ticket(id))
+}
+
+tokio::task_local! {
+    static COUNTED: std::cell::Cell<Option<Tokens>>;
+}
+
+/// Run `work` (one or more model calls), adding up the tokens the service
+/// reported on the way ([`count`], called where the answer is read).
+pub async fn counting<F: Future>(work: F) -> (F::Output, Option<Tokens>) {
+    COUNTED
+        .scope(std::cell::Cell::new(None), async move {
+            let output = work.await;
+            (output, COUNTED.with(|c| c.get()))
+        })
+        .await
+}
+
+/// Tokens reported by the service, added to the [`counting`] in progress, if any.
+pub fn count(prompt: u32, completion: u32) {
+    let _ = COUNTED.try_with(|c| {
+        let so_far = c.get().unwrap_or_default();
+        c.set(Some(Tokens { prompt: so_far.prompt + prompt, completion: so_far.completion + completion }));
+    });
+}
+
+/// Note what call `ticket` used (for the admin overview). Never fails the
+/// caller: the answer is already there; a failure to note it is logged.
+pub async fn spent(pool: &sqlx::PgPool, ticket: Ticket, model: &str, tokens: Option<Tokens>) {
+    let (prompt, completion) = tokens.map_or((None, None), |t| (Some(t.prompt as i32), Some(t.completion as i32)));
+    let noted = sqlx::query!(
+        "update llm_calls set model = $2, prompt_tokens = $3, completion_tokens = $4 where id = $1",
+        ticket.0,
+        model.chars().take(100).collect::<String>(),
+        prompt,
+        completion
+    )
+    .execute(pool)
+    .await;
+    if let Err(error) = noted {
+        tracing::warn!(%error, "could not note an AI call's use");
+    }
 }
 
 /// How many calls `user_id` made in the last 24 hours, against their quota.

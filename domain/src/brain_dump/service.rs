@@ -237,9 +237,12 @@ pub async fn parse_streaming(
     }
     // The model costs money: a call is taken from the person's quota first
     // (a refusal changes nothing, and the model is not reached).
-    if let Engine::Llm(config) = engine {
-        super::quota::take(&mut tx, user_id, super::quota::Purpose::BrainDump, &config.quota).await?;
-    }
+    let ticket = match engine {
+        Engine::Llm(config) => {
+            Some(super::quota::take(&mut tx, user_id, super::quota::Purpose::BrainDump, &config.quota).await?)
+        }
+        Engine::Offline => None,
+    };
     // "Tomorrow" is read in the person's own timezone.
     let today = offline::dates::today_in(&row.timezone);
     let projects =
@@ -296,8 +299,20 @@ pub async fn parse_streaming(
         Engine::Llm(config) => {
             emit(ParseEvent::Status { message: format!("Asking the AI ({})…", config.model) });
             let started = std::time::Instant::now();
-            let proposed = llm::propose(config, &row.content, today, &row.timezone, &known, &targets, &mut show).await;
+            let (proposed, tokens) = super::quota::counting(llm::propose(
+                config,
+                &row.content,
+                today,
+                &row.timezone,
+                &known,
+                &targets,
+                &mut show,
+            ))
+            .await;
             crate::metrics::llm_call("brain_dump", proposed.is_ok(), started.elapsed());
+            if let Some(ticket) = ticket {
+                super::quota::spent(pool, ticket, &config.model, tokens).await;
+            }
             proposed
         }
     };

@@ -123,7 +123,7 @@ pub async fn transcribe(
         ));
     }
     let quota = config.quota;
-    crate::db::as_user(pool, user_id, move |tx| {
+    let ticket = crate::db::as_user(pool, user_id, move |tx| {
         Box::pin(async move { quota::take(tx, user_id, Purpose::Voice, &quota).await })
     })
     .await?;
@@ -151,6 +151,7 @@ pub async fn transcribe(
     let started = std::time::Instant::now();
     let transcript = client.audio().transcription().create_byot::<_, Transcript>(request).await;
     crate::metrics::llm_call("voice", transcript.is_ok(), started.elapsed());
+    quota::spent(pool, ticket, &config.model, None).await;
     let transcript = transcript.map_err(|e| unavailable(e.to_string()))?;
     Ok(transcript.text.trim().to_string())
 }

@@ -213,7 +213,7 @@ pub async fn generate(
     tx.commit().await?;
 
     // Over the person's AI quota, the brief still comes, with the offline summary.
-    let engine = match engine {
+    let (engine, ticket) = match engine {
         Engine::Llm(config) => {
             let mut tx = begin_as(pool, user_id).await?;
             match crate::brain_dump::quota::take(
@@ -224,20 +224,24 @@ pub async fn generate(
             )
             .await
             {
-                Ok(()) => {
+                Ok(ticket) => {
                     tx.commit().await?;
-                    engine
+                    (engine, Some((ticket, config.model.as_str())))
                 }
                 Err(Error::TooManyRequests(why)) => {
                     tracing::info!(user.id = %user_id, %why, "brief summary: over the AI quota; offline summary");
-                    &Engine::Offline
+                    (&Engine::Offline, None)
                 }
                 Err(e) => return Err(e),
             }
         }
-        Engine::Offline => engine,
+        Engine::Offline => (engine, None),
     };
-    let (text, used) = summary::summarize(engine, &content, row.brief_date).await;
+    let ((text, used), tokens) =
+        crate::brain_dump::quota::counting(summary::summarize(engine, &content, row.brief_date)).await;
+    if let Some((ticket, model)) = ticket {
+        crate::brain_dump::quota::spent(pool, ticket, model, tokens).await;
+    }
 
     let mut tx = begin_as(pool, user_id).await?;
     let json = serde_json::to_value(&content).map_err(internal)?;

@@ -1,6 +1,7 @@
 //! Integration tests: a real server on 127.0.0.1:0 and a fresh database per test.
 
 mod account;
+mod admin;
 mod api;
 mod auth;
 mod brain_dump;

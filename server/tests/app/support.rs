@@ -30,6 +30,7 @@ pub struct TestAppBuilder {
     signups_per_address: i64,
     signups_per_hour: i64,
     admin_emails: Vec<String>,
+    llm_prices: Option<domain::settings::LlmPrices>,
     google: Option<domain::account::google::GoogleConfig>,
     encryption_key: Option<[u8; 32]>,
     transcription: Option<domain::brain_dump::voice::TranscribeConfig>,
@@ -110,6 +111,12 @@ impl TestAppBuilder {
     }
 
     /// ADMIN_EMAILS.
+    /// LLM_PRICE_INPUT and LLM_PRICE_OUTPUT, dollars per million tokens.
+    pub fn llm_prices(mut self, input: f64, output: f64) -> Self {
+        self.llm_prices = Some(domain::settings::LlmPrices { input, output });
+        self
+    }
+
     pub fn admin_emails(mut self, emails: &[&str]) -> Self {
         self.admin_emails = emails.iter().map(|e| e.to_string()).collect();
         self
@@ -135,6 +142,7 @@ impl TestAppBuilder {
         settings.signups.per_address_per_hour = self.signups_per_address;
         settings.signups.per_hour = self.signups_per_hour;
         settings.admin_emails = self.admin_emails;
+        settings.llm_prices = self.llm_prices;
         settings.google = self.google;
         settings.encryption_key = self.encryption_key.map(domain::settings::Secret::new);
         settings.transcription = self.transcription;
@@ -158,6 +166,7 @@ impl TestApp {
             signups_per_address: 100,
             signups_per_hour: 1000,
             admin_emails: Vec::new(),
+            llm_prices: None,
             google: None,
             encryption_key: None,
             transcription: None,

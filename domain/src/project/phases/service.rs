@@ -46,7 +46,7 @@ pub async fn propose(
         // No tasks, nothing to ask the model: the rules name phases from headings alone.
         Engine::Llm(_) if tasks.is_empty() => None,
         Engine::Llm(config) => match quota::take(&mut tx, user_id, Purpose::Phases, &config.quota).await {
-            Ok(()) => Some(config),
+            Ok(ticket) => Some((config, ticket)),
             Err(Error::TooManyRequests(why)) => {
                 note = Some(format!("{why} Meanwhile these phases come from BuildOS's own rules."));
                 None
@@ -60,19 +60,25 @@ pub async fn propose(
     let input =
         PlanInput { start: project.start_date, end: project.end_date, context: &project.context, tasks: &tasks, today };
     let mut engine_used = "offline";
-    let phases = match llm {
-        Some(config) => match super::llm::propose(config, &project.name, &input).await {
-            Ok(phases) => {
-                engine_used = "llm";
-                phases
-            }
-            Err(error) => {
-                tracing::warn!(user.id = %user_id, project.id = %project.id, %error, "phases: the LLM failed; offline rules");
-                note = Some("The AI service failed, so these phases come from BuildOS's own rules.".into());
-                offline(&input)
-            }
-        },
-        _ => offline(&input),
+    let answer = match llm {
+        Some((config, ticket)) => {
+            let (answer, tokens) = quota::counting(super::llm::propose(config, &project.name, &input)).await;
+            quota::spent(pool, ticket, &config.model, tokens).await;
+            Some(answer)
+        }
+        None => None,
+    };
+    let phases = match answer {
+        Some(Ok(phases)) => {
+            engine_used = "llm";
+            phases
+        }
+        Some(Err(error)) => {
+            tracing::warn!(user.id = %user_id, project.id = %project.id, %error, "phases: the LLM failed; offline rules");
+            note = Some("The AI service failed, so these phases come from BuildOS's own rules.".into());
+            offline(&input)
+        }
+        None => offline(&input),
     };
     if phases.is_empty() {
         return Err(Error::field(
