@@ -136,6 +136,22 @@ pub fn router(settings: Settings, pool: PgPool) -> Router {
         .with_same_site(SameSite::Lax)
         .with_secure(settings.cookie_secure)
         .with_expiry(Expiry::OnInactivity(time::Duration::days(domain::account::SESSION_DAYS)));
+    // The site's files (the wasm, CSS, service worker, icons), else the app's
+    // "Page not found". Served by ServeDir itself: leptos_axum's file handler
+    // builds each file's answer under a reactive owner whose parent is
+    // whatever owner the thread last held, so a file could take another
+    // request's response options (seen: the service worker's script answered
+    // with a page's 302 to the login page).
+    let files = {
+        use axum::handler::Handler;
+        let not_found = leptos_axum::file_and_error_handler_with_context::<AppState, _>(context.clone(), shell);
+        tower_http::services::ServeDir::new(&*leptos_options.site_root)
+            .precompressed_gzip()
+            .precompressed_br()
+            .append_index_html_on_directories(false)
+            .call_fallback_on_method_not_allowed(true)
+            .fallback(not_found.with_state(state.clone()))
+    };
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::scrape))
@@ -169,7 +185,7 @@ pub fn router(settings: Settings, pool: PgPool) -> Router {
             move || shell(options.clone())
         })
         .route_layer(axum::middleware::from_fn(metrics::note_route))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .fallback_service(files)
         .layer(axum::middleware::from_fn(fn_errors::status_from_app_error))
         .layer(sessions)
         .layer(axum::middleware::from_fn(csrf::reject_cross_origin_writes))
