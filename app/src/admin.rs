@@ -51,7 +51,7 @@ pub async fn admin_overview() -> Result<Overview, AppError> {
 #[server(endpoint = "error_groups")]
 pub async fn error_groups() -> Result<Vec<ErrorGroup>, AppError> {
     let pool = require_admin().await?;
-    Ok(domain::error_log::groups(&pool).await?)
+    Ok(domain::error_log::groups(&pool, 200).await?)
 }
 
 /// Between the admin pages.

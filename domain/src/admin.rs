@@ -138,8 +138,7 @@ mod service {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
-        let mut errors = crate::error_log::groups(pool).await?;
-        errors.truncate(5);
+        let errors = crate::error_log::groups(pool, 5).await?;
         Ok(Overview {
             people: people.people,
             confirmed: people.confirmed,

@@ -194,8 +194,8 @@ mod service {
         Ok(gone)
     }
 
-    /// The groups, latest first, at most 200 (the last 30 days: older events are pruned).
-    pub async fn groups(pool: &sqlx::PgPool) -> Result<Vec<ErrorGroup>, Error> {
+    /// The groups, latest first, at most `limit` (the last 30 days: older events are pruned).
+    pub async fn groups(pool: &sqlx::PgPool, limit: i64) -> Result<Vec<ErrorGroup>, Error> {
         let mut tx = crate::db::begin_system(pool).await?;
         // Each group with its latest event (a lateral join on the group's key).
         let rows = sqlx::query_as!(
@@ -206,10 +206,11 @@ mod service {
                from (select fingerprint, min(summary) as summary, min(kind) as kind, count(*) as count,
                             min(created_at) as first_seen, max(created_at) as last_seen
                      from error_events group by fingerprint
-                     order by last_seen desc limit 200) g
+                     order by last_seen desc limit $1) g
                cross join lateral (select * from error_events e where e.fingerprint = g.fingerprint
                                    order by e.created_at desc, e.id desc limit 1) e
-               order by g.last_seen desc"#
+               order by g.last_seen desc"#,
+            limit
         )
         .fetch_all(&mut *tx)
         .await?;

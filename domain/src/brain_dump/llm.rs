@@ -42,6 +42,24 @@ impl LlmConfig {
         Ok(Client::with_config(OpenAIConfig::new().with_api_key(&self.api_key).with_api_base(&self.base_url))
             .with_http_client(http))
     }
+
+    /// One chat completion (not streamed) for `purpose`: timed and counted in
+    /// the metrics, its tokens added to the quota's count in progress.
+    pub async fn chat(
+        &self,
+        purpose: &'static str,
+        request: async_openai::types::chat::CreateChatCompletionRequest,
+    ) -> Result<async_openai::types::chat::CreateChatCompletionResponse, String> {
+        let client = self.client()?;
+        let started = std::time::Instant::now();
+        let response = client.chat().create(request).await;
+        crate::metrics::llm_call(purpose, response.is_ok(), started.elapsed());
+        let response = response.map_err(|e| e.to_string())?;
+        if let Some(usage) = &response.usage {
+            crate::metrics::llm_tokens(purpose, usage.prompt_tokens, usage.completion_tokens);
+        }
+        Ok(response)
+    }
 }
 
 impl std::fmt::Debug for LlmConfig {

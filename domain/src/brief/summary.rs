@@ -62,7 +62,6 @@ pub fn offline(content: &BriefContent, today: NaiveDate) -> String {
 }
 
 async fn ask(config: &LlmConfig, content: &BriefContent, today: NaiveDate) -> Result<String, String> {
-    let client = config.client()?;
     let data = serde_json::to_string(content).map_err(|e| e.to_string())?;
     let err = |e: async_openai::error::OpenAIError| e.to_string();
     let request = CreateChatCompletionRequestArgs::default()
@@ -85,13 +84,7 @@ async fn ask(config: &LlmConfig, content: &BriefContent, today: NaiveDate) -> Re
         ])
         .build()
         .map_err(err)?;
-    let started = std::time::Instant::now();
-    let response = client.chat().create(request).await;
-    crate::metrics::llm_call("brief", response.is_ok(), started.elapsed());
-    let response = response.map_err(err)?;
-    if let Some(usage) = &response.usage {
-        crate::metrics::llm_tokens("brief", usage.prompt_tokens, usage.completion_tokens);
-    }
+    let response = config.chat("brief", request).await?;
     response
         .choices
         .first()

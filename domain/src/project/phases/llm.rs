@@ -56,7 +56,6 @@ struct Proposed {
 /// parse and are in order, only the given tasks and each once. An error (in
 /// words) when the answer cannot be used.
 pub async fn propose(config: &LlmConfig, name: &str, input: &PlanInput<'_>) -> Result<Vec<ProposedPhase>, String> {
-    let client = config.client()?;
     let date = |d: Option<NaiveDate>| d.map_or("none".to_string(), |d| d.to_string());
     let tasks: Vec<String> = input
         .tasks
@@ -89,13 +88,7 @@ pub async fn propose(config: &LlmConfig, name: &str, input: &PlanInput<'_>) -> R
         })
         .build()
         .map_err(err)?;
-    let started = std::time::Instant::now();
-    let response = client.chat().create(request).await;
-    crate::metrics::llm_call("phases", response.is_ok(), started.elapsed());
-    let response = response.map_err(err)?;
-    if let Some(usage) = &response.usage {
-        crate::metrics::llm_tokens("phases", usage.prompt_tokens, usage.completion_tokens);
-    }
+    let response = config.chat("phases", request).await?;
     let text = response.choices.first().and_then(|c| c.message.content.clone()).unwrap_or_default();
     let answer: Answer = serde_json::from_str(&text).map_err(|e| format!("its answer could not be read ({e})"))?;
     check(answer, input)
