@@ -21,6 +21,7 @@ e2e_server_pid=""
 e2e_worker_pid=""
 e2e_google_pid=""
 e2e_openai_pid=""
+e2e_stripe_pid=""
 ran=()
 skipped=()
 
@@ -35,6 +36,9 @@ cleanup() {
   fi
   if [ -n "$e2e_openai_pid" ]; then
     stop_pid "$e2e_openai_pid"
+  fi
+  if [ -n "$e2e_stripe_pid" ]; then
+    stop_pid "$e2e_stripe_pid"
   fi
   if [ -n "$e2e_worker_pid" ]; then
     stop_pid "$e2e_worker_pid"
@@ -204,6 +208,24 @@ run_e2e() {
   e2e_openai_pid=$!
   wait_healthy "http://127.0.0.1:${openai_port}/test/transcriptions" "$e2e_openai_pid" 20 ||
     die "the fake transcription service did not start"
+  # A fake Stripe (API, hosted Checkout and portal pages that send signed
+  # webhook events to this server), so subscribing is tested end to end.
+  local stripe_port="${E2E_STRIPE_PORT:-3314}"
+  if port_in_use "$stripe_port"; then
+    die "port ${stripe_port} is already in use; set E2E_STRIPE_PORT to a free port"
+  fi
+  local stripe_env=(
+    ENABLE_STRIPE=true
+    STRIPE_SECRET_KEY=sk_test_e2e
+    STRIPE_WEBHOOK_SECRET=whsec_e2e
+    STRIPE_PRICE_MONTHLY=price_e2e_monthly
+    STRIPE_PRICE_YEARLY=price_e2e_yearly
+    STRIPE_API_BASE="http://127.0.0.1:${stripe_port}"
+  )
+  env "${stripe_env[@]}" FAKE_STRIPE_PORT="$stripe_port" STRIPE_WEBHOOK_URL="http://127.0.0.1:${port}/webhooks/stripe" \
+    node "${BUILDOS_ROOT}/end2end/fake-stripe.mjs" >"${BUILDOS_ROOT}/.data/e2e-stripe.log" 2>&1 &
+  e2e_stripe_pid=$!
+  wait_healthy "http://127.0.0.1:${stripe_port}/health" "$e2e_stripe_pid" 20 || die "the fake Stripe did not start"
   local google_env=(
     PUBLIC_GOOGLE_CLIENT_ID=e2e.apps.googleusercontent.com
     GOOGLE_CLIENT_SECRET=e2e-secret
@@ -219,7 +241,7 @@ run_e2e() {
   # Emails (address confirmations, reset links) go to the outbox the tests read.
   local outbox="${BUILDOS_ROOT}/.data/e2e-outbox"
   rm -rf "$outbox"
-  env "${google_env[@]}" \
+  env "${google_env[@]}" "${stripe_env[@]}" \
     ADMIN_EMAILS="queue-admin@example.com" \
     TRANSCRIBE_API_KEY=e2e-transcribe-key \
     TRANSCRIBE_BASE_URL="http://127.0.0.1:${openai_port}/v1" \
@@ -243,7 +265,7 @@ run_e2e() {
 
   local worker_log="${BUILDOS_ROOT}/.data/e2e-worker.log"
   log "e2e: starting the worker (log: ${worker_log}; email and SMS to .data/e2e-outbox)"
-  env "${google_env[@]}" \
+  env "${google_env[@]}" "${stripe_env[@]}" \
     DATABASE_URL="$e2e_url" \
     OUTBOX_DIR="$outbox" \
     PUBLIC_BASE_URL="http://127.0.0.1:${port}" \
@@ -253,7 +275,7 @@ run_e2e() {
   log "e2e: playwright"
   local rc=0
   BASE_URL="http://127.0.0.1:${port}" OUTBOX_DIR="$outbox" FAKE_GOOGLE="http://127.0.0.1:${google_port}" \
-    FAKE_OPENAI="http://127.0.0.1:${openai_port}" \
+    FAKE_OPENAI="http://127.0.0.1:${openai_port}" FAKE_STRIPE="http://127.0.0.1:${stripe_port}" \
     npx --no-install playwright test -c end2end/playwright.config.ts ${E2E_ARGS:-} || rc=$?
 
   stop_pid "$e2e_server_pid"
@@ -264,6 +286,8 @@ run_e2e() {
   e2e_google_pid=""
   stop_pid "$e2e_openai_pid"
   e2e_openai_pid=""
+  stop_pid "$e2e_stripe_pid"
+  e2e_stripe_pid=""
   if [ "$rc" -ne 0 ]; then
     log "e2e: last lines of the server log (${server_log}):"
     tail -n 40 "$server_log" >&2 || true

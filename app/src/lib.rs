@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod api_token;
 pub mod auth;
+pub mod billing;
 pub mod brain_dump;
 pub mod brief;
 pub mod calendar;
@@ -62,16 +63,21 @@ const REGISTER_SERVICE_WORKER: &str = "if ('serviceWorker' in navigator) addEven
 
 /// The page's Content-Security-Policy: scripts only with this response's nonce
 /// (the hydration script, which loads the app) and what they load; no frames
-/// of the app on other sites; forms post only here.
+/// of the app on other sites; forms post only here (and, with billing on, on
+/// to Stripe's Checkout and portal pages).
 #[cfg(feature = "ssr")]
 fn content_security_policy(options: &LeptosOptions) {
     let Some(nonce) = leptos::nonce::use_nonce() else { return };
     // The development server's live reload talks over a websocket.
     let reload = if options.env == leptos::config::Env::DEV { " ws: wss:" } else { "" };
+    let stripe = crate::auth::request::settings()
+        .ok()
+        .and_then(|s| s.billing.as_ref().map(|b| format!(" {}", b.page_origins())))
+        .unwrap_or_default();
     let policy = format!(
         "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
          style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'{reload}; worker-src 'self'; manifest-src 'self'; \
-         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+         object-src 'none'; base-uri 'none'; form-action 'self'{stripe}; frame-ancestors 'none'"
     );
     if let (Some(response), Ok(value)) =
         (use_context::<leptos_axum::ResponseOptions>(), axum::http::HeaderValue::from_str(&policy))
@@ -111,6 +117,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/errors") view=admin::ErrorsPage ssr=ssr.clone() />
                 <Route path=path!("/import/:id") view=data::ImportPage ssr=ssr.clone() />
                 <Route path=path!("/search") view=search::SearchPage ssr=ssr.clone() />
+                <Route path=path!("/billing") view=billing::BillingPage ssr=ssr.clone() />
                 <Route path=path!("/profile") view=profile::ProfilePage ssr=ssr />
             </Routes>
         </Router>

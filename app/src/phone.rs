@@ -14,7 +14,15 @@ pub use domain::sms::SmsPrefs;
 pub async fn get_sms_prefs() -> Result<SmsPrefs, AppError> {
     let (pool, user) = require_user().await?;
     let uid = user.id;
-    Ok(domain::db::as_user(&pool, uid, move |tx| Box::pin(domain::sms::get_prefs(tx, uid))).await?)
+    let need_plan = crate::auth::request::settings()?.sms_caps.need_plan;
+    Ok(domain::db::as_user(&pool, uid, move |tx| {
+        Box::pin(async move {
+            let mut prefs = domain::sms::get_prefs(tx, uid).await?;
+            prefs.needs_pro = need_plan && !domain::billing::service::pays(tx, uid).await?;
+            Ok(prefs)
+        })
+    })
+    .await?)
 }
 
 /// Text a six-digit code to `phone`.
@@ -110,6 +118,9 @@ pub fn PhoneSettings() -> impl IntoView {
             };
             view! {
                 <div class="card max-w-lg space-y-3">
+                    {s.needs_pro.then(|| view! {
+                        <p class="banner" role="status">"Texts are part of the Pro plan: you can set them up now, and they are sent once you subscribe on the " <a href="/billing" class="link">"billing page"</a> "."</p>
+                    })}
                     <p>{number}</p>
                     <ActionForm action=start attr:class="flex flex-wrap items-end gap-2" attr:novalidate=true>
                         <label class="text-sm flex-1">"Phone number"

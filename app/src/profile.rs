@@ -77,6 +77,7 @@ pub fn ProfilePage() -> impl IntoView {
                 </p>
                 <script nonce=leptos::nonce::use_nonce() inner_html=BROWSER_TZ_SCRIPT></script>
             })}
+            <crate::billing::BillingLink />
             <crate::auth::settings::AccountSettings />
             <BriefSettings />
             <PhoneSettings />

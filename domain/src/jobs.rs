@@ -111,6 +111,23 @@ impl Job for TaskEventJob {
     const QUEUE: &'static str = "google-events";
 }
 
+/// A billing email: a failed payment (Stripe retries), or a subscription that ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BillingEmailJob {
+    pub user_id: Uuid,
+    pub email: BillingEmail,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum BillingEmail {
+    PaymentFailed { next_attempt: Option<DateTime<Utc>> },
+    Ended,
+}
+
+impl Job for BillingEmailJob {
+    const QUEUE: &'static str = "billing-email";
+}
+
 /// Housekeeping, run hourly and at start.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum MaintenanceJob {

@@ -48,6 +48,7 @@ macro_rules! text_enum {
 pub mod account;
 pub mod admin;
 pub mod api_token;
+pub mod billing;
 pub mod brain_dump;
 pub mod brief;
 pub mod calendar;

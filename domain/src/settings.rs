@@ -78,7 +78,7 @@ pub struct Settings {
     pub google: Option<crate::account::google::GoogleConfig>,
     /// Sign-up limits: SIGNUPS_PER_ADDRESS_PER_HOUR (5) and SIGNUPS_PER_HOUR (100, the whole server).
     pub signups: SignupLimits,
-    /// Text limits: SMS_PER_NUMBER_PER_DAY (10) and SMS_PER_DAY (500, the whole server).
+    /// Text limits: SMS_PER_NUMBER_PER_DAY (10) and SMS_PER_DAY (500, the whole server); texts need Pro with billing on.
     pub sms_caps: SmsCaps,
     /// API_RATE_PER_MINUTE (default 600): API requests per minute per person.
     pub api_rate_per_minute: u32,
@@ -92,6 +92,9 @@ pub struct Settings {
     /// database role is a superuser or has BYPASSRLS (row-level security then
     /// protects nobody). For throwaway test databases only; logged loudly.
     pub allow_privileged_role: bool,
+    /// Stripe billing (ENABLE_STRIPE=true with STRIPE_SECRET_KEY,
+    /// STRIPE_WEBHOOK_SECRET, STRIPE_PRICE_MONTHLY…); unset, no plans apply.
+    pub billing: Option<crate::billing::stripe::StripeConfig>,
     /// METRICS_TOKEN: who may read `/metrics` (as a bearer token); unset,
     /// only requests from this machine that no proxy forwarded.
     pub metrics_token: Option<Secret<String>>,
@@ -113,6 +116,8 @@ pub struct SignupLimits {
 pub struct SmsCaps {
     pub per_number_per_day: i64,
     pub per_day: i64,
+    /// With billing on, texts are part of Pro (a verification code is sent on any plan).
+    pub need_plan: bool,
 }
 
 /// What the model's tokens cost, in US dollars per million.
@@ -202,6 +207,7 @@ impl Settings {
             .ok()
             .filter(|n| *n > 0)
             .context("API_RATE_PER_MINUTE must be a positive number")?;
+        let billing = crate::billing::stripe::StripeConfig::from_vars(&var)?;
         Ok(Settings {
             database_url: Secret(database_url),
             addr,
@@ -266,7 +272,9 @@ impl Settings {
             sms_caps: SmsCaps {
                 per_number_per_day: number("SMS_PER_NUMBER_PER_DAY", 10)? as i64,
                 per_day: number("SMS_PER_DAY", 500)? as i64,
+                need_plan: billing.is_some(),
             },
+            billing,
             api_rate_per_minute,
             registration_open: flag("REGISTRATION_OPEN", true)?,
             calendar_fetch_private: flag("CALENDAR_FETCH_PRIVATE", false)?,

@@ -14,6 +14,9 @@ pub struct SmsPrefs {
     pub quiet_start: Option<String>,
     pub quiet_end: Option<String>,
     pub daily_cap: i16,
+    /// Billing is on and this person is not on Pro: texts are not sent (set by the caller that knows the plan).
+    #[serde(default)]
+    pub needs_pro: bool,
 }
 
 /// The most texts a person can allow per day.
@@ -66,6 +69,7 @@ mod service {
                 quiet_start: t(p.quiet_start),
                 quiet_end: t(p.quiet_end),
                 daily_cap: p.daily_cap,
+                needs_pro: false,
             },
         })
     }

@@ -163,6 +163,7 @@ pub fn router(settings: Settings, pool: PgPool) -> Router {
         .route("/brain-dump/{id}/events", get(sse::brain_dump::events))
         .route("/briefs/events", get(sse::brief::events))
         .route("/webhooks/twilio/status", axum::routing::post(webhooks::twilio_status))
+        .route("/webhooks/stripe", axum::routing::post(webhooks::stripe))
         .route(domain::calendar::channels::WEBHOOK_PATH, axum::routing::post(webhooks::google_calendar))
         .route("/unsubscribe/one-click", get(webhooks::one_click_page).post(webhooks::one_click))
         .route("/calendar/{file}", get(feeds::calendar))

@@ -1,4 +1,5 @@
 //! Endpoints other systems call: Twilio's delivery-status webhook (signed),
+//! Stripe's events (signed),
 //! Google Calendar's push notifications (channel token) and RFC 8058
 //! one-click unsubscribe (the link itself is signed).
 
@@ -84,6 +85,35 @@ pub async fn google_calendar(State(state): State<AppState>, headers: HeaderMap) 
         }
         Err(error) => {
             tracing::warn!(%error, "a Google Calendar notification could not be handled");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// `POST /webhooks/stripe`: a Stripe event. The Stripe-Signature header must
+/// sign the body exactly as received, within five minutes; each event id is
+/// applied once (a replay answers 200 and changes nothing). Not found when
+/// billing is off.
+pub async fn stripe(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    use domain::billing::service::{Received, WebhookError, receive};
+    let Some(config) = state.settings.billing.as_ref() else {
+        return (StatusCode::NOT_FOUND, "Billing is not enabled on this server.").into_response();
+    };
+    let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
+    match receive(&state.pool, config, signature, &body).await {
+        Ok(Received::Applied) => (StatusCode::OK, "Applied.").into_response(),
+        Ok(Received::Replayed) => (StatusCode::OK, "Already applied.").into_response(),
+        Err(WebhookError::Signature(e)) => {
+            tracing::warn!(error = %e, "Stripe webhook refused");
+            (StatusCode::BAD_REQUEST, "Bad signature.").into_response()
+        }
+        Err(WebhookError::Malformed(what)) => {
+            tracing::warn!(what, "Stripe webhook with a body we cannot read");
+            (StatusCode::BAD_REQUEST, "Not a Stripe event.").into_response()
+        }
+        // Not noted as applied: Stripe's retry applies it.
+        Err(WebhookError::Failed(error)) => {
+            tracing::warn!(%error, "a Stripe event could not be applied; Stripe will send it again");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }

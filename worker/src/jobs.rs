@@ -12,7 +12,9 @@ use apalis_cron::{CronScheduler, Tick};
 use apalis_postgres::{Config, PostgresStorage};
 use domain::Error as AppError;
 use domain::calendar::sync::Google;
-use domain::jobs::{BriefJob, CalendarJob, EmailJob, GoogleJob, Job, MaintenanceJob, SmsJob, TaskEventJob};
+use domain::jobs::{
+    BillingEmailJob, BriefJob, CalendarJob, EmailJob, GoogleJob, Job, MaintenanceJob, SmsJob, TaskEventJob,
+};
 use domain::settings::Settings;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
@@ -141,6 +143,16 @@ async fn email(job: EmailJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> R
     });
     match sent {
         Ok(_) => Ok(()),
+        Err(e) => Err(outcome(&ctx, &id, &attempt, e).await),
+    }
+}
+
+async fn billing_email(job: BillingEmailJob, ctx: Data<Ctx>, id: TaskId, attempt: Attempt) -> Result<(), BoxDynError> {
+    let free = ctx.settings.billing.as_ref().map(|b| b.free_ai_per_day);
+    let sent = domain::billing::service::send_email(&ctx.pool, &ctx.settings.mail(), free, &job).await;
+    domain::metrics::email(if sent.is_ok() { "sent" } else { "failed" });
+    match sent {
+        Ok(()) => Ok(()),
         Err(e) => Err(outcome(&ctx, &id, &attempt, e).await),
     }
 }
@@ -311,6 +323,7 @@ pub fn monitor(ctx: Ctx) -> Result<Monitor> {
     }
     queue!(BriefJob, brief, n);
     queue!(EmailJob, email, n);
+    queue!(BillingEmailJob, billing_email, 1);
     queue!(SmsJob, sms, n);
     queue!(MaintenanceJob, maintenance, 1);
     queue!(CalendarJob, calendar, n);

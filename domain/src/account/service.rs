@@ -350,6 +350,9 @@ pub async fn delete_account(
     {
         tracing::warn!(%error, user.id = %user_id, "Google access could not be revoked while deleting an account");
     }
+    if let Some(billing) = &settings.billing {
+        crate::billing::service::cancel_for_deletion(pool, billing, user_id).await;
+    }
     let mut tx = pool.begin().await?;
     // Every job that names them (by their id, wherever in its payload),
     // waiting or done: nothing is sent after this.

@@ -14,6 +14,9 @@ pub struct Quota {
     pub per_minute: i64,
     pub per_day: i64,
     pub server_per_day: i64,
+    /// With billing on (ENABLE_STRIPE), what someone without a paying
+    /// subscription may make in a day (FREE_AI_REQUESTS_PER_DAY, 10).
+    pub free_per_day: Option<i64>,
 }
 
 /// What a call is for.
@@ -38,6 +41,7 @@ impl Quota {
             per_minute: number("LLM_CALLS_PER_MINUTE", 5)?,
             per_day: number("LLM_CALLS_PER_DAY", 100)?,
             server_per_day: number("LLM_CALLS_PER_DAY_TOTAL", 5_000)?,
+            free_per_day: crate::billing::stripe::free_ai_per_day(var)?,
         })
     }
 }
@@ -88,6 +92,14 @@ pub async fn take(conn: &mut PgConnection, user_id: Uuid, purpose: Purpose, quot
     )
     .fetch_one(&mut *conn)
     .await?;
+    let free = free_limit(conn, user_id, quota).await?;
+    if let Some(free) = free.filter(|free| used.day >= *free) {
+        return Err(Error::TooManyRequests(format!(
+            "You have used the {free} AI requests a day of the Free plan. Subscribe to Pro on the billing page \
+             for {} a day, or wait: they come back over the next 24 hours.",
+            quota.per_day
+        )));
+    }
     if used.day >= quota.per_day {
         return Err(Error::TooManyRequests(format!(
             "You have used your {} AI requests for today. They come back over the next 24 hours; \
@@ -162,7 +174,16 @@ pub async fn usage(conn: &mut PgConnection, user_id: Uuid, quota: &Quota) -> Res
         r#"select count(*) as "n!" from llm_calls where user_id = $1 and created_at > now() - interval '1 day'"#,
         user_id
     )
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await?;
-    Ok(Usage { today, per_day: quota.per_day, per_minute: quota.per_minute })
+    let per_day = free_limit(conn, user_id, quota).await?.unwrap_or(quota.per_day);
+    Ok(Usage { today, per_day, per_minute: quota.per_minute })
+}
+
+/// The Free plan's daily limit, when plans apply and `user_id` is not paying for Pro.
+async fn free_limit(conn: &mut PgConnection, user_id: Uuid, quota: &Quota) -> Result<Option<i64>, Error> {
+    match quota.free_per_day {
+        Some(free) if !crate::billing::service::pays(conn, user_id).await? => Ok(Some(free.min(quota.per_day))),
+        _ => Ok(None),
+    }
 }

@@ -227,8 +227,14 @@ pub async fn deliver(
                 return Ok(Delivery::Deferred(until.unwrap_or_else(|| Utc::now() + chrono::Duration::hours(1))));
             }
         }
-        if row.sent_today >= i64::from(row.daily_cap.unwrap_or(5)) {
-            let reason = "daily SMS limit reached".to_string();
+        let reason = if caps.need_plan && !crate::billing::service::pays(&mut tx, user_id).await? {
+            Some("texts are part of the Pro plan")
+        } else if row.sent_today >= i64::from(row.daily_cap.unwrap_or(5)) {
+            Some("daily SMS limit reached")
+        } else {
+            None
+        };
+        if let Some(reason) = reason.map(String::from) {
             sqlx::query!("update sms_messages set status = 'suppressed', error = $2 where id = $1", sms_id, reason)
                 .execute(&mut *tx)
                 .await?;

@@ -113,7 +113,12 @@ pub(crate) async fn start(replies: Vec<Reply>, timeout: Duration) -> (Fake, Engi
         model: "fake-model".into(),
         timeout,
         max_tokens: 1000,
-        quota: domain::brain_dump::quota::Quota { per_minute: 1000, per_day: 1000, server_per_day: 1000 },
+        quota: domain::brain_dump::quota::Quota {
+            per_minute: 1000,
+            per_day: 1000,
+            server_per_day: 1000,
+            free_per_day: None,
+        },
     });
     (fake, engine)
 }
@@ -646,7 +651,8 @@ async fn a_person_over_their_ai_quota_gets_a_clear_refusal_and_the_model_is_not_
     let (fake, engine) =
         start(vec![Reply::Content(answer.clone()), Reply::Content(answer)], Duration::from_secs(5)).await;
     let Engine::Llm(mut config) = engine else { unreachable!() };
-    config.quota = domain::brain_dump::quota::Quota { per_minute: 10, per_day: 2, server_per_day: 100 };
+    config.quota =
+        domain::brain_dump::quota::Quota { per_minute: 10, per_day: 2, server_per_day: 100, free_per_day: None };
     let engine = Engine::Llm(config);
     let app = TestApp::builder(pool.clone()).engine(engine.clone()).spawn().await;
     let c = app.signed_up("ada@example.com").await;

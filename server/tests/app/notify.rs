@@ -149,7 +149,8 @@ async fn fake_twilio() -> (FakeTwilio, SmsSender) {
 }
 
 /// The text caps of these tests (the defaults).
-const CAPS: domain::settings::SmsCaps = domain::settings::SmsCaps { per_number_per_day: 10, per_day: 500 };
+const CAPS: domain::settings::SmsCaps =
+    domain::settings::SmsCaps { per_number_per_day: 10, per_day: 500, need_plan: false };
 
 /// Deliver the newest queued SMS of `user` and return the code in it.
 async fn deliver_code(pool: &PgPool, sender: &SmsSender, fake: &FakeTwilio, user: Uuid) -> String {
@@ -335,7 +336,7 @@ async fn parallel_verification_requests_send_one_text(pool: PgPool) {
 async fn one_number_gets_a_few_texts_a_day_whoever_asks(pool: PgPool) {
     let (app, _c) = TestApp::with_ada(pool.clone()).await;
     app.signed_up("bob@example.com").await;
-    let caps = domain::settings::SmsCaps { per_number_per_day: 1, per_day: 500 };
+    let caps = domain::settings::SmsCaps { per_number_per_day: 1, per_day: 500, need_plan: false };
     let (ada, bob) = (user_id(&pool, "ada@example.com").await, user_id(&pool, "bob@example.com").await);
     domain::notify::sms::start_verification(&pool, &caps, ada, "+14155550100").await.unwrap();
     let (fake, sender) = fake_twilio().await;

@@ -35,9 +35,16 @@ pub struct TestAppBuilder {
     encryption_key: Option<[u8; 32]>,
     transcription: Option<domain::brain_dump::voice::TranscribeConfig>,
     metrics_token: Option<String>,
+    stripe: Option<domain::billing::stripe::StripeConfig>,
 }
 
 impl TestAppBuilder {
+    /// Stripe billing on, against a stand-in Stripe at `api_base` (see `fake_stripe`).
+    pub fn stripe(mut self, api_base: &str) -> Self {
+        self.stripe = Some(crate::fake_stripe::config(api_base));
+        self
+    }
+
     /// Brain dumps and briefs go to `engine`.
     pub fn engine(mut self, engine: Engine) -> Self {
         self.engine = engine;
@@ -110,13 +117,13 @@ impl TestAppBuilder {
         self
     }
 
-    /// ADMIN_EMAILS.
     /// LLM_PRICE_INPUT and LLM_PRICE_OUTPUT, dollars per million tokens.
     pub fn llm_prices(mut self, input: f64, output: f64) -> Self {
         self.llm_prices = Some(domain::settings::LlmPrices { input, output });
         self
     }
 
+    /// ADMIN_EMAILS.
     pub fn admin_emails(mut self, emails: &[&str]) -> Self {
         self.admin_emails = emails.iter().map(|e| e.to_string()).collect();
         self
@@ -147,6 +154,8 @@ impl TestAppBuilder {
         settings.encryption_key = self.encryption_key.map(domain::settings::Secret::new);
         settings.transcription = self.transcription;
         settings.metrics_token = self.metrics_token.map(domain::settings::Secret::new);
+        settings.sms_caps.need_plan = self.stripe.is_some();
+        settings.billing = self.stripe;
         server::prepare_jobs(&self.pool).await.expect("job tables");
         let router = server::router(settings, self.pool.clone());
         tokio::spawn(server::serve(listener, router, std::future::pending()));
@@ -171,6 +180,7 @@ impl TestApp {
             encryption_key: None,
             transcription: None,
             metrics_token: None,
+            stripe: None,
         }
     }
 

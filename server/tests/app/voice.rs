@@ -84,7 +84,7 @@ fn config(base_url: &str, quota: Quota) -> TranscribeConfig {
     }
 }
 
-const ROOMY: Quota = Quota { per_minute: 100, per_day: 100, server_per_day: 100 };
+const ROOMY: Quota = Quota { per_minute: 100, per_day: 100, server_per_day: 100, free_per_day: None };
 
 /// Some bytes that start like the WebM a browser records.
 fn recording() -> Vec<u8> {
@@ -179,7 +179,7 @@ async fn bad_recordings_are_refused_naming_the_audio_and_reach_no_service(pool: 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_failing_service_or_a_spent_quota_is_said_plainly(pool: PgPool) {
     let (fake, base) = fake().await;
-    let quota = Quota { per_minute: 2, per_day: 100, server_per_day: 100 };
+    let quota = Quota { per_minute: 2, per_day: 100, server_per_day: 100, free_per_day: None };
     let app = TestApp::builder(pool.clone()).transcription(config(&base, quota)).spawn().await;
     let ada = app.signed_up("ada@example.com").await;
 
