@@ -119,7 +119,7 @@ pub fn PhoneSettings() -> impl IntoView {
             view! {
                 <div class="card max-w-lg space-y-3">
                     {s.needs_pro.then(|| view! {
-                        <p class="banner" role="status">"Texts are part of the Pro plan: you can set them up now, and they are sent once you subscribe on the " <a href="/billing" class="link">"billing page"</a> "."</p>
+                        <p class="banner">"Texts are part of the Pro plan: you can set them up now, and they are sent once you subscribe on the " <a href="/billing" class="link">"billing page"</a> "."</p>
                     })}
                     <p>{number}</p>
                     <ActionForm action=start attr:class="flex flex-wrap items-end gap-2" attr:novalidate=true>

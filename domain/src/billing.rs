@@ -32,6 +32,11 @@ impl Status {
     pub fn pays(self) -> bool {
         matches!(self, Status::Trialing | Status::Active | Status::PastDue)
     }
+
+    /// Whether the subscription is over for good (a new one can be started).
+    pub fn finished(self) -> bool {
+        matches!(self, Status::Canceled | Status::IncompleteExpired)
+    }
 }
 
 /// A price a person can subscribe at.

@@ -226,6 +226,7 @@ pub async fn prune(pool: &sqlx::PgPool) -> Result<u64, Error> {
     sqlx::query("delete from llm_calls where created_at < now() - interval '35 days'").execute(pool).await?;
     sqlx::query("delete from account_tokens where expires_at < now() - interval '1 day'").execute(pool).await?;
     crate::error_log::prune(pool).await?;
+    crate::billing::service::prune(pool).await?;
     tracing::info!(jobs.pruned = jobs, sessions.pruned = sessions, "maintenance done");
     Ok(jobs)
 }

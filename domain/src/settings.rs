@@ -352,6 +352,38 @@ mod tests {
     }
 
     #[test]
+    fn billing_needs_its_keys_and_then_limits_the_free_plan() {
+        let base = [
+            ("DATABASE_URL", "postgres://x"),
+            ("OUTBOX_DIR", "/tmp/buildos-test-outbox"),
+            ("OPENAI_API_KEY", "sk-test"),
+        ];
+        let with = |extra: &[(&'static str, &'static str)]| settings(&[&base[..], extra].concat());
+        let free = |s: &Settings| match &s.engine {
+            Engine::Llm(llm) => llm.quota.free_per_day,
+            Engine::Offline => panic!("the LLM is configured"),
+        };
+        let off = with(&[]).unwrap();
+        assert!(off.billing.is_none() && !off.sms_caps.need_plan && free(&off).is_none());
+
+        let e = with(&[("ENABLE_STRIPE", "true")]).unwrap_err();
+        assert!(e.to_string().contains("STRIPE_SECRET_KEY"), "{e}");
+        let keys = [
+            ("ENABLE_STRIPE", "true"),
+            ("STRIPE_SECRET_KEY", "sk_test_1"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_1"),
+            ("STRIPE_PRICE_MONTHLY", "price_1"),
+            ("FREE_AI_REQUESTS_PER_DAY", "3"),
+        ];
+        let on = with(&keys).unwrap();
+        assert!(on.billing.is_some() && on.sms_caps.need_plan);
+        assert_eq!(free(&on), Some(3));
+        assert!(!format!("{on:?}").contains("sk_test_1") && !format!("{on:?}").contains("whsec_1"));
+        let e = with(&[&keys[..4], &[("STRIPE_PRICE_YEARLY", "yearly")]].concat()).unwrap_err();
+        assert!(e.to_string().contains("STRIPE_PRICE_YEARLY"), "{e}");
+    }
+
+    #[test]
     fn bad_values_are_named() {
         let e = settings(&[("DATABASE_URL", "x"), ("PORT", "eighty")]).unwrap_err();
         assert!(e.to_string().contains("PORT"), "{e}");

@@ -336,6 +336,10 @@ pub async fn delete_account(
     origin: &Origin,
 ) -> Result<String, Error> {
     let email = check_current(pool, user_id, current, origin).await?;
+    // Nothing is charged for an account that is gone (and nothing is deleted if Stripe cannot be told).
+    if let Some(billing) = &settings.billing {
+        crate::billing::service::cancel_for_deletion(pool, billing, user_id).await?;
+    }
     // Google first, while the connection is there (revoked at Google; a
     // failure there is logged, and the tokens are deleted here regardless).
     let connected = sqlx::query_scalar!(
@@ -349,9 +353,6 @@ pub async fn delete_account(
         && let Err(error) = crate::calendar::google::disconnect(pool, key.expose(), config, user_id).await
     {
         tracing::warn!(%error, user.id = %user_id, "Google access could not be revoked while deleting an account");
-    }
-    if let Some(billing) = &settings.billing {
-        crate::billing::service::cancel_for_deletion(pool, billing, user_id).await;
     }
     let mut tx = pool.begin().await?;
     // Every job that names them (by their id, wherever in its payload),

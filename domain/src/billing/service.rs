@@ -2,7 +2,7 @@
 //! customer portal, applying Stripe's webhook events (once each, in order),
 //! and the emails that follow a failed payment or an ended subscription.
 
-use super::stripe::{Client, SignatureError, StripeConfig};
+use super::stripe::{Client, SignatureError, StripeConfig, Subscription};
 use super::{BillingView, Status};
 use crate::account::mail::Mail;
 use crate::db::{begin_as, begin_system};
@@ -64,13 +64,20 @@ pub async fn checkout(
     if !config.is_pro_price(price) {
         return Err(Error::field("price", "Choose monthly or yearly."));
     }
+    // One subscription at a time: a live one (paying or not) is changed in the portal.
     let mut tx = begin_as(pool, user_id).await?;
-    if pays(&mut tx, user_id).await? {
-        return Err(Error::Conflict(
-            "You already have a subscription: change or cancel it with Manage billing.".into(),
-        ));
-    }
+    let status =
+        sqlx::query_scalar!(r#"select status as "status: Status" from subscriptions where user_id = $1"#, user_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .flatten();
     tx.commit().await?;
+    if let Some(status) = status.filter(|s| !s.finished()) {
+        return Err(Error::Conflict(format!(
+            "You have a subscription already ({}): change it or cancel it with Manage billing.",
+            status.label().to_lowercase()
+        )));
+    }
     let customer = customer_of(pool, config, user_id).await?;
     let base = base_url.trim_end_matches('/');
     Client::new(config)
@@ -125,29 +132,30 @@ pub async fn portal(pool: &PgPool, config: &StripeConfig, base_url: &str, user_i
     Client::new(config).portal(&customer, &format!("{}/billing", base_url.trim_end_matches('/'))).await
 }
 
-/// The account of `user_id` is being deleted: end their subscription at once,
-/// so that nothing is charged for an account that is gone. A failure is
-/// logged; the deletion goes on.
-pub async fn cancel_for_deletion(pool: &PgPool, config: &StripeConfig, user_id: Uuid) {
-    let subscription = async {
-        let mut tx = begin_as(pool, user_id).await?;
-        let row = sqlx::query!(
-            r#"select subscription_id, status as "status: Status" from subscriptions where user_id = $1"#,
-            user_id
-        )
+/// The account of `user_id` is about to be deleted: end every subscription
+/// of their Stripe customer at once, so that nothing is charged for an
+/// account that is gone. If Stripe cannot be told, the deletion must not go on.
+pub async fn cancel_for_deletion(pool: &PgPool, config: &StripeConfig, user_id: Uuid) -> Result<(), Error> {
+    let mut tx = begin_as(pool, user_id).await?;
+    let customer = sqlx::query_scalar!("select customer_id from subscriptions where user_id = $1", user_id)
         .fetch_optional(&mut *tx)
         .await?;
-        tx.commit().await?;
-        Ok::<_, Error>(row.and_then(|r| r.subscription_id.filter(|_| r.status.is_some_and(|s| s != Status::Canceled))))
+    tx.commit().await?;
+    let Some(customer) = customer else { return Ok(()) };
+    let client = Client::new(config);
+    let cancelled = async {
+        for id in client.live_subscriptions(&customer).await? {
+            client.cancel(&id).await?;
+        }
+        Ok::<_, Error>(())
     };
-    let cancelled = match subscription.await {
-        Ok(Some(id)) => Client::new(config).cancel(&id).await,
-        Ok(None) => Ok(()),
-        Err(e) => Err(e),
-    };
-    if let Err(error) = cancelled {
-        tracing::error!(%error, user.id = %user_id, "a subscription could not be cancelled while deleting its account");
-    }
+    cancelled.await.map_err(|error| {
+        tracing::warn!(%error, user.id = %user_id, "a subscription could not be cancelled: the account is not deleted");
+        Error::Upstream(
+            "Your subscription could not be cancelled at Stripe just now, so nothing was deleted. Try again in a minute."
+                .into(),
+        )
+    })
 }
 
 /// What receiving a webhook did.
@@ -182,36 +190,6 @@ struct Event {
 #[derive(Deserialize)]
 struct EventData {
     object: serde_json::Value,
-}
-
-#[derive(Deserialize)]
-struct Subscription {
-    id: String,
-    customer: String,
-    status: String,
-    #[serde(default)]
-    cancel_at_period_end: bool,
-    /// Older API versions put the period on the subscription, newer ones on its items.
-    #[serde(default)]
-    current_period_end: Option<i64>,
-    items: Items,
-}
-
-#[derive(Deserialize)]
-struct Items {
-    data: Vec<Item>,
-}
-
-#[derive(Deserialize)]
-struct Item {
-    price: Price,
-    #[serde(default)]
-    current_period_end: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct Price {
-    id: String,
 }
 
 #[derive(Deserialize)]
@@ -262,7 +240,10 @@ pub async fn receive(
         "invoice.payment_failed" => {
             let invoice: Invoice = serde_json::from_value(object).map_err(|_| parse("invoice"))?;
             let user_id = user_of(&mut tx, &invoice.customer).await?;
-            if let Some(user_id) = user_id {
+            // Told only while it is Pro at stake (not a first payment that never went through).
+            if let Some(user_id) = user_id
+                && pays(&mut tx, user_id).await?
+            {
                 let next_attempt = invoice.next_payment_attempt.and_then(|t| DateTime::from_timestamp(t, 0));
                 let email = BillingEmail::PaymentFailed { next_attempt };
                 BillingEmailJob { user_id, email }.enqueue_once(&mut tx, &event.id).await?;
@@ -292,35 +273,41 @@ async fn user_of(conn: &mut PgConnection, customer: &str) -> Result<Option<Uuid>
     Ok(user)
 }
 
-/// Keep a subscription's state, unless a later event was applied already;
-/// when it stops paying, tell the person (their plan is Free again).
+/// Keep a subscription's state as Stripe has it now (asked again, so that
+/// events arriving out of order, or in the same second, cannot leave an old
+/// state behind); when it stops paying, tell the person (Free again).
 async fn apply_subscription(
     conn: &mut PgConnection,
     config: &StripeConfig,
-    s: &Subscription,
+    event: &Subscription,
     at: DateTime<Utc>,
 ) -> Result<Option<Uuid>, WebhookError> {
-    let Some(user_id) = user_of(conn, &s.customer).await? else { return Ok(None) };
-    let status = Status::parse(&s.status).ok_or_else(|| WebhookError::Malformed(format!("status {:?}", s.status)))?;
-    let price = s.items.data.first().map(|i| i.price.id.clone());
-    if let Some(price) = price.as_deref().filter(|p| !config.is_pro_price(p)) {
-        tracing::warn!(stripe.price = price, "a subscription at a price that is not STRIPE_PRICE_MONTHLY or _YEARLY");
-    }
-    let period_end = s
-        .current_period_end
-        .or_else(|| s.items.data.iter().filter_map(|i| i.current_period_end).max())
-        .and_then(|t| DateTime::from_timestamp(t, 0));
+    let Some(user_id) = user_of(conn, &event.customer).await? else {
+        cancel_orphan(conn, config, event).await?;
+        return Ok(None);
+    };
+    // Events of one person are applied one at a time, each with the state read after the lock.
     let before = sqlx::query!(
-        r#"select status as "status: Status", event_at from subscriptions where user_id = $1 for update"#,
+        r#"select subscription_id, status as "status: Status" from subscriptions where user_id = $1 for update"#,
         user_id
     )
     .fetch_one(&mut *conn)
     .await
     .map_err(Error::from)?;
-    if before.event_at.is_some_and(|seen| seen > at) {
-        tracing::info!(user.id = %user_id, "an older subscription event arrived late: not applied");
+    let live = before.status.is_some_and(|s| !s.finished());
+    if before.subscription_id.as_deref().is_some_and(|kept| kept != event.id) && live {
+        // A second subscription (two checkouts at once): the one kept stays the person's plan.
+        tracing::error!(user.id = %user_id, stripe.subscription = event.id, kept = ?before.subscription_id,
+            "an event for a second subscription of one person: not applied; cancel the extra one in Stripe");
         return Ok(Some(user_id));
     }
+    let s = Client::new(config).subscription(&event.id).await?;
+    let status = Status::parse(&s.status).ok_or_else(|| WebhookError::Malformed(format!("status {:?}", s.status)))?;
+    let price = s.items.data.first().map(|i| i.price.id.clone());
+    if let Some(price) = price.as_deref().filter(|p| !config.is_pro_price(p)) {
+        tracing::warn!(stripe.price = price, "a subscription at a price that is not STRIPE_PRICE_MONTHLY or _YEARLY");
+    }
+    let period_end = s.period_end().and_then(|t| DateTime::from_timestamp(t, 0));
     sqlx::query!(
         "update subscriptions set subscription_id = $2, price_id = $3, status = $4, current_period_end = $5,
                 cancel_at_period_end = $6, event_at = $7
@@ -336,12 +323,28 @@ async fn apply_subscription(
     .execute(&mut *conn)
     .await
     .map_err(Error::from)?;
-    let was_paying = before.status.is_some_and(Status::pays);
-    if was_paying && !status.pays() {
+    if before.status.is_some_and(Status::pays) && !status.pays() {
         BillingEmailJob { user_id, email: BillingEmail::Ended }.enqueue(conn).await?;
     }
     tracing::info!(user.id = %user_id, from = ?before.status, to = %status.as_str(), "subscription state");
     Ok(Some(user_id))
+}
+
+/// A subscription whose customer is no longer here, made by our checkout for
+/// an account since deleted (a checkout finished in another tab meanwhile):
+/// cancelled, so that nobody pays for an account that is gone. Subscriptions
+/// not made by us (no `user_id` in their metadata) are left alone.
+async fn cancel_orphan(conn: &mut PgConnection, config: &StripeConfig, event: &Subscription) -> Result<(), Error> {
+    let Some(user_id) = event.metadata.get("user_id").and_then(|u| u.parse::<Uuid>().ok()) else { return Ok(()) };
+    let exists: bool = sqlx::query_scalar!(r#"select exists (select 1 from users where id = $1) as "e!""#, user_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let client = Client::new(config);
+    if !exists && Status::parse(&client.subscription(&event.id).await?.status).is_some_and(|s| !s.finished()) {
+        tracing::warn!(user.id = %user_id, stripe.subscription = event.id, "a subscription of a deleted account: cancelled");
+        client.cancel(&event.id).await?;
+    }
+    Ok(())
 }
 
 /// Send a billing email (the worker's `billing-email` queue).
@@ -388,4 +391,12 @@ pub async fn send_email(
         .body(body)
         .map_err(internal)?;
     mail.mailer.send(message).await.map_err(Error::Upstream)
+}
+
+/// Forget webhook event ids after 30 days (Stripe retries an event for three days at most).
+pub async fn prune(pool: &PgPool) -> Result<(), Error> {
+    let mut tx = begin_system(pool).await?;
+    sqlx::query!("delete from stripe_events where received_at < now() - interval '30 days'").execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -7,7 +7,9 @@ use crate::settings::Secret;
 use anyhow::{Context, Result, bail};
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use sha2::Sha256;
+use std::collections::HashMap;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
@@ -139,7 +141,7 @@ pub fn verify(secret: &str, header: &str, payload: &[u8], now: i64) -> Result<()
     if given.is_empty() {
         return Err(SignatureError::Malformed);
     }
-    if (now - timestamp).abs() > TOLERANCE_SECS {
+    if now.abs_diff(timestamp) > TOLERANCE_SECS.unsigned_abs() {
         return Err(SignatureError::Stale);
     }
     let expected = signature(secret, timestamp, payload);
@@ -159,6 +161,51 @@ struct Created {
     id: String,
     #[serde(default)]
     url: Option<String>,
+}
+
+/// A subscription as Stripe's API and events give it (the fields kept).
+#[derive(Debug, Deserialize)]
+pub struct Subscription {
+    pub id: String,
+    pub customer: String,
+    pub status: String,
+    #[serde(default)]
+    pub cancel_at_period_end: bool,
+    /// Older API versions put the period on the subscription, newer ones on its items.
+    #[serde(default)]
+    pub current_period_end: Option<i64>,
+    pub items: Items,
+    #[serde(default)]
+    pub metadata: HashMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Items {
+    pub data: Vec<Item>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Item {
+    pub price: Price,
+    #[serde(default)]
+    pub current_period_end: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Price {
+    pub id: String,
+}
+
+impl Subscription {
+    /// When the paid period ends, whichever API version sent it.
+    pub fn period_end(&self) -> Option<i64> {
+        self.current_period_end.or_else(|| self.items.data.iter().filter_map(|i| i.current_period_end).max())
+    }
+}
+
+#[derive(Deserialize)]
+struct List<T> {
+    data: Vec<T>,
 }
 
 #[derive(Deserialize)]
@@ -194,7 +241,17 @@ impl<'a> Client<'a> {
         self.read(request.send().await).await
     }
 
-    async fn read(&self, sent: reqwest::Result<reqwest::Response>) -> Result<Created, Error> {
+    /// GET `path` with `query`.
+    async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T, Error> {
+        let request = self
+            .http
+            .get(format!("{}{path}", self.config.api_base))
+            .bearer_auth(self.config.secret_key.expose())
+            .query(query);
+        self.read(request.send().await).await
+    }
+
+    async fn read<T: DeserializeOwned>(&self, sent: reqwest::Result<reqwest::Response>) -> Result<T, Error> {
         let unreachable = |e: &dyn std::fmt::Display| {
             tracing::warn!(error = %e, "Stripe could not be reached");
             Error::Upstream("Stripe, our payment provider, could not be reached. Try again in a minute.".into())
@@ -253,13 +310,26 @@ impl<'a> Client<'a> {
         })
     }
 
-    /// Cancel subscription `id` at once (the account is being deleted).
+    /// Subscription `id` as it is now.
+    pub async fn subscription(&self, id: &str) -> Result<Subscription, Error> {
+        self.get(&format!("/v1/subscriptions/{id}"), &[]).await
+    }
+
+    /// The ids of `customer`'s subscriptions that are not finished.
+    pub async fn live_subscriptions(&self, customer: &str) -> Result<Vec<String>, Error> {
+        let list: List<Subscription> =
+            self.get("/v1/subscriptions", &[("customer", customer), ("status", "all"), ("limit", "100")]).await?;
+        let finished = |s: &Subscription| super::Status::parse(&s.status).is_some_and(super::Status::finished);
+        Ok(list.data.into_iter().filter(|s| !finished(s)).map(|s| s.id).collect())
+    }
+
+    /// Cancel subscription `id` at once.
     pub async fn cancel(&self, id: &str) -> Result<(), Error> {
         let request = self
             .http
             .delete(format!("{}/v1/subscriptions/{id}", self.config.api_base))
             .bearer_auth(self.config.secret_key.expose());
-        self.read(request.send().await).await.map(drop)
+        self.read::<serde_json::Value>(request.send().await).await.map(drop)
     }
 }
 
@@ -294,5 +364,6 @@ mod tests {
         assert_eq!(verify(SECRET, "t=1000", body, 1000), Err(SignatureError::Malformed));
         assert_eq!(verify(SECRET, "", body, 1000), Err(SignatureError::Malformed));
         assert_eq!(verify(SECRET, &at(1000, &good.to_uppercase()), body, 1000), Err(SignatureError::Mismatch));
+        assert_eq!(verify(SECRET, &at(i64::MIN, &good), body, 1000), Err(SignatureError::Stale));
     }
 }

@@ -2,14 +2,17 @@
 //! bearer key, JSON objects and errors) for the endpoints billing uses, and a
 //! signer for webhook events as Stripe sends them.
 
+use axum::extract::Query;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, post};
+use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use domain::billing::stripe::StripeConfig;
 use domain::settings::Secret;
 use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub const SECRET_KEY: &str = "sk_test_fake";
@@ -47,6 +50,10 @@ impl Call {
 pub struct FakeStripe {
     pub base: String,
     pub calls: Arc<Mutex<Vec<Call>>>,
+    /// The subscriptions as Stripe has them now, by id (what GET answers).
+    pub subscriptions: Arc<Mutex<HashMap<String, Value>>>,
+    /// When set, every API call fails as Stripe does when it is down (500, api_error).
+    pub down: Arc<AtomicBool>,
 }
 
 impl FakeStripe {
@@ -57,10 +64,17 @@ impl FakeStripe {
             .route("/v1/customers", post(customers))
             .route("/v1/checkout/sessions", post(checkout))
             .route("/v1/billing_portal/sessions", post(portal))
-            .route("/v1/subscriptions/{id}", delete(cancel))
+            .route("/v1/subscriptions", get(list))
+            .route("/v1/subscriptions/{id}", get(retrieve).delete(cancel))
             .with_state(fake.clone());
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         fake
+    }
+
+    /// Stripe now has `subscription` (a subscription object, as [`subscription`] makes).
+    pub fn put(&self, subscription: &Value) {
+        let id = subscription["id"].as_str().unwrap().to_string();
+        self.subscriptions.lock().unwrap().insert(id, subscription.clone());
     }
 
     /// The calls made to `path` so far.
@@ -76,6 +90,10 @@ impl FakeStripe {
         form: Vec<(String, String)>,
         object: impl FnOnce(usize) -> Value,
     ) -> Response {
+        if self.down.load(Ordering::SeqCst) {
+            let error = json!({ "error": { "type": "api_error", "message": "An unknown error occurred" } });
+            return (StatusCode::INTERNAL_SERVER_ERROR, Json(error)).into_response();
+        }
         let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
         if auth != Some(&format!("Bearer {SECRET_KEY}")) {
             let error = json!({ "error": { "type": "invalid_request_error", "message": "Invalid API Key provided" } });
@@ -114,25 +132,63 @@ async fn portal(State(f): State<FakeStripe>, headers: HeaderMap, Form(form): Par
     )
 }
 
-async fn cancel(State(f): State<FakeStripe>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let object = json!({ "id": id, "object": "subscription", "status": "canceled" });
+async fn retrieve(State(f): State<FakeStripe>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let Some(object) = f.subscriptions.lock().unwrap().get(&id).cloned() else {
+        let error =
+            json!({ "error": { "type": "invalid_request_error", "message": format!("No such subscription: '{id}'") } });
+        return (StatusCode::NOT_FOUND, Json(error)).into_response();
+    };
     f.answer(format!("/v1/subscriptions/{id}"), &headers, Vec::new(), |_| object)
 }
 
-/// A subscription event's body as Stripe sends it (API version 2025-03-31
-/// and later: the period on the item).
-pub fn subscription_event(id: &str, kind: &str, created: i64, customer: &str, status: &str) -> Value {
+/// Stripe's list: by customer; `status=all` includes the cancelled ones.
+async fn list(State(f): State<FakeStripe>, Query(q): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
+    let customer = q.get("customer").cloned().unwrap_or_default();
+    let all = q.get("status").is_some_and(|s| s == "all");
+    let data: Vec<Value> = f
+        .subscriptions
+        .lock()
+        .unwrap()
+        .values()
+        .filter(|s| s["customer"] == customer.as_str() && (all || s["status"] != "canceled"))
+        .cloned()
+        .collect();
+    let form = q.into_iter().collect();
+    f.answer(
+        "/v1/subscriptions".into(),
+        &headers,
+        form,
+        |_| json!({ "object": "list", "data": data, "has_more": false }),
+    )
+}
+
+async fn cancel(State(f): State<FakeStripe>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let object = f.subscriptions.lock().unwrap().get_mut(&id).map(|s| {
+        s["status"] = json!("canceled");
+        s.clone()
+    });
+    let object = object.unwrap_or_else(|| json!({ "id": id, "object": "subscription", "status": "canceled" }));
+    f.answer(format!("/v1/subscriptions/{id}"), &headers, Vec::new(), |_| object)
+}
+
+/// A subscription object as Stripe's API gives it (version 2025-03-31 and
+/// later: the period on the item), made by our checkout for `user_id`.
+pub fn subscription(id: &str, customer: &str, status: &str, user_id: &str) -> Value {
+    json!({
+        "id": id, "object": "subscription", "customer": customer, "status": status,
+        "cancel_at_period_end": false, "metadata": { "user_id": user_id },
+        "items": { "object": "list", "data": [{
+            "id": format!("si_{id}"), "object": "subscription_item", "current_period_end": 1_893_456_000,
+            "price": { "id": PRICE_MONTHLY, "object": "price" }
+        }]}
+    })
+}
+
+/// An event as Stripe sends it, about `object`.
+pub fn event(id: &str, kind: &str, created: i64, object: &Value) -> Value {
     json!({
         "id": id, "object": "event", "type": kind, "created": created, "api_version": "2025-03-31.basil",
-        "livemode": false, "pending_webhooks": 1,
-        "data": { "object": {
-            "id": "sub_1", "object": "subscription", "customer": customer, "status": status,
-            "cancel_at_period_end": false,
-            "items": { "object": "list", "data": [{
-                "id": "si_1", "object": "subscription_item", "current_period_end": 1_893_456_000,
-                "price": { "id": PRICE_MONTHLY, "object": "price" }
-            }]}
-        }}
+        "livemode": false, "pending_webhooks": 1, "data": { "object": object }
     })
 }
 
