@@ -101,7 +101,7 @@ if [ "${BROWSER:-1}" = 0 ]; then
 fi
 log "browser: Process to first streamed event (offline engine, 5,000 characters, RUNS=${RUNS:-30})"
 need_apt chromium
-BASE_URL="$base" BENCH_OUT="${jar}.first.json" \
+BASE_URL="$base" BENCH_OUT="${jar}.first.json" WASM_OUT="${jar}.wasm.json" \
   npx --no-install playwright test -c end2end/playwright.bench.config.ts >&2
 # p50 / p95 / max of each figure, in ms
 stream_stats() {
@@ -114,9 +114,22 @@ stream_stats() {
   ' "${jar}.first.json" "$1"
 }
 
-wasm="target/site/pkg/buildos.wasm"
-raw=$(stat -c %s "$wasm")
-gz=$(gzip -9 -c "$wasm" | wc -c)
+# The app's code as the browser downloaded it (end2end/bench/wasm_sizes.spec.ts).
+wasm_table() {
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1]));
+    const kb = (n) => `${Math.round(n / 1024)} KB`;
+    const sum = (list, ext, k) => list.filter((d) => d.url.endsWith(ext)).reduce((a, d) => a + d[k], 0);
+    const files = (list) => list.filter((d) => d.url.endsWith(".wasm")).length;
+    console.log("| page | first visit: .wasm raw / gzip (files) | first visit: .js gzip | navigating to it: .wasm gzip (files) |");
+    console.log("| --- | --- | --- | --- |");
+    for (const [name, list] of Object.entries(r.first)) {
+      const nav = r.navigated[name];
+      const navCell = nav ? `${kb(sum(nav, ".wasm", "gzip"))} (${files(nav)})` : "—";
+      console.log(`| ${name} | ${kb(sum(list, ".wasm", "raw"))} / ${kb(sum(list, ".wasm", "gzip"))} (${files(list)}) | ${kb(sum(list, ".js", "gzip"))} | ${navCell} |`);
+    }
+  ' "${jar}.wasm.json"
+}
 
 echo "| server | /healthz | dashboard (${rendered} task rows) | dashboard p50 / p99 | dashboard / healthz | peak RSS |"
 echo "| --- | --- | --- | --- | --- | --- |"
@@ -125,9 +138,10 @@ echo
 cat <<MD
 | figure | value |
 | --- | --- |
-| release .wasm raw / gzip -9 | $((raw / 1024)) KB / $((gz / 1024)) KB |
 | brain dump, Process → first streamed event, p50 / p95 / max | $(stream_stats first_event) |
 | brain dump, Process → first proposal on screen, p50 / p95 / max | $(stream_stats first_operation) |
 | brain dump, Process → review page shown, p50 / p95 / max | $(stream_stats review) |
 MD
+echo
+wasm_table
 rm -f "${jar}".*

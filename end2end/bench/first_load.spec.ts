@@ -1,0 +1,52 @@
+import { expect, test } from '@playwright/test';
+
+// Time to interactive on a first visit (fresh context, nothing cached) under
+// Lighthouse's mobile conditions (150 ms RTT, 1.6 Mbps down, 750 Kbps up, CPU
+// 4× slower), for one or more servers compared in one run:
+//   BASES="split=http://127.0.0.1:3411 whole=http://127.0.0.1:3412"
+// From navigation to the page's data-hydrated marker, RUNS times each (5).
+// Skipped unless BASES is set.
+const bases = (process.env.BASES ?? '').split(/\s+/).filter(Boolean).map((b) => b.split('=') as [string, string]);
+const RUNS = Number(process.env.RUNS ?? 5);
+
+test('first visit to interactive, throttled like Lighthouse mobile', async ({ browser }) => {
+  test.skip(bases.length === 0, 'BASES not set');
+  test.setTimeout(600_000);
+  const rows: string[] = [];
+  for (const [label, base] of bases) {
+    const setup = await browser.newPage();
+    await setup.goto(`${base}/signup`);
+    await setup.locator('body[data-hydrated="true"]').waitFor();
+    await setup.getByLabel('Email').fill(`load-${label}-${Date.now()}@example.com`);
+    await setup.getByLabel('Password').fill('correct horse battery');
+    await setup.getByRole('button', { name: 'Create account' }).click();
+    await expect(setup.getByRole('heading', { name: /Hello/ })).toBeVisible();
+    const cookies = await setup.context().cookies();
+    await setup.close();
+    for (const path of ['/login', '/']) {
+      const times: number[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        const context = await browser.newContext();
+        if (path !== '/login') await context.addCookies(cookies);
+        const page = await context.newPage();
+        const cdp = await context.newCDPSession(page);
+        await cdp.send('Network.enable');
+        await cdp.send('Network.emulateNetworkConditions', {
+          offline: false,
+          latency: 150,
+          downloadThroughput: (1.6 * 1024 * 1024) / 8,
+          uploadThroughput: (750 * 1024) / 8,
+        });
+        await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+        const started = Date.now();
+        await page.goto(`${base}${path}`);
+        await page.locator('body[data-hydrated="true"]').waitFor({ timeout: 120_000 });
+        times.push(Date.now() - started);
+        await context.close();
+      }
+      times.sort((a, b) => a - b);
+      rows.push(`| ${label} | ${path} | ${times[Math.floor(times.length / 2)]} ms | ${times[0]}–${times[times.length - 1]} ms |`);
+    }
+  }
+  console.log(['| build | page | median | range |', '| --- | --- | --- | --- |', ...rows].join('\n'));
+});
