@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { writeFileSync } from 'node:fs';
+import { signUp } from './signup';
 
 // Submit-to-first-event for a 5,000-character brain dump (offline engine), measured
 // in the browser with the page's own performance marks: dump-submit (Process
@@ -19,12 +20,7 @@ function dump(): string {
 }
 
 test('time from Process to the first streamed event', async ({ page }) => {
-  await page.goto('/signup');
-  await page.locator('body[data-hydrated="true"]').waitFor();
-  await page.getByLabel('Email').fill(`bench-${Date.now()}@example.com`);
-  await page.getByLabel('Password').fill('correct horse battery');
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page.getByRole('heading', { name: /Hello/ })).toBeVisible();
+  await signUp(page, 'bench');
   const text = dump();
   const results: { first_event: number; first_operation: number; review: number }[] = [];
   for (let run = 0; run < RUNS; run++) {

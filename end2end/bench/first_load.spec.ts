@@ -1,4 +1,5 @@
-import { expect, test } from '@playwright/test';
+import { test } from '@playwright/test';
+import { signUp } from './signup';
 
 // Time to interactive on a first visit (fresh context, nothing cached) under
 // Lighthouse's mobile conditions (150 ms RTT, 1.6 Mbps down, 750 Kbps up, CPU
@@ -15,12 +16,7 @@ test('first visit to interactive, throttled like Lighthouse mobile', async ({ br
   const rows: string[] = [];
   for (const [label, base] of bases) {
     const setup = await browser.newPage();
-    await setup.goto(`${base}/signup`);
-    await setup.locator('body[data-hydrated="true"]').waitFor();
-    await setup.getByLabel('Email').fill(`load-${label}-${Date.now()}@example.com`);
-    await setup.getByLabel('Password').fill('correct horse battery');
-    await setup.getByRole('button', { name: 'Create account' }).click();
-    await expect(setup.getByRole('heading', { name: /Hello/ })).toBeVisible();
+    await signUp(setup, `load-${label}`, base);
     const cookies = await setup.context().cookies();
     await setup.close();
     for (const path of ['/login', '/']) {

@@ -1,6 +1,7 @@
-import { expect, test, type Page } from '@playwright/test';
+import { test, type Page } from '@playwright/test';
 import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { signUp } from './signup';
 
 // What the browser downloads of the app's code (`/pkg/*.wasm` and `*.js`):
 // on a first visit to each page (a fresh browser context, nothing cached),
@@ -32,12 +33,7 @@ const pages: [string, string][] = [
 
 test('code downloaded per page', async ({ browser }) => {
   const setup = await browser.newPage();
-  await setup.goto('/signup');
-  await setup.locator('body[data-hydrated="true"]').waitFor();
-  await setup.getByLabel('Email').fill(`wasm-${Date.now()}@example.com`);
-  await setup.getByLabel('Password').fill('correct horse battery');
-  await setup.getByRole('button', { name: 'Create account' }).click();
-  await expect(setup.getByRole('heading', { name: /Hello/ })).toBeVisible();
+  await signUp(setup, 'wasm');
   const cookies = await setup.context().cookies();
   await setup.close();
 
