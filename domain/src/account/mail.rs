@@ -87,15 +87,20 @@ impl AccountEmail {
 
     pub fn build(&self, mail: &Mail, to: &str) -> Result<Message, String> {
         let (subject, body) = self.subject_and_body(mail.base_url.trim_end_matches('/'));
-        let to: Mailbox = to.parse().map_err(|e| format!("invalid address {to:?}: {e}"))?;
-        Message::builder()
-            .from(mail.from.clone())
-            .to(to)
-            .subject(subject)
-            .header(lettre::message::header::ContentType::TEXT_PLAIN)
-            .body(body)
-            .map_err(|e| e.to_string())
+        plain_text(mail, to, subject, body)
     }
+}
+
+/// A plain-text email from the server's sender to `to` (account and billing emails).
+pub fn plain_text(mail: &Mail, to: &str, subject: &str, body: String) -> Result<Message, String> {
+    let to: Mailbox = to.parse().map_err(|e| format!("invalid address {to:?}: {e}"))?;
+    Message::builder()
+        .from(mail.from.clone())
+        .to(to)
+        .subject(subject)
+        .header(lettre::message::header::ContentType::TEXT_PLAIN)
+        .body(body)
+        .map_err(|e| e.to_string())
 }
 
 /// Send `email` to `to` in the background; a failure is logged (the person can ask again).

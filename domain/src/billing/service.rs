@@ -1,12 +1,13 @@
 //! Billing's services: the plan a person is on, starting a checkout or the
-//! customer portal, applying Stripe's webhook events (once each, in order),
+//! customer portal, applying Stripe's webhook events (once each, with the
+//! subscription's state read back from Stripe),
 //! and the emails that follow a failed payment or an ended subscription.
 
 use super::stripe::{Client, SignatureError, StripeConfig, Subscription};
 use super::{BillingView, Status};
 use crate::account::mail::Mail;
 use crate::db::{begin_as, begin_system};
-use crate::error::{Error, internal};
+use crate::error::Error;
 use crate::jobs::{BillingEmail, BillingEmailJob, Job};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -16,11 +17,26 @@ use uuid::Uuid;
 /// Whether `user_id` has a subscription that gives Pro, read inside the
 /// caller's transaction (theirs or the system's).
 pub async fn pays(conn: &mut PgConnection, user_id: Uuid) -> Result<bool, Error> {
+    Ok(status_of(conn, user_id).await?.is_some_and(Status::pays))
+}
+
+/// The state of `user_id`'s subscription, if they have one.
+async fn status_of(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<Status>, Error> {
     let status: Option<Option<Status>> =
         sqlx::query_scalar!(r#"select status as "status: Status" from subscriptions where user_id = $1"#, user_id)
             .fetch_optional(conn)
             .await?;
-    Ok(status.flatten().is_some_and(Status::pays))
+    Ok(status.flatten())
+}
+
+/// `user_id`'s Stripe customer, once they started a checkout.
+async fn customer_id(pool: &PgPool, user_id: Uuid) -> Result<Option<String>, Error> {
+    let mut tx = begin_as(pool, user_id).await?;
+    let customer = sqlx::query_scalar!("select customer_id from subscriptions where user_id = $1", user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(customer)
 }
 
 /// What the billing page shows `user_id`.
@@ -66,11 +82,7 @@ pub async fn checkout(
     }
     // One subscription at a time: a live one (paying or not) is changed in the portal.
     let mut tx = begin_as(pool, user_id).await?;
-    let status =
-        sqlx::query_scalar!(r#"select status as "status: Status" from subscriptions where user_id = $1"#, user_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .flatten();
+    let status = status_of(&mut tx, user_id).await?;
     tx.commit().await?;
     if let Some(status) = status.filter(|s| !s.finished()) {
         return Err(Error::Conflict(format!(
@@ -123,12 +135,9 @@ async fn customer_of(pool: &PgPool, config: &StripeConfig, user_id: Uuid) -> Res
 
 /// The customer portal for `user_id` (change card or plan, cancel): its address.
 pub async fn portal(pool: &PgPool, config: &StripeConfig, base_url: &str, user_id: Uuid) -> Result<String, Error> {
-    let mut tx = begin_as(pool, user_id).await?;
-    let customer = sqlx::query_scalar!("select customer_id from subscriptions where user_id = $1", user_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    let customer = customer.ok_or_else(|| Error::Conflict("There is no subscription yet: subscribe first.".into()))?;
+    let customer = customer_id(pool, user_id)
+        .await?
+        .ok_or_else(|| Error::Conflict("There is no subscription yet: subscribe first.".into()))?;
     Client::new(config).portal(&customer, &format!("{}/billing", base_url.trim_end_matches('/'))).await
 }
 
@@ -136,12 +145,7 @@ pub async fn portal(pool: &PgPool, config: &StripeConfig, base_url: &str, user_i
 /// of their Stripe customer at once, so that nothing is charged for an
 /// account that is gone. If Stripe cannot be told, the deletion must not go on.
 pub async fn cancel_for_deletion(pool: &PgPool, config: &StripeConfig, user_id: Uuid) -> Result<(), Error> {
-    let mut tx = begin_as(pool, user_id).await?;
-    let customer = sqlx::query_scalar!("select customer_id from subscriptions where user_id = $1", user_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    let Some(customer) = customer else { return Ok(()) };
+    let Some(customer) = customer_id(pool, user_id).await? else { return Ok(()) };
     let client = Client::new(config);
     let cancelled = async {
         for id in client.live_subscriptions(&customer).await? {
@@ -308,6 +312,8 @@ async fn apply_subscription(
         tracing::warn!(stripe.price = price, "a subscription at a price that is not STRIPE_PRICE_MONTHLY or _YEARLY");
     }
     let period_end = s.period_end().and_then(|t| DateTime::from_timestamp(t, 0));
+    // `event_at` notes when the event that led here was created (for reference:
+    // the order comes from reading the state back, not from comparing times).
     sqlx::query!(
         "update subscriptions set subscription_id = $2, price_id = $3, status = $4, current_period_end = $5,
                 cancel_at_period_end = $6, event_at = $7
@@ -382,14 +388,7 @@ pub async fn send_email(
             ),
         ),
     };
-    let to: lettre::message::Mailbox = to.parse().map_err(|e| Error::field("email", format!("{e}")))?;
-    let message = lettre::Message::builder()
-        .from(mail.from.clone())
-        .to(to)
-        .subject(subject)
-        .header(lettre::message::header::ContentType::TEXT_PLAIN)
-        .body(body)
-        .map_err(internal)?;
+    let message = crate::account::mail::plain_text(mail, &to, subject, body).map_err(|m| Error::field("email", m))?;
     mail.mailer.send(message).await.map_err(Error::Upstream)
 }
 
