@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# Web benchmarks (issue: foundation): release build, a seeded account with
-# 200 tasks, then wrk on loopback against /healthz and the dashboard in the
-# same run, with the server's memory sampled under load; then, in Chromium,
-# the time from pressing Process on a 5,000-character brain dump to the first
-# streamed event. Prints a markdown
-# table of figures; docs/benchmarks.md records them.
+# Every benchmark of issue 14 in one run, printed as markdown tables
+# (docs/benchmarks.md records them):
+#   1. the web server: release build, a seeded account with 200 tasks, then
+#      wrk on loopback against /healthz and the dashboard in the same run,
+#      with the server's memory sampled under load;
+#   2. in Chromium: the time from pressing Process on a 5,000-character brain
+#      dump to the first streamed event, and the .wasm each page downloads;
+#   3. Lighthouse (mobile, simulated throttling) on the login, dashboard,
+#      brain dump, review, project, brief and calendar pages;
+#   4. the queue (scripts/bench-queue.sh): throughput, and enqueue-to-start at
+#      100, 500, 1,000 and 2,000 jobs/s.
 #
 #   ./scripts/bench.sh            # CONNECTIONS=64 DURATION=20s by default
 #   BROWSER=0 ./scripts/bench.sh  # the HTTP figures only
+#   LIGHTHOUSE=0 QUEUE=0 ./scripts/bench.sh   # leave out parts 3 and 4
+#   BUILD=0 ./scripts/bench.sh    # serve the release build already made
 #   COMPARE="before=/path/to/server" ./scripts/bench.sh
 #                                 # also another server binary, on the same
 #                                 # database in the same run (rows per label)
@@ -131,6 +138,50 @@ wasm_table() {
   ' "${jar}.wasm.json"
 }
 
+# Lighthouse (mobile, simulated throttling: its defaults) on each page the
+# issue lists, signed in as the seeded account; the worker generates the brief.
+lighthouse_rows() {
+  log "lighthouse: seeding a brain dump in review and a brief"
+  (cd scripts/lighthouse && [ -x node_modules/.bin/lighthouse ] && [ node_modules/.package-lock.json -nt package-lock.json ] ||
+    npm ci --no-audit --no-fund >&2)
+  SQLX_OFFLINE=true cargo build --release -p worker --features bench >&2
+  DATABASE_URL="$db_url" OUTBOX_DIR="${jar}.outbox" RUST_LOG=warn "$(target_dir)/release/worker" >/dev/null 2>&1 &
+  local worker_pid=$! dump brief i
+  json() { curl -fsS -b "$jar" "${@:2}" "${base}/api/$1"; }
+  dump="$(json save_draft --data-urlencode "content=# Garden
+- buy seeds tomorrow
+- fix the fence by Friday, high priority
+Call the plumber about the kitchen sink next week." | tr -d '"')"
+  json parse_brain_dump --data-urlencode "id=${dump}" >/dev/null
+  brief="$(json generate_brief -X POST | tr -d '"')"
+  for ((i = 0; i < 300; i++)); do
+    json get_brief --data-urlencode "id=${brief}" | grep -q '"status":"ready"' && break
+    sleep 0.2
+  done
+  stop_pid "$worker_pid"
+  local page path
+  for page in login=/login dashboard=/ brain-dump=/brain-dump "review=/brain-dump/${dump}" project=/projects/project-1 \
+    "brief=/briefs/${brief}" calendar=/calendar; do
+    path="${page#*=}"
+    log "lighthouse: ${page%%=*} (${path})"
+    # The login page is measured signed out.
+    local headers='{}'
+    [ "${page%%=*}" = login ] || headers="{\"Cookie\": \"${cookie}\"}"
+    CHROME_PATH="$(command -v chromium)" scripts/lighthouse/node_modules/.bin/lighthouse "${base}${path}" --quiet \
+      --output=json --output-path="${jar}.lh.json" --only-categories=performance,accessibility \
+      --chrome-flags="--headless=new --no-sandbox" --extra-headers="$headers" >&2
+    node -e '
+      const r = JSON.parse(require("fs").readFileSync(process.argv[1]));
+      const a = (k) => r.audits[k].displayValue;
+      const failed = r.categories.accessibility.auditRefs.filter((x) => r.audits[x.id].score !== null && r.audits[x.id].score < 1).map((x) => x.id);
+      const score = (c) => Math.round(r.categories[c].score * 100);
+      console.log(`| ${process.argv[2]} | ${score("performance")} | ${a("first-contentful-paint")} / ${a("largest-contentful-paint")} / ${a("total-blocking-time")} / ${a("cumulative-layout-shift")} | ${score("accessibility")}${failed.length ? ` (${failed.join(", ")})` : ""} |`);
+      if (!r.finalDisplayedUrl.endsWith(process.argv[3])) throw new Error(`${process.argv[2]}: landed on ${r.finalDisplayedUrl}`);
+    ' "${jar}.lh.json" "${page%%=*}" "$path" >>"${jar}.lh"
+  done
+}
+[ "${LIGHTHOUSE:-1}" = 0 ] || lighthouse_rows
+
 echo "| server | /healthz | dashboard (${rendered} task rows) | dashboard p50 / p99 | dashboard / healthz | peak RSS |"
 echo "| --- | --- | --- | --- | --- | --- |"
 cat "${jar}.rows"
@@ -144,4 +195,18 @@ cat <<MD
 MD
 echo
 wasm_table
-rm -f "${jar}".*
+if [ -f "${jar}.lh" ]; then
+  echo
+  echo "| page (Lighthouse, mobile) | performance | FCP / LCP / TBT / CLS | accessibility (audits not passed) |"
+  echo "| --- | --- | --- | --- |"
+  cat "${jar}.lh"
+fi
+rm -rf "${jar}".*
+bench_end
+trap - EXIT
+
+# The queue: throughput and enqueue-to-start latency (scripts/bench-queue.sh).
+if [ "${QUEUE:-1}" != 0 ]; then
+  echo
+  env -u DATABASE_URL PARTS="${QUEUE_PARTS:-throughput latency}" VARIANTS=wakeups ./scripts/bench-queue.sh
+fi

@@ -578,11 +578,14 @@ bench_end() {
 
 # bench_server DB PORT: release build, a fresh database DB, and the release
 # server on PORT against it (for the benchmarks). Sets server_pid and url
-# (the database's); the caller stops the server.
+# (the database's); the caller stops the server. BUILD=0 serves the release
+# build already in the target directory.
 bench_server() {
   local db="$1" port="$2"
-  log "release build"
-  SQLX_OFFLINE=true cargo leptos build --release >&2
+  if [ "${BUILD:-1}" != 0 ]; then
+    log "release build"
+    SQLX_OFFLINE=true cargo leptos build --release >&2
+  fi
   pg_drop_db "$db"
   url="$(pg_create_db "$db")"
   DATABASE_URL="$url" PORT="$port" LEPTOS_SITE_ROOT=target/site LEPTOS_ENV=PROD RUST_LOG=warn \
