@@ -1,4 +1,4 @@
-import { confirmEmail, createProject, expect, hydrated, ready, signUp, test, waitForBrief } from './fixtures';
+import { confirmEmail, createProject, expect, expectAccessible, hydrated, ready, signUp, test, waitForBrief } from './fixtures';
 
 test('generate a brief now: the status changes by itself, then the brief is shown', async ({ page }) => {
   await signUp(page, `brief-${test.info().project.name}-${Date.now()}@example.com`);
@@ -52,12 +52,15 @@ test('the admin pages are for admins only', async ({ page }) => {
   await page.goto('/admin/queues');
   await expect(page.getByRole('heading', { name: 'Job queues' })).toBeVisible();
   await expect(page.locator('table')).toContainText('maintenance');
+  await expectAccessible(page, 'the job queues page');
   await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Errors' }).click();
   await expect(page.getByRole('heading', { name: 'Errors' })).toBeVisible();
   await expect(page.getByRole('alert')).toHaveCount(0);
+  await expectAccessible(page, 'the error log');
   await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Overview' }).click();
   await expect(page.getByRole('heading', { name: 'The last seven days' })).toBeVisible();
   await expect(page.getByTestId('figures')).toContainText('People');
+  await expectAccessible(page, 'the admin overview');
 });
 
 test('an API token is shown once, works, and can be revoked', async ({ page, request }) => {

@@ -56,7 +56,8 @@ export async function ready(page: Page) {
  */
 export async function expectAccessible(page: Page, what: string) {
   if (!hydrated()) return;
-  const results = await new AxeBuilder({ page }).analyze();
+  // target-size (WCAG 2.2, 2.5.8) is off in axe by default; Lighthouse runs it.
+  const results = await new AxeBuilder({ page }).options({ rules: { 'target-size': { enabled: true } } }).analyze();
   const found = results.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);

@@ -1,4 +1,4 @@
-import { expect, ready, signUp, test } from './fixtures';
+import { expect, expectAccessible, ready, signUp, test } from './fixtures';
 
 // A newcomer's first walk through every page, in both modes, under the
 // fixtures' guard: any page error or console error fails it. The other specs
@@ -16,6 +16,7 @@ test('a newcomer walks every page: empty states first, then with their own thing
   await page.goto('/unsubscribe?token=not-a-real-token');
   await expect(page.getByRole('heading', { name: 'Stop brief emails' })).toBeVisible();
   await expect(page.getByRole('alert')).toBeVisible();
+  await expectAccessible(page, 'the unsubscribe page with a bad link');
 
   // The pages emailed links open, with a link that is not (or no longer) good.
   await page.goto('/reset-password');
@@ -24,10 +25,12 @@ test('a newcomer walks every page: empty states first, then with their own thing
   await ready(page);
   await page.getByRole('button', { name: 'Sign me in' }).click();
   await expect(page.getByRole('alert')).toContainText('expired or was used already');
+  await expectAccessible(page, 'the sign-in link page with a bad link');
   await page.goto('/verify-email?token=not-a-real-token');
   await ready(page);
   await page.getByRole('button', { name: 'Confirm my address' }).click();
   await expect(page.getByRole('alert')).toContainText('expired or was used already');
+  await expectAccessible(page, 'the address confirmation page with a bad link');
 
   await signUp(page, 'walk');
   // Every list says what to do while it is empty.
@@ -44,6 +47,7 @@ test('a newcomer walks every page: empty states first, then with their own thing
   // Addresses that lead nowhere say so.
   await page.goto('/projects/no-such-project');
   await expect(page.getByRole('heading', { name: 'Not found' })).toBeVisible();
+  await expectAccessible(page, 'a page that is not found');
   await page.goto('/tasks/00000000-0000-0000-0000-000000000000');
   await expect(page.getByRole('heading', { name: 'Not found' })).toBeVisible();
   await page.goto('/brain-dump/00000000-0000-0000-0000-000000000000');
