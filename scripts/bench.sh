@@ -159,6 +159,7 @@ Call the plumber about the kitchen sink next week." | tr -d '"')"
     sleep 0.2
   done
   stop_pid "$worker_pid"
+  json get_brief --data-urlencode "id=${brief}" | grep -q '"status":"ready"' || die "the brief was not ready after 60 s"
   local page path
   for page in login=/login dashboard=/ brain-dump=/brain-dump "review=/brain-dump/${dump}" project=/projects/project-1 \
     "brief=/briefs/${brief}" calendar=/calendar; do
