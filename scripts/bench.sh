@@ -15,6 +15,7 @@
 #   BROWSER=0 ./scripts/bench.sh  # the HTTP figures only
 #   LIGHTHOUSE=0 QUEUE=0 ./scripts/bench.sh   # leave out parts 3 and 4
 #   BUILD=0 ./scripts/bench.sh    # serve the release build already made
+#                                 # (not after a debug build: see bench_server)
 #   COMPARE="before=/path/to/server" ./scripts/bench.sh
 #                                 # also another server binary, on the same
 #                                 # database in the same run (rows per label)
@@ -34,12 +35,13 @@ bench_server buildos_bench "$PORT"
 db_url="$url"
 
 base="http://127.0.0.1:${PORT}"
-call() { # call ENDPOINT FORM...
+api() { # api ENDPOINT FORM...: POST to a server function, print its answer
   local endpoint="$1"; shift
   local args=()
   for kv in "$@"; do args+=(--data-urlencode "$kv"); done
-  curl -fsS -b "$jar" -c "$jar" -o /dev/null "${args[@]}" "${base}/api/${endpoint}"
+  curl -fsS -b "$jar" -c "$jar" -X POST "${args[@]}" "${base}/api/${endpoint}"
 }
+call() { api "$@" >/dev/null; }
 
 log "seeding one account with ${TASKS} tasks in 5 projects"
 call signup email=bench@example.com "password=correct horse battery" display_name=Bench timezone=UTC
@@ -47,7 +49,7 @@ project_ids=()
 for p in 1 2 3 4 5; do
   call create_project "name=Project ${p}" "context=Context of project ${p}"
 done
-mapfile -t project_ids < <(curl -fsS -b "$jar" -X POST "${base}/api/list_projects" | grep -o '"id":"[^"]*"' | cut -d'"' -f4)
+mapfile -t project_ids < <(api list_projects | grep -o '"id":"[^"]*"' | cut -d'"' -f4)
 for i in $(seq 1 "$TASKS"); do
   pid="${project_ids[$((i % 5))]}"
   # due dates spread from 10 days ago to 30 days ahead; every 10th task done
@@ -147,19 +149,18 @@ lighthouse_rows() {
   SQLX_OFFLINE=true cargo build --release -p worker --features bench >&2
   DATABASE_URL="$db_url" OUTBOX_DIR="${jar}.outbox" RUST_LOG=warn "$(target_dir)/release/worker" >/dev/null 2>&1 &
   local worker_pid=$! dump brief i
-  json() { curl -fsS -b "$jar" "${@:2}" "${base}/api/$1"; }
-  dump="$(json save_draft --data-urlencode "content=# Garden
+  dump="$(api save_draft "content=# Garden
 - buy seeds tomorrow
 - fix the fence by Friday, high priority
 Call the plumber about the kitchen sink next week." | tr -d '"')"
-  json parse_brain_dump --data-urlencode "id=${dump}" >/dev/null
-  brief="$(json generate_brief -X POST | tr -d '"')"
+  call parse_brain_dump "id=${dump}"
+  brief="$(api generate_brief | tr -d '"')"
   for ((i = 0; i < 300; i++)); do
-    json get_brief --data-urlencode "id=${brief}" | grep -q '"status":"ready"' && break
+    [[ "$(api get_brief "id=${brief}")" == *'"status":"ready"'* ]] && break
     sleep 0.2
   done
   stop_pid "$worker_pid"
-  json get_brief --data-urlencode "id=${brief}" | grep -q '"status":"ready"' || die "the brief was not ready after 60 s"
+  [[ "$(api get_brief "id=${brief}")" == *'"status":"ready"'* ]] || die "the brief was not ready after 60 s"
   local page path
   for page in login=/login dashboard=/ brain-dump=/brain-dump "review=/brain-dump/${dump}" project=/projects/project-1 \
     "brief=/briefs/${brief}" calendar=/calendar; do

@@ -579,7 +579,8 @@ bench_end() {
 # bench_server DB PORT: release build, a fresh database DB, and the release
 # server on PORT against it (for the benchmarks). Sets server_pid and url
 # (the database's); the caller stops the server. BUILD=0 serves the release
-# build already in the target directory.
+# build already in the target directory (target/site is shared with debug
+# builds: after `scripts/test.sh` it holds the debug .wasm, so build again).
 bench_server() {
   local db="$1" port="$2"
   if [ "${BUILD:-1}" != 0 ]; then
