@@ -16,7 +16,7 @@ PORT="${BENCH_PORT}"
 
 bench_begin
 log "release build"
-SQLX_OFFLINE=true cargo leptos build --release >&2
+SQLX_OFFLINE=true cargo leptos build --release --split >&2
 pg_drop_db buildos_abuse
 url="$(pg_create_db buildos_abuse)"
 outbox="$(mktemp -d)"

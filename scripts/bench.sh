@@ -5,7 +5,9 @@
 #      wrk on loopback against /healthz and the dashboard in the same run,
 #      with the server's memory sampled under load;
 #   2. in Chromium: the time from pressing Process on a 5,000-character brain
-#      dump to the first streamed event, and the .wasm each page downloads;
+#      dump to the first streamed event, the .wasm each page downloads, and a
+#      first visit to interactive under Lighthouse's mobile throttling (real,
+#      not simulated);
 #   3. Lighthouse (mobile, simulated throttling) on the login, dashboard,
 #      brain dump, review, project, brief and calendar pages;
 #   4. the queue (scripts/bench-queue.sh): throughput, and enqueue-to-start at
@@ -111,7 +113,7 @@ fi
 log "browser: Process to first streamed event (offline engine, 5,000 characters, RUNS=${RUNS:-30})"
 need_apt chromium
 BASE_URL="$base" BENCH_OUT="${jar}.first.json" WASM_OUT="${jar}.wasm.json" \
-  npx --no-install playwright test -c end2end/playwright.bench.config.ts >&2
+  BASES="this=${base}" LOAD_OUT="${jar}.load.md" npx --no-install playwright test -c end2end/playwright.bench.config.ts >&2
 # p50 / p95 / max of each figure, in ms
 stream_stats() {
   node -e '
@@ -197,6 +199,8 @@ cat <<MD
 MD
 echo
 wasm_table
+echo
+cat "${jar}.load.md"
 if [ -f "${jar}.lh" ]; then
   echo
   echo "| page (Lighthouse, mobile) | performance | FCP / LCP / TBT / CLS | accessibility (audits not passed) |"

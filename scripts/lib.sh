@@ -5,7 +5,7 @@
 #
 #   source scripts/lib.sh
 #   pg_start            # project-local PostgreSQL, exports DATABASE_URL
-#   cargo leptos watch
+#   cargo leptos watch --split
 #
 # Nothing here runs on its own; every helper is a function.
 
@@ -585,7 +585,7 @@ bench_server() {
   local db="$1" port="$2"
   if [ "${BUILD:-1}" != 0 ]; then
     log "release build"
-    SQLX_OFFLINE=true cargo leptos build --release >&2
+    SQLX_OFFLINE=true cargo leptos build --release --split >&2
   fi
   pg_drop_db "$db"
   url="$(pg_create_db "$db")"

@@ -38,7 +38,7 @@ log "Building BuildOS (release)"
 # Queries are checked against the committed .sqlx cache, not the database
 # (which the server migrates only when it starts; on a new machine it is empty).
 export SQLX_OFFLINE=true
-cargo leptos build --release
+cargo leptos build --release --split
 # cargo-leptos builds only the server binary; the worker shares its release build.
 cargo build --release -p worker
 

@@ -172,7 +172,7 @@ run_e2e() {
   local server_log="${BUILDOS_ROOT}/.data/e2e-server.log"
 
   log "e2e: cargo leptos build (debug), and the worker"
-  cargo leptos build
+  cargo leptos build --split
   cargo build -p worker
 
   local server_bin

@@ -26,7 +26,7 @@ pub mod trash;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, path};
+use leptos_router::{Lazy, SsrMode, path};
 
 /// The HTML document around the app (server side only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -86,6 +86,80 @@ fn content_security_policy(options: &LeptosOptions) {
     }
 }
 
+/// Pages are lazy routes: each group of pages below is its own piece of the
+/// browser's wasm (`cargo leptos build --split`), fetched with the first visit
+/// to one of its pages or when navigating to it, so the first download is the
+/// shell and one group. A group, not a page, per piece: every split point
+/// multiplies the pieces that the code pages share is cut into.
+mod pages {
+    use leptos::prelude::*;
+    use leptos_router::{LazyRoute, hooks::use_location, lazy_route};
+
+    /// `Group { path pattern => page, … }`: the page is chosen by the path
+    /// the route matched (trailing slash ignored), once, when the route's
+    /// view is made; the last arm is the group's other path.
+    macro_rules! lazy_pages {
+        ($($group:ident { $($path:pat $(if $guard:expr)? => $page:path),+ $(,)? })+) => {$(
+            pub struct $group;
+
+            #[lazy_route]
+            impl LazyRoute for $group {
+                fn data() -> Self {
+                    $group
+                }
+
+                fn view(_this: Self) -> AnyView {
+                    let path = use_location().pathname.get_untracked();
+                    match path.trim_end_matches('/') {
+                        $($path $(if $guard)? => {
+                            use $page as Page;
+                            view! { <Page /> }.into_any()
+                        })+
+                    }
+                }
+            }
+        )+};
+    }
+
+    lazy_pages! {
+        Dashboard { _ => crate::dashboard::DashboardPage }
+        Auth {
+            "/signup" => crate::auth::pages::SignupPage,
+            "/login/link" => crate::auth::pages::SignInLinkPage,
+            "/login/google" => crate::auth::pages::LinkGooglePage,
+            "/reset-password" => crate::auth::pages::ResetPasswordPage,
+            "/verify-email" => crate::auth::pages::VerifyEmailPage,
+            _ => crate::auth::pages::LoginPage,
+        }
+        Projects {
+            "/projects" => crate::project::pages::ProjectsPage,
+            p if p.starts_with("/tasks/") => crate::task::pages::TaskPage,
+            _ => crate::project::pages::ProjectPage,
+        }
+        BrainDump {
+            "/brain-dump" => crate::brain_dump::pages::BrainDumpPage,
+            _ => crate::brain_dump::pages::ReviewPage,
+        }
+        Briefs {
+            "/briefs" => crate::brief::pages::BriefsPage,
+            "/unsubscribe" => crate::brief::pages::UnsubscribePage,
+            _ => crate::brief::pages::BriefPage,
+        }
+        Calendar { _ => crate::calendar::pages::CalendarPage }
+        Admin {
+            "/admin/queues" => crate::admin::QueuesPage,
+            "/admin/errors" => crate::admin::ErrorsPage,
+            _ => crate::admin::OverviewPage,
+        }
+        Account {
+            "/billing" => crate::billing::BillingPage,
+            p if p.starts_with("/import/") => crate::data::ImportPage,
+            _ => crate::profile::ProfilePage,
+        }
+        Search { _ => crate::search::SearchPage }
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -96,29 +170,29 @@ pub fn App() -> impl IntoView {
         <Title text="BuildOS" />
         <Router>
             <Routes fallback=|| view! { <NotFoundPage /> }>
-                <Route path=path!("/") view=dashboard::DashboardPage ssr=ssr.clone() />
-                <Route path=path!("/login") view=auth::pages::LoginPage ssr=ssr.clone() />
-                <Route path=path!("/signup") view=auth::pages::SignupPage ssr=ssr.clone() />
-                <Route path=path!("/login/link") view=auth::pages::SignInLinkPage ssr=ssr.clone() />
-                <Route path=path!("/login/google") view=auth::pages::LinkGooglePage ssr=ssr.clone() />
-                <Route path=path!("/reset-password") view=auth::pages::ResetPasswordPage ssr=ssr.clone() />
-                <Route path=path!("/verify-email") view=auth::pages::VerifyEmailPage ssr=ssr.clone() />
-                <Route path=path!("/projects") view=project::pages::ProjectsPage ssr=ssr.clone() />
-                <Route path=path!("/projects/:slug") view=project::pages::ProjectPage ssr=ssr.clone() />
-                <Route path=path!("/tasks/:id") view=task::pages::TaskPage ssr=ssr.clone() />
-                <Route path=path!("/brain-dump") view=brain_dump::pages::BrainDumpPage ssr=ssr.clone() />
-                <Route path=path!("/brain-dump/:id") view=brain_dump::pages::ReviewPage ssr=ssr.clone() />
-                <Route path=path!("/briefs") view=brief::pages::BriefsPage ssr=ssr.clone() />
-                <Route path=path!("/calendar") view=calendar::pages::CalendarPage ssr=ssr.clone() />
-                <Route path=path!("/briefs/:id") view=brief::pages::BriefPage ssr=ssr.clone() />
-                <Route path=path!("/unsubscribe") view=brief::pages::UnsubscribePage ssr=ssr.clone() />
-                <Route path=path!("/admin") view=admin::OverviewPage ssr=ssr.clone() />
-                <Route path=path!("/admin/queues") view=admin::QueuesPage ssr=ssr.clone() />
-                <Route path=path!("/admin/errors") view=admin::ErrorsPage ssr=ssr.clone() />
-                <Route path=path!("/import/:id") view=data::ImportPage ssr=ssr.clone() />
-                <Route path=path!("/search") view=search::SearchPage ssr=ssr.clone() />
-                <Route path=path!("/billing") view=billing::BillingPage ssr=ssr.clone() />
-                <Route path=path!("/profile") view=profile::ProfilePage ssr=ssr />
+                <Route path=path!("/") view={Lazy::<pages::Dashboard>::new()} ssr=ssr.clone() />
+                <Route path=path!("/login") view={Lazy::<pages::Auth>::new()} ssr=ssr.clone() />
+                <Route path=path!("/signup") view={Lazy::<pages::Auth>::new()} ssr=ssr.clone() />
+                <Route path=path!("/login/link") view={Lazy::<pages::Auth>::new()} ssr=ssr.clone() />
+                <Route path=path!("/login/google") view={Lazy::<pages::Auth>::new()} ssr=ssr.clone() />
+                <Route path=path!("/reset-password") view={Lazy::<pages::Auth>::new()} ssr=ssr.clone() />
+                <Route path=path!("/verify-email") view={Lazy::<pages::Auth>::new()} ssr=ssr.clone() />
+                <Route path=path!("/projects") view={Lazy::<pages::Projects>::new()} ssr=ssr.clone() />
+                <Route path=path!("/projects/:slug") view={Lazy::<pages::Projects>::new()} ssr=ssr.clone() />
+                <Route path=path!("/tasks/:id") view={Lazy::<pages::Projects>::new()} ssr=ssr.clone() />
+                <Route path=path!("/brain-dump") view={Lazy::<pages::BrainDump>::new()} ssr=ssr.clone() />
+                <Route path=path!("/brain-dump/:id") view={Lazy::<pages::BrainDump>::new()} ssr=ssr.clone() />
+                <Route path=path!("/briefs") view={Lazy::<pages::Briefs>::new()} ssr=ssr.clone() />
+                <Route path=path!("/calendar") view={Lazy::<pages::Calendar>::new()} ssr=ssr.clone() />
+                <Route path=path!("/briefs/:id") view={Lazy::<pages::Briefs>::new()} ssr=ssr.clone() />
+                <Route path=path!("/unsubscribe") view={Lazy::<pages::Briefs>::new()} ssr=ssr.clone() />
+                <Route path=path!("/admin") view={Lazy::<pages::Admin>::new()} ssr=ssr.clone() />
+                <Route path=path!("/admin/queues") view={Lazy::<pages::Admin>::new()} ssr=ssr.clone() />
+                <Route path=path!("/admin/errors") view={Lazy::<pages::Admin>::new()} ssr=ssr.clone() />
+                <Route path=path!("/import/:id") view={Lazy::<pages::Account>::new()} ssr=ssr.clone() />
+                <Route path=path!("/search") view={Lazy::<pages::Search>::new()} ssr=ssr.clone() />
+                <Route path=path!("/billing") view={Lazy::<pages::Account>::new()} ssr=ssr.clone() />
+                <Route path=path!("/profile") view={Lazy::<pages::Account>::new()} ssr=ssr />
             </Routes>
         </Router>
     }

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { test } from '@playwright/test';
 import { signUp } from './signup';
 
@@ -5,10 +6,10 @@ import { signUp } from './signup';
 // Lighthouse's mobile conditions (150 ms RTT, 1.6 Mbps down, 750 Kbps up, CPU
 // 4× slower), for one or more servers compared in one run:
 //   BASES="split=http://127.0.0.1:3411 whole=http://127.0.0.1:3412"
-// From navigation to the page's data-hydrated marker, RUNS times each (5).
-// Skipped unless BASES is set.
+// From navigation to the page's data-hydrated marker, LOAD_RUNS times each
+// (5). Skipped unless BASES is set; the table also goes to LOAD_OUT if set.
 const bases = (process.env.BASES ?? '').split(/\s+/).filter(Boolean).map((b) => b.split('=') as [string, string]);
-const RUNS = Number(process.env.RUNS ?? 5);
+const RUNS = Number(process.env.LOAD_RUNS ?? 5);
 
 test('first visit to interactive, throttled like Lighthouse mobile', async ({ browser }) => {
   test.skip(bases.length === 0, 'BASES not set');
@@ -44,5 +45,7 @@ test('first visit to interactive, throttled like Lighthouse mobile', async ({ br
       rows.push(`| ${label} | ${path} | ${times[Math.floor(times.length / 2)]} ms | ${times[0]}–${times[times.length - 1]} ms |`);
     }
   }
-  console.log(['| build | page | median | range |', '| --- | --- | --- | --- |', ...rows].join('\n'));
+  const table = ['| build | page | first visit to interactive, median | range |', '| --- | --- | --- | --- |', ...rows].join('\n');
+  console.log(table);
+  if (process.env.LOAD_OUT) writeFileSync(process.env.LOAD_OUT, `${table}\n`);
 });
