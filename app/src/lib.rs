@@ -26,7 +26,8 @@ pub mod trash;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{Lazy, SsrMode, path};
+use leptos_router::{SsrMode, path};
+use pages::Page;
 
 /// The HTML document around the app (server side only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -93,70 +94,96 @@ fn content_security_policy(options: &LeptosOptions) {
 /// multiplies the pieces that the code pages share is cut into.
 mod pages {
     use leptos::prelude::*;
-    use leptos_router::{LazyRoute, hooks::use_location, lazy_route};
+    use leptos_router::{ChooseView, LazyRoute, lazy_route};
 
-    /// `Group { path pattern => page, … }`: the page is chosen by the path
-    /// the route matched (trailing slash ignored), once, when the route's
-    /// view is made; the last arm is the group's other path.
+    /// `Group { Name => page component, … }` makes `Page::Name` for each page
+    /// and a lazy route per group. A route names its page (`view=Page::Name`),
+    /// so the page shown is the one the router matched, fixed before the
+    /// group's code arrives: never the address at the time it arrives, which
+    /// a click during hydration may already have changed.
     macro_rules! lazy_pages {
-        ($($group:ident { $($path:pat $(if $guard:expr)? => $page:path),+ $(,)? })+) => {$(
-            pub struct $group;
+        ($($group:ident { $($name:ident => $page:path),+ $(,)? })+) => {
+            /// Every page of the app, by the route that shows it.
+            #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+            pub enum Page { $($($name,)+)+ }
 
-            #[lazy_route]
-            impl LazyRoute for $group {
-                fn data() -> Self {
-                    $group
+            impl ChooseView for Page {
+                async fn choose(self) -> AnyView {
+                    match self {
+                        $($(Page::$name)|+ => <$group as LazyRoute>::view($group(self)).await,)+
+                    }
                 }
 
-                fn view(_this: Self) -> AnyView {
-                    let path = use_location().pathname.get_untracked();
-                    match path.trim_end_matches('/') {
-                        $($path $(if $guard)? => {
-                            use $page as Page;
-                            view! { <Page /> }.into_any()
-                        })+
+                async fn preload(&self) {
+                    match self {
+                        $($(Page::$name)|+ => <$group as LazyRoute>::preload().await,)+
                     }
                 }
             }
-        )+};
+
+            $(
+                pub struct $group(Page);
+
+                #[lazy_route]
+                impl LazyRoute for $group {
+                    fn data() -> Self {
+                        // `Page::choose` always passes the page; this is
+                        // only the trait's default, which is never asked.
+                        lazy_pages!(@first $group $($name)+)
+                    }
+
+                    fn view(this: Self) -> AnyView {
+                        #[allow(unreachable_patterns)]
+                        match this.0 {
+                            $(Page::$name => {
+                                use $page as P;
+                                view! { <P /> }.into_any()
+                            })+
+                            other => unreachable!("{other:?} is not in {}", stringify!($group)),
+                        }
+                    }
+                }
+            )+
+        };
+        (@first $group:ident $first:ident $($rest:ident)*) => { $group(Page::$first) };
     }
 
     lazy_pages! {
-        Dashboard { _ => crate::dashboard::DashboardPage }
+        Dashboard { Dashboard => crate::dashboard::DashboardPage }
         Auth {
-            "/signup" => crate::auth::pages::SignupPage,
-            "/login/link" => crate::auth::pages::SignInLinkPage,
-            "/login/google" => crate::auth::pages::LinkGooglePage,
-            "/reset-password" => crate::auth::pages::ResetPasswordPage,
-            "/verify-email" => crate::auth::pages::VerifyEmailPage,
-            _ => crate::auth::pages::LoginPage,
+            Login => crate::auth::pages::LoginPage,
+            Signup => crate::auth::pages::SignupPage,
+            SignInLink => crate::auth::pages::SignInLinkPage,
+            LinkGoogle => crate::auth::pages::LinkGooglePage,
+            ResetPassword => crate::auth::pages::ResetPasswordPage,
+            VerifyEmail => crate::auth::pages::VerifyEmailPage,
         }
         Projects {
-            "/projects" => crate::project::pages::ProjectsPage,
-            p if p.starts_with("/tasks/") => crate::task::pages::TaskPage,
-            _ => crate::project::pages::ProjectPage,
+            Projects => crate::project::pages::ProjectsPage,
+            Project => crate::project::pages::ProjectPage,
+            Task => crate::task::pages::TaskPage,
         }
         BrainDump {
-            "/brain-dump" => crate::brain_dump::pages::BrainDumpPage,
-            _ => crate::brain_dump::pages::ReviewPage,
+            BrainDump => crate::brain_dump::pages::BrainDumpPage,
+            Review => crate::brain_dump::pages::ReviewPage,
         }
         Briefs {
-            "/briefs" => crate::brief::pages::BriefsPage,
-            "/unsubscribe" => crate::brief::pages::UnsubscribePage,
-            _ => crate::brief::pages::BriefPage,
+            Briefs => crate::brief::pages::BriefsPage,
+            Brief => crate::brief::pages::BriefPage,
+            Unsubscribe => crate::brief::pages::UnsubscribePage,
         }
-        Calendar { _ => crate::calendar::pages::CalendarPage }
+        Calendar { Calendar => crate::calendar::pages::CalendarPage }
         Admin {
-            "/admin/queues" => crate::admin::QueuesPage,
-            "/admin/errors" => crate::admin::ErrorsPage,
-            _ => crate::admin::OverviewPage,
+            AdminOverview => crate::admin::OverviewPage,
+            AdminQueues => crate::admin::QueuesPage,
+            AdminErrors => crate::admin::ErrorsPage,
         }
         Account {
-            "/billing" => crate::billing::BillingPage,
-            p if p.starts_with("/import/") => crate::data::ImportPage,
-            _ => crate::profile::ProfilePage,
+            Profile => crate::profile::ProfilePage,
+            Billing => crate::billing::BillingPage,
+            Import => crate::data::ImportPage,
         }
-        Search { _ => crate::search::SearchPage }
+        Search { Search => crate::search::SearchPage }
     }
 }
 
@@ -170,29 +197,29 @@ pub fn App() -> impl IntoView {
         <Title text="BuildOS" />
         <Router>
             <Routes fallback=|| view! { <NotFoundPage /> }>
-                <Route path=path!("/") view={Lazy::<pages::Dashboard>::new()} ssr=ssr.clone() />
-                <Route path=path!("/login") view={Lazy::<pages::Auth>::new()} ssr=ssr.clone() />
-                <Route path=path!("/signup") view={Lazy::<pages::Auth>::new()} ssr=ssr.clone() />
-                <Route path=path!("/login/link") view={Lazy::<pages::Auth>::new()} ssr=ssr.clone() />
-                <Route path=path!("/login/google") view={Lazy::<pages::Auth>::new()} ssr=ssr.clone() />
-                <Route path=path!("/reset-password") view={Lazy::<pages::Auth>::new()} ssr=ssr.clone() />
-                <Route path=path!("/verify-email") view={Lazy::<pages::Auth>::new()} ssr=ssr.clone() />
-                <Route path=path!("/projects") view={Lazy::<pages::Projects>::new()} ssr=ssr.clone() />
-                <Route path=path!("/projects/:slug") view={Lazy::<pages::Projects>::new()} ssr=ssr.clone() />
-                <Route path=path!("/tasks/:id") view={Lazy::<pages::Projects>::new()} ssr=ssr.clone() />
-                <Route path=path!("/brain-dump") view={Lazy::<pages::BrainDump>::new()} ssr=ssr.clone() />
-                <Route path=path!("/brain-dump/:id") view={Lazy::<pages::BrainDump>::new()} ssr=ssr.clone() />
-                <Route path=path!("/briefs") view={Lazy::<pages::Briefs>::new()} ssr=ssr.clone() />
-                <Route path=path!("/calendar") view={Lazy::<pages::Calendar>::new()} ssr=ssr.clone() />
-                <Route path=path!("/briefs/:id") view={Lazy::<pages::Briefs>::new()} ssr=ssr.clone() />
-                <Route path=path!("/unsubscribe") view={Lazy::<pages::Briefs>::new()} ssr=ssr.clone() />
-                <Route path=path!("/admin") view={Lazy::<pages::Admin>::new()} ssr=ssr.clone() />
-                <Route path=path!("/admin/queues") view={Lazy::<pages::Admin>::new()} ssr=ssr.clone() />
-                <Route path=path!("/admin/errors") view={Lazy::<pages::Admin>::new()} ssr=ssr.clone() />
-                <Route path=path!("/import/:id") view={Lazy::<pages::Account>::new()} ssr=ssr.clone() />
-                <Route path=path!("/search") view={Lazy::<pages::Search>::new()} ssr=ssr.clone() />
-                <Route path=path!("/billing") view={Lazy::<pages::Account>::new()} ssr=ssr.clone() />
-                <Route path=path!("/profile") view={Lazy::<pages::Account>::new()} ssr=ssr />
+                <Route path=path!("/") view=Page::Dashboard ssr=ssr.clone() />
+                <Route path=path!("/login") view=Page::Login ssr=ssr.clone() />
+                <Route path=path!("/signup") view=Page::Signup ssr=ssr.clone() />
+                <Route path=path!("/login/link") view=Page::SignInLink ssr=ssr.clone() />
+                <Route path=path!("/login/google") view=Page::LinkGoogle ssr=ssr.clone() />
+                <Route path=path!("/reset-password") view=Page::ResetPassword ssr=ssr.clone() />
+                <Route path=path!("/verify-email") view=Page::VerifyEmail ssr=ssr.clone() />
+                <Route path=path!("/projects") view=Page::Projects ssr=ssr.clone() />
+                <Route path=path!("/projects/:slug") view=Page::Project ssr=ssr.clone() />
+                <Route path=path!("/tasks/:id") view=Page::Task ssr=ssr.clone() />
+                <Route path=path!("/brain-dump") view=Page::BrainDump ssr=ssr.clone() />
+                <Route path=path!("/brain-dump/:id") view=Page::Review ssr=ssr.clone() />
+                <Route path=path!("/briefs") view=Page::Briefs ssr=ssr.clone() />
+                <Route path=path!("/calendar") view=Page::Calendar ssr=ssr.clone() />
+                <Route path=path!("/briefs/:id") view=Page::Brief ssr=ssr.clone() />
+                <Route path=path!("/unsubscribe") view=Page::Unsubscribe ssr=ssr.clone() />
+                <Route path=path!("/admin") view=Page::AdminOverview ssr=ssr.clone() />
+                <Route path=path!("/admin/queues") view=Page::AdminQueues ssr=ssr.clone() />
+                <Route path=path!("/admin/errors") view=Page::AdminErrors ssr=ssr.clone() />
+                <Route path=path!("/import/:id") view=Page::Import ssr=ssr.clone() />
+                <Route path=path!("/search") view=Page::Search ssr=ssr.clone() />
+                <Route path=path!("/billing") view=Page::Billing ssr=ssr.clone() />
+                <Route path=path!("/profile") view=Page::Profile ssr=ssr />
             </Routes>
         </Router>
     }

@@ -1,4 +1,4 @@
-import { expect, expectAccessible, ready, signUp, test } from './fixtures';
+import { expect, expectAccessible, hydrated, ready, signUp, test } from './fixtures';
 
 // A newcomer's first walk through every page, in both modes, under the
 // fixtures' guard: any page error or console error fails it. The other specs
@@ -110,4 +110,49 @@ test('the calendar feed address is on the profile, can be replaced and turned of
   await ready(page);
   await page.getByRole('button', { name: 'Turn the feed on' }).click();
   await expect(address).toHaveValue(/\/calendar\/.+\.ics$/);
+});
+
+// The router takes over links as soon as the page starts hydrating, while the
+// code of the page itself may still be on its way (a lazy route): a link
+// followed in that moment opens the page it names, and nothing panics (the
+// fixtures fail on any console error). It once hydrated the page named by the
+// new address over the old page's HTML.
+test('a link followed while the page is still fetching its code opens that page', async ({ page }) => {
+  test.skip(!hydrated(), 'without JavaScript every link is a full page load');
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  // Every piece of the wasm but the main module waits until the link is followed.
+  await page.route(/\/pkg\/chunk_\d+\.wasm$/, async (route) => {
+    await released;
+    await route.continue();
+  });
+  await page.goto('/login');
+  // Until the router listens, a click is the browser's: wait until a click on
+  // a link to this same page is the router's (it prevents the default).
+  await expect
+    .poll(() =>
+      page.evaluate(() => {
+        const probe = document.createElement('a');
+        probe.href = location.pathname + location.search;
+        document.body.append(probe);
+        let taken = false;
+        const after = (ev: Event) => {
+          taken = ev.defaultPrevented;
+          ev.preventDefault();
+        };
+        window.addEventListener('click', after);
+        probe.click();
+        window.removeEventListener('click', after);
+        probe.remove();
+        return taken;
+      }),
+    )
+    .toBe(true);
+  await expect(page.locator('body[data-hydrated]')).toHaveCount(0);
+  await page.getByRole('link', { name: 'Create an account' }).click();
+  release();
+  await expect(page).toHaveURL(/\/signup$/);
+  await expect(page.getByRole('heading', { name: 'Create your account' })).toBeVisible();
+  await ready(page);
+  await expect(page.getByLabel('Email')).toBeEditable();
 });
