@@ -103,3 +103,27 @@ test('cancel while processing keeps the text, and Process works again', async ({
   await page.getByRole('button', { name: 'Process' }).click();
   await expect(page.getByRole('heading', { name: 'Review · Ready to review' })).toBeVisible();
 });
+
+// A slow connection: the page is there, its code is not yet. What is typed in
+// that moment is counted, saved and processed once the page has its code.
+test('text typed before the page has its code is kept and processed', async ({ page }) => {
+  test.skip(!hydrated(), 'without JavaScript the form posts what the text area holds');
+  await signUp(page, 'early');
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  // Every piece of the wasm but the main module waits until the text is typed.
+  await page.route(/\/pkg\/chunk_\d+\.wasm$/, async (route) => {
+    await released;
+    await route.continue();
+  });
+  await page.goto('/brain-dump');
+  const text = 'Shed\n- paint the door';
+  await page.getByLabel("What's on your mind?").fill(text);
+  release();
+  await ready(page);
+  await expect(page.getByText(`${text.length} / 50,000 characters`)).toBeVisible();
+  await expect(page.getByLabel("What's on your mind?")).toHaveValue(text);
+  await page.getByRole('button', { name: 'Process' }).click();
+  await expect(page.getByRole('heading', { name: 'Review · Ready to review' })).toBeVisible();
+  await expect(page.locator('[data-op] input[value="Paint the door"]')).toBeVisible();
+});

@@ -227,7 +227,19 @@ fn Capture(draft: String, owner: uuid::Uuid, transcribe: bool) -> impl IntoView 
         });
         on_cleanup(move || handle.remove());
         Effect::new(move |_| {
-            let (Some(el), Some(text)) = (textarea.get(), unsent::get(owner)) else { return };
+            let Some(el) = textarea.get() else { return };
+            // Typed before the page became interactive (its code was still on
+            // the way): only the text area has it. It is the newest writing,
+            // so it wins over text kept from an earlier offline visit.
+            let shown = el.value();
+            if shown != latest.get_value() {
+                unsent::keep(owner, &shown);
+                chars.set(shown.chars().count());
+                latest.set_value(shown.clone());
+                send(shown);
+                return;
+            }
+            let Some(text) = unsent::get(owner) else { return };
             if text != latest.get_value() {
                 el.set_value(&text);
                 chars.set(text.chars().count());
