@@ -44,12 +44,12 @@ pub struct AppState {
     pub metrics: domain::metrics::PrometheusHandle,
 }
 
-pub async fn connect(database_url: &str) -> Result<PgPool> {
+pub async fn connect(database_url: &str, max_connections: u32) -> Result<PgPool> {
     // A connection is tested (one round trip) only when it sat idle for a
     // second or more; under load, each request saves that round trip on every
     // acquire, and a connection broken meanwhile fails one query and is closed.
     let pool = PgPoolOptions::new()
-        .max_connections(20)
+        .max_connections(max_connections)
         .acquire_timeout(std::time::Duration::from_secs(5))
         .test_before_acquire(false)
         .before_acquire(|conn, meta| {

@@ -35,7 +35,7 @@ fn main() -> Result<()> {
 async fn run() -> Result<()> {
     let settings = Settings::from_env()?;
     init_tracing(settings.log_json);
-    let pool = server::connect(settings.database_url.expose()).await?;
+    let pool = server::connect(settings.database_url.expose(), settings.database_max_connections).await?;
     server::prepare_database(&pool, &settings).await?;
     let listener = tokio::net::TcpListener::bind(settings.addr)
         .await
