@@ -194,7 +194,7 @@ run_e2e() {
   if port_in_use "$google_port"; then
     die "port ${google_port} is already in use; set E2E_GOOGLE_PORT to a free port"
   fi
-  node "${BUILDOS_ROOT}/end2end/fake-google.mjs" >"${BUILDOS_ROOT}/.data/e2e-google.log" 2>&1 &
+  FAKE_GOOGLE_PORT="$google_port" node "${BUILDOS_ROOT}/end2end/fake-google.mjs" >"${BUILDOS_ROOT}/.data/e2e-google.log" 2>&1 &
   e2e_google_pid=$!
   wait_healthy "http://127.0.0.1:${google_port}/.well-known/openid-configuration" "$e2e_google_pid" 20 ||
     die "the fake Google did not start"

@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { expect, hydrated, ready, signUp, test } from './fixtures';
+import { expect, holdPageCode, hydrated, ready, signUp, test } from './fixtures';
 
 /** Undo the dump reviewed at `review`: every project it made is gone again. */
 async function undo(page: Page, review: string) {
@@ -109,13 +109,7 @@ test('cancel while processing keeps the text, and Process works again', async ({
 test('text typed before the page has its code is kept and processed', async ({ page }) => {
   test.skip(!hydrated(), 'without JavaScript the form posts what the text area holds');
   await signUp(page, 'early');
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  // Every piece of the wasm but the main module waits until the text is typed.
-  await page.route(/\/pkg\/chunk_\d+\.wasm$/, async (route) => {
-    await released;
-    await route.continue();
-  });
+  const release = await holdPageCode(page);
   await page.goto('/brain-dump');
   const text = 'Shed\n- paint the door';
   await page.getByLabel("What's on your mind?").fill(text);

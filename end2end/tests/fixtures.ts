@@ -48,6 +48,22 @@ export async function ready(page: Page) {
 }
 
 /**
+ * A slow connection, made exact: from now on every piece of the wasm but the
+ * main module (the pages' own code, `cargo leptos build --split`) is held
+ * back until the returned function is called. The page is there, and
+ * hydrates once its piece arrives.
+ */
+export async function holdPageCode(page: Page): Promise<() => void> {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/\/pkg\/chunk_\d+\.wasm$/, async (route) => {
+    await released;
+    await route.continue();
+  });
+  return release;
+}
+
+/**
  * Check the open page with axe (every rule it has, WCAG 2.1 A and AA and its
  * best practices): no serious or critical violation, each one named with up
  * to three of the elements it found. Hydrated mode only: axe runs as a script

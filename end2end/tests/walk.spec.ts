@@ -1,4 +1,4 @@
-import { expect, expectAccessible, hydrated, ready, signUp, test } from './fixtures';
+import { expect, expectAccessible, holdPageCode, hydrated, ready, signUp, test } from './fixtures';
 
 // A newcomer's first walk through every page, in both modes, under the
 // fixtures' guard: any page error or console error fails it. The other specs
@@ -119,13 +119,7 @@ test('the calendar feed address is on the profile, can be replaced and turned of
 // new address over the old page's HTML.
 test('a link followed while the page is still fetching its code opens that page', async ({ page }) => {
   test.skip(!hydrated(), 'without JavaScript every link is a full page load');
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  // Every piece of the wasm but the main module waits until the link is followed.
-  await page.route(/\/pkg\/chunk_\d+\.wasm$/, async (route) => {
-    await released;
-    await route.continue();
-  });
+  const release = await holdPageCode(page);
   await page.goto('/login');
   // Until the router listens, a click is the browser's: wait until a click on
   // a link to this same page is the router's (it prevents the default).
