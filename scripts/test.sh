@@ -19,9 +19,7 @@ cd "${BUILDOS_ROOT}"
 started_at=$SECONDS
 e2e_server_pid=""
 e2e_worker_pid=""
-e2e_google_pid=""
-e2e_openai_pid=""
-e2e_stripe_pid=""
+e2e_fake_pids=()
 ran=()
 skipped=()
 
@@ -31,15 +29,9 @@ cleanup() {
   if [ -n "$e2e_server_pid" ]; then
     stop_pid "$e2e_server_pid"
   fi
-  if [ -n "$e2e_google_pid" ]; then
-    stop_pid "$e2e_google_pid"
-  fi
-  if [ -n "$e2e_openai_pid" ]; then
-    stop_pid "$e2e_openai_pid"
-  fi
-  if [ -n "$e2e_stripe_pid" ]; then
-    stop_pid "$e2e_stripe_pid"
-  fi
+  for pid in "${e2e_fake_pids[@]}"; do
+    stop_pid "$pid"
+  done
   if [ -n "$e2e_worker_pid" ]; then
     stop_pid "$e2e_worker_pid"
   fi
@@ -166,6 +158,23 @@ if ! skip test; then
   fi
 fi
 
+# start_fake NAME PORT HEALTH_PATH [VAR=VALUE...]: end2end/fake-NAME.mjs on
+# 127.0.0.1:PORT (it reads FAKE_NAME_PORT), with those variables, once
+# HEALTH_PATH answers; stopped with the rest (e2e_fake_pids).
+start_fake() {
+  local name="$1" port="$2" health="$3"
+  shift 3
+  local upper="${name^^}"
+  if port_in_use "$port"; then
+    die "port ${port} is already in use; set E2E_${upper}_PORT to a free port"
+  fi
+  env "$@" "FAKE_${upper}_PORT=${port}" node "${BUILDOS_ROOT}/end2end/fake-${name}.mjs" \
+    >"${BUILDOS_ROOT}/.data/e2e-${name}.log" 2>&1 &
+  local pid=$!
+  e2e_fake_pids+=("$pid")
+  wait_healthy "http://127.0.0.1:${port}${health}" "$pid" 20 || die "the fake ${name} service did not start"
+}
+
 # --- h. end-to-end --------------------------------------------------------
 run_e2e() {
   local port="${E2E_PORT:-3311}"
@@ -191,29 +200,14 @@ run_e2e() {
   # A fake Google (OpenID Connect and Calendar API) on loopback, so that
   # connecting Google Calendar is tested end to end with no outside host.
   local google_port="${E2E_GOOGLE_PORT:-3312}"
-  if port_in_use "$google_port"; then
-    die "port ${google_port} is already in use; set E2E_GOOGLE_PORT to a free port"
-  fi
-  FAKE_GOOGLE_PORT="$google_port" node "${BUILDOS_ROOT}/end2end/fake-google.mjs" >"${BUILDOS_ROOT}/.data/e2e-google.log" 2>&1 &
-  e2e_google_pid=$!
-  wait_healthy "http://127.0.0.1:${google_port}/.well-known/openid-configuration" "$e2e_google_pid" 20 ||
-    die "the fake Google did not start"
+  start_fake google "$google_port" /.well-known/openid-configuration
   # A fake OpenAI transcription service, for voice capture (the brain dump
   # itself stays on the offline parser: no OPENAI_API_KEY).
   local openai_port="${E2E_OPENAI_PORT:-3313}"
-  if port_in_use "$openai_port"; then
-    die "port ${openai_port} is already in use; set E2E_OPENAI_PORT to a free port"
-  fi
-  FAKE_OPENAI_PORT="$openai_port" node "${BUILDOS_ROOT}/end2end/fake-openai.mjs" >"${BUILDOS_ROOT}/.data/e2e-openai.log" 2>&1 &
-  e2e_openai_pid=$!
-  wait_healthy "http://127.0.0.1:${openai_port}/test/transcriptions" "$e2e_openai_pid" 20 ||
-    die "the fake transcription service did not start"
+  start_fake openai "$openai_port" /test/transcriptions
   # A fake Stripe (API, hosted Checkout and portal pages that send signed
   # webhook events to this server), so subscribing is tested end to end.
   local stripe_port="${E2E_STRIPE_PORT:-3314}"
-  if port_in_use "$stripe_port"; then
-    die "port ${stripe_port} is already in use; set E2E_STRIPE_PORT to a free port"
-  fi
   local stripe_env=(
     ENABLE_STRIPE=true
     STRIPE_SECRET_KEY=sk_test_e2e
@@ -222,10 +216,7 @@ run_e2e() {
     STRIPE_PRICE_YEARLY=price_e2e_yearly
     STRIPE_API_BASE="http://127.0.0.1:${stripe_port}"
   )
-  env "${stripe_env[@]}" FAKE_STRIPE_PORT="$stripe_port" STRIPE_WEBHOOK_URL="http://127.0.0.1:${port}/webhooks/stripe" \
-    node "${BUILDOS_ROOT}/end2end/fake-stripe.mjs" >"${BUILDOS_ROOT}/.data/e2e-stripe.log" 2>&1 &
-  e2e_stripe_pid=$!
-  wait_healthy "http://127.0.0.1:${stripe_port}/health" "$e2e_stripe_pid" 20 || die "the fake Stripe did not start"
+  start_fake stripe "$stripe_port" /health "${stripe_env[@]}" STRIPE_WEBHOOK_URL="http://127.0.0.1:${port}/webhooks/stripe"
   local google_env=(
     PUBLIC_GOOGLE_CLIENT_ID=e2e.apps.googleusercontent.com
     GOOGLE_CLIENT_SECRET=e2e-secret
@@ -282,12 +273,10 @@ run_e2e() {
   e2e_server_pid=""
   stop_pid "$e2e_worker_pid"
   e2e_worker_pid=""
-  stop_pid "$e2e_google_pid"
-  e2e_google_pid=""
-  stop_pid "$e2e_openai_pid"
-  e2e_openai_pid=""
-  stop_pid "$e2e_stripe_pid"
-  e2e_stripe_pid=""
+  for pid in "${e2e_fake_pids[@]}"; do
+    stop_pid "$pid"
+  done
+  e2e_fake_pids=()
   if [ "$rc" -ne 0 ]; then
     log "e2e: last lines of the server log (${server_log}):"
     tail -n 40 "$server_log" >&2 || true
